@@ -1,0 +1,136 @@
+import { type Store, totp } from "@stepup/core";
+import { stepUp } from "@stepup/express";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import { getIronSession, type SessionOptions } from "iron-session";
+import { homePage } from "./home-page.js";
+import { createUsers } from "./users.js";
+
+/** Options of the demo app (the server reads them from the environment). */
+export interface DemoOptions {
+  store: Store;
+  sessionSecret: string;
+  stepupSecret: string;
+  /** Overrides every demo rule's maxAge (seconds), e.g. from STEPUP_MAX_AGE. */
+  maxAge?: number;
+  /** Where step-up events go (the demo logs them). */
+  onEvent?: Parameters<typeof stepUp>[0]["onEvent"];
+}
+
+interface DemoSession {
+  userId?: string;
+  email?: string;
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      user?: { id: string; email: string };
+    }
+  }
+}
+
+function credentials(req: Request): { email: string; password: string } | undefined {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const { email, password } = body;
+  if (typeof email !== "string" || typeof password !== "string") return undefined;
+  if (!/^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email) || password.length < 8 || password.length > 200) return undefined;
+  return { email, password };
+}
+
+function reply(req: Request, res: Response, status: number, body: Record<string, unknown>): void {
+  if (req.is("application/x-www-form-urlencoded") && status < 400) {
+    res.redirect(303, "/");
+    return;
+  }
+  res.status(status).json(body);
+}
+
+/** The Express demo: a toy login standing for "your existing auth", and routes guarded by stepup. */
+export function createDemoApp(options: DemoOptions): Express {
+  const users = createUsers(options.store);
+  const sessionOptions: SessionOptions = {
+    password: options.sessionSecret,
+    cookieName: "demo_session",
+    cookieOptions: { httpOnly: true, sameSite: "lax", secure: false },
+  };
+  const session = (req: Request, res: Response) => getIronSession<DemoSession>(req, res, sessionOptions);
+  const maxAge = (seconds: number) => options.maxAge ?? seconds;
+
+  const stepup = stepUp({
+    store: options.store,
+    secret: options.stepupSecret,
+    appName: "Stepup demo",
+    getUser: (req) => (req.user ? { id: req.user.id, email: req.user.email } : null),
+    factors: [totp()],
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.urlencoded({ extended: false, limit: "64kb" }), express.json({ limit: "64kb" }));
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    const s = await session(req, res);
+    if (s.userId && s.email) req.user = { id: s.userId, email: s.email };
+    next();
+  });
+  app.use("/stepup", stepup.router);
+
+  app.get("/", (req, res) => {
+    res.type("html").send(homePage(req.user?.email));
+  });
+  app.post("/signup", async (req, res) => {
+    const c = credentials(req);
+    if (!c) return void res.status(400).json({ error: "invalid_input", detail: "Give an email and a password of 8+ characters." });
+    const user = await users.signup(c.email, c.password);
+    if (!user) return void res.status(409).json({ error: "email_taken" });
+    const s = await session(req, res);
+    Object.assign(s, { userId: user.id, email: user.email });
+    await s.save();
+    reply(req, res, 201, { id: user.id, email: user.email });
+  });
+  app.post("/login", async (req, res) => {
+    const c = credentials(req);
+    const user = c && (await users.login(c.email, c.password));
+    if (!user) return void res.status(401).json({ error: "invalid_credentials" });
+    const s = await session(req, res);
+    Object.assign(s, { userId: user.id, email: user.email });
+    await s.save();
+    reply(req, res, 200, { id: user.id, email: user.email });
+  });
+  app.post("/logout", async (req, res) => {
+    await stepup.clear(req, res);
+    (await session(req, res)).destroy();
+    reply(req, res, 200, { ok: true });
+  });
+
+  app.get("/admin", stepup.requireStepUp({ resource: "admin", action: "read", maxAge: maxAge(900) }), (req, res) => {
+    res.type("html").send(`<!doctype html><title>Admin</title><h1>Admin panel</h1><p>Verified at ${new Date(req.stepUp?.verifiedAt ?? 0).toISOString()}</p><p><a href="/">Home</a></p>`);
+  });
+  app.post("/account/delete", stepup.requireStepUp({ resource: "account", action: "delete", maxAge: maxAge(300) }), (req, res) => {
+    res.json({ deleted: true, verifiedAt: req.stepUp?.verifiedAt });
+  });
+  app.get("/api/export", stepup.requireStepUp({ resource: "data", action: "export", maxAge: maxAge(300) }), (req, res) => {
+    res.json({ user: req.user?.email, exportedAt: new Date().toISOString(), records: [] });
+  });
+  app.post(
+    "/transfer",
+    stepup.requireStepUp({
+      resource: "payment",
+      action: "transfer",
+      maxAge: maxAge(300),
+      match: "transaction",
+      transaction: (req) => ({ amount: String(req.body?.amount ?? ""), to: String(req.body?.to ?? "") }),
+    }),
+    (req, res) => {
+      res.json({ transferred: true, amount: req.body?.amount, to: req.body?.to });
+    },
+  );
+  app.use(stepup.errorHandler);
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number })?.status;
+    if (typeof status === "number" && status >= 400 && status < 500) return void res.status(status).json({ error: "bad_request" });
+    console.error("demo: unhandled error", error instanceof Error ? error.message : error);
+    res.status(500).json({ error: "internal_error" });
+  });
+  return app;
+}

@@ -1,0 +1,59 @@
+import { type Store, memoryStore } from "@stepup/core";
+import { redisStore } from "@stepup/redis";
+import { Redis } from "ioredis";
+import { createDemoApp } from "./app.js";
+
+const DEV_SESSION_SECRET = "dev-only-session-secret-0123456789abcdef";
+const DEV_STEPUP_SECRET = "dev-only-stepup-secret-0123456789abcdef";
+
+function secretFromEnv(name: string, fallback: string): string {
+  const value = process.env[name];
+  if (value) return value;
+  if (process.env.NODE_ENV === "production") {
+    console.error(`demo: ${name} is not set; refusing to start with a development secret under NODE_ENV=production.`);
+    process.exit(1);
+  }
+  console.warn(`\n  WARNING: ${name} is not set. Using a fixed DEVELOPMENT value: anyone can forge cookies.\n`);
+  return fallback;
+}
+
+function maxAgeFromEnv(): number | undefined {
+  const raw = process.env.STEPUP_MAX_AGE;
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error("demo: STEPUP_MAX_AGE must be a whole number of seconds >= 1");
+    process.exit(1);
+  }
+  return value;
+}
+
+let store: Store;
+let redis: Redis | undefined;
+if (process.env.REDIS_URL) {
+  redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis.on("error", (error) => console.error("demo: redis error:", error.message));
+  store = redisStore({ client: redis });
+} else {
+  store = memoryStore();
+}
+
+const app = createDemoApp({
+  store,
+  sessionSecret: secretFromEnv("SESSION_SECRET", DEV_SESSION_SECRET),
+  stepupSecret: secretFromEnv("STEPUP_SECRET", DEV_STEPUP_SECRET),
+  ...(maxAgeFromEnv() === undefined ? {} : { maxAge: maxAgeFromEnv() }),
+  onEvent: (event) => console.log(`stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`),
+});
+
+const port = Number(process.env.PORT ?? 3000);
+const server = app.listen(port, () => {
+  console.log(`stepup demo on http://localhost:${port} (${redis ? "Redis store" : "memory store"})`);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    server.close();
+    void redis?.quit();
+  });
+}

@@ -1,0 +1,79 @@
+import type { EngineContext } from "../internal/engine-context.js";
+import { keys, parseSession } from "../internal/records.js";
+import type { Assurance, Rule, SessionRecord } from "../types.js";
+import { findAssurance } from "./find-assurance.js";
+
+/** Whether a step-up session satisfies a rule now. */
+export type FreshnessResult =
+  | { fresh: true; assurance: Assurance; verifiedAtMs: number; expiresAtMs: number }
+  | { fresh: false };
+
+const MAX_ASSURANCES = 20;
+
+export function createSessions(ctx: EngineContext) {
+  const { store } = ctx;
+
+  /** One round trip: the session record and the user's revocation mark (same scope, one MGET). */
+  async function read(uid: string, sid: string): Promise<{ session?: SessionRecord; revokedBeforeMs: number }> {
+    const [rawSession, rawRevoked] = await store.getMany(uid, [keys.session(sid), keys.revoked]);
+    return { session: parseSession(rawSession, uid), revokedBeforeMs: Number(rawRevoked ?? 0) || 0 };
+  }
+
+  return {
+    read,
+
+    /**
+     * Answers "fresh enough?" for a rule. Costs one store round trip, plus one atomic `take` for a
+     * transaction-bound rule (the grant is consumed: one verification pays for one transaction).
+     */
+    async check(uid: string, sid: string | undefined, rule: Rule, txn?: string): Promise<FreshnessResult> {
+      if (!sid) return { fresh: false };
+      const now = ctx.now();
+      const { session, revokedBeforeMs } = await read(uid, sid);
+      const assurance = session && findAssurance(session, rule, now, revokedBeforeMs, txn);
+      if (!assurance) return { fresh: false };
+      if (rule.match === "transaction" && txn !== undefined) {
+        const grant = await store.take(uid, keys.txnGrant(sid, txn));
+        if (grant === null) return { fresh: false };
+      }
+      return { fresh: true, assurance, verifiedAtMs: assurance.atMs, expiresAtMs: assurance.atMs + rule.maxAge * 1000 };
+    },
+
+    /**
+     * Records a verification under a new session id (the old one is deleted): rotation stops a
+     * session id seen before the step-up from carrying the new assurance (session fixation).
+     */
+    async grant(uid: string, oldSid: string, assurance: Assurance): Promise<string> {
+      const { session } = await read(uid, oldSid);
+      const sid = ctx.newId();
+      const record: SessionRecord = {
+        uid,
+        createdAtMs: session?.createdAtMs ?? assurance.atMs,
+        assurances: [...(session?.assurances ?? []), assurance].slice(-MAX_ASSURANCES),
+      };
+      await store.set(uid, keys.session(sid), JSON.stringify(record), ctx.config.sessionTtl);
+      if (assurance.txn !== undefined) {
+        await store.set(uid, keys.txnGrant(sid, assurance.txn), "1", ctx.config.sessionTtl);
+      }
+      await store.delete(uid, [keys.session(oldSid)]);
+      return sid;
+    },
+
+    /** Ends one step-up session (logout). */
+    async revokeSession(uid: string, sid: string): Promise<void> {
+      await store.delete(uid, [keys.session(sid)]);
+      ctx.emit({ type: "session.revoked", userId: uid });
+    },
+
+    /**
+     * Ends every assurance of a user at once, on every process: one mark that every check reads in
+     * the same round trip as the session (no list of sessions to walk, nothing to miss).
+     */
+    async revokeUser(uid: string): Promise<void> {
+      await store.set(uid, keys.revoked, String(ctx.now()), ctx.config.sessionTtl);
+      ctx.emit({ type: "user.revoked", userId: uid });
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;

@@ -1,0 +1,38 @@
+// Misconfiguration must fail at start-up, naming the option, never at the first request.
+import { describe, expect, it } from "vitest";
+import { createStepUp } from "./step-up.js";
+import { memoryStore } from "./store/memory-store.js";
+import { totp } from "./factors/totp.js";
+import type { StepUpOptions } from "./config.js";
+
+const good: StepUpOptions = { store: memoryStore(), secret: "x".repeat(32), appName: "Acme", factors: [totp()] };
+
+describe("createStepUp options", () => {
+  it.each([
+    ["store", { store: undefined }],
+    ["secret", { secret: "short" }],
+    ["secret", { secret: [] }],
+    ["appName", { appName: "" }],
+    ["factors", { factors: [] }],
+    ["factors", { factors: [totp(), totp()] }],
+    ["rules[\"a:b\"].maxAge", { rules: { "a:b": { maxAge: -1 } } }],
+    ["rules[\"a:b\"].factors", { rules: { "a:b": { factors: ["sms"] } } }],
+    ["rules[\"a:b\"].match", { rules: { "a:b": { match: "sometimes" as never } } }],
+    ["limits.perChallenge", { limits: { perChallenge: 0 } }],
+    ["challengeTtl", { challengeTtl: 1.5 }],
+    ["policy", { policy: "allow" as never }],
+  ])("a bad `%s` throws a TypeError naming it", (name, patch) => {
+    expect(() => createStepUp({ ...good, ...(patch as Partial<StepUpOptions>) })).toThrow(
+      expect.objectContaining({ name: "TypeError", message: expect.stringContaining(`\`${name}`) }),
+    );
+  });
+
+  it("totp window is validated", () => {
+    expect(() => totp({ window: { past: -1 } })).toThrow(/window\.past/);
+  });
+
+  it("a valid configuration is frozen", () => {
+    const engine = createStepUp(good);
+    expect(Object.isFrozen(engine.config)).toBe(true);
+  });
+});

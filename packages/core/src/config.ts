@@ -1,0 +1,198 @@
+import { randomBytes as nodeRandomBytes } from "node:crypto";
+import type { FactorPlugin } from "./factors/factor.js";
+import { type Clock, systemClock } from "./internal/clock.js";
+import type { Store } from "./store/store.js";
+import type { AssuranceLevel, MatchMode, PolicyDecision, Rule, RuleOptions, StepUpEvent, StepUpUser } from "./types.js";
+
+/** A counting window: at most `max` attempts per `windowSeconds`. */
+export interface LimitOptions {
+  max: number;
+  windowSeconds: number;
+}
+
+/** Context a `policy` hook decides on. */
+export interface PolicyContext {
+  user: StepUpUser;
+  rule: Rule;
+  /** Client address, when known. */
+  ip?: string;
+}
+
+/** Where stepup logs what it must not send to clients (store failures, hook errors). */
+export interface Logger {
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** Options of `createStepUp`. */
+export interface StepUpOptions {
+  /** Where state lives: `memoryStore()` for one process, `redisStore()` for many. */
+  store: Store;
+  /**
+   * At least 32 characters. Seals the step-up cookie and (through HKDF) encrypts factor secrets and
+   * keys code hashes. An array rotates: the first is current, the others still open old data.
+   */
+  secret: string | readonly string[];
+  /** Shown to users and in authenticator apps. */
+  appName: string;
+  /** Factor plugins, e.g. `[totp()]`. */
+  factors: readonly FactorPlugin[];
+  /** Rules by `"resource:action"`. Guards may also declare rules inline. */
+  rules?: Readonly<Record<string, RuleOptions>>;
+  /** Defaults for every rule. */
+  defaults?: RuleOptions;
+  /** Risk hook: `ALLOW` skips step-up, `BLOCK` refuses (403); `REVIEW` is treated as `CHALLENGE`. */
+  policy?: (context: PolicyContext) => PolicyDecision | Promise<PolicyDecision>;
+  limits?: {
+    /** Guesses per challenge. @default 5 */
+    perChallenge?: number;
+    /** Guesses per user and factor. @default { max: 20, windowSeconds: 900 } */
+    perFactor?: LimitOptions;
+    /** Guesses per client address, all users. @default { max: 100, windowSeconds: 900 } */
+    perIp?: LimitOptions;
+  };
+  /** How long a challenge stays open, in seconds. @default 600 */
+  challengeTtl?: number;
+  /** How long a step-up session record lives after its last verification, in seconds. @default 86400 */
+  sessionTtl?: number;
+  /** Receives every enrollment, challenge, verification, lockout and revocation. */
+  onEvent?: (event: StepUpEvent) => void | Promise<void>;
+  logger?: Logger;
+  /** Injectable time (tests). */
+  clock?: Clock;
+  /** Injectable randomness (tests). @default node:crypto randomBytes */
+  randomBytes?: (length: number) => Uint8Array;
+}
+
+/** `StepUpOptions` validated, defaulted and frozen. */
+export interface ResolvedConfig {
+  store: Store;
+  secrets: readonly string[];
+  appName: string;
+  factors: ReadonlyMap<string, FactorPlugin>;
+  rules: Map<string, Rule>;
+  defaults: Omit<Rule, "resource" | "action">;
+  policy: StepUpOptions["policy"];
+  limits: { perChallenge: number; perFactor: LimitOptions; perIp: LimitOptions };
+  challengeTtl: number;
+  sessionTtl: number;
+  onEvent: StepUpOptions["onEvent"];
+  logger: Logger;
+  clock: Clock;
+  randomBytes: (length: number) => Uint8Array;
+}
+
+const LEVELS: readonly AssuranceLevel[] = ["mfa", "phishing-resistant"];
+const MATCHES: readonly MatchMode[] = ["session", "action", "transaction"];
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function fail(option: string, expected: string): never {
+  throw new TypeError(`stepup: option \`${option}\` ${expected}`);
+}
+
+function seconds(option: string, value: unknown, fallback: number, max = 31_536_000): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+    fail(option, `must be a whole number of seconds from 1 to ${max}`);
+  }
+  return value;
+}
+
+function limit(option: string, value: LimitOptions | undefined, fallback: LimitOptions): LimitOptions {
+  if (value === undefined) return fallback;
+  return Object.freeze({
+    max: seconds(`${option}.max`, value.max, fallback.max, 1_000_000),
+    windowSeconds: seconds(`${option}.windowSeconds`, value.windowSeconds, fallback.windowSeconds),
+  });
+}
+
+/** Validates a rule's fields against the configured factors. */
+export function resolveRule(
+  option: string,
+  resource: string,
+  action: string,
+  input: RuleOptions,
+  base: Omit<Rule, "resource" | "action">,
+  factorTypes: ReadonlySet<string>,
+): Rule {
+  if (!NAME.test(resource)) fail(`${option}.resource`, "must be 1-64 of A-Z a-z 0-9 _ . -");
+  if (!NAME.test(action)) fail(`${option}.action`, "must be 1-64 of A-Z a-z 0-9 _ . -");
+  const level = input.level ?? base.level;
+  if (!LEVELS.includes(level)) fail(`${option}.level`, `must be one of ${LEVELS.join(", ")}`);
+  const match = input.match ?? base.match;
+  if (!MATCHES.includes(match)) fail(`${option}.match`, `must be one of ${MATCHES.join(", ")}`);
+  const factors = input.factors ?? base.factors;
+  if (!Array.isArray(factors) || factors.length === 0) fail(`${option}.factors`, "must list at least one factor");
+  for (const f of factors) if (!factorTypes.has(f)) fail(`${option}.factors`, `names "${f}", which is not configured`);
+  return Object.freeze({
+    resource,
+    action,
+    maxAge: seconds(`${option}.maxAge`, input.maxAge, base.maxAge),
+    level,
+    factors: Object.freeze([...factors]),
+    match,
+  });
+}
+
+const consoleLogger: Logger = {
+  warn: (message, meta) => console.warn(`[stepup] ${message}`, meta ?? ""),
+  error: (message, meta) => console.error(`[stepup] ${message}`, meta ?? ""),
+};
+
+/** Validates options once, at start-up; a bad option throws a `TypeError` naming it. */
+export function resolveConfig(options: StepUpOptions): ResolvedConfig {
+  if (typeof options !== "object" || options === null) fail("options", "must be an object");
+  const store = options.store;
+  if (!store || typeof store.getMany !== "function") fail("store", "must be a Store (memoryStore() or redisStore())");
+  const secrets = typeof options.secret === "string" ? [options.secret] : options.secret;
+  if (!Array.isArray(secrets) || secrets.length === 0) fail("secret", "is required");
+  for (const s of secrets) {
+    if (typeof s !== "string" || s.length < 32) fail("secret", "must be at least 32 characters");
+  }
+  if (typeof options.appName !== "string" || options.appName.trim() === "") fail("appName", "must be a non-empty string");
+  if (!Array.isArray(options.factors) || options.factors.length === 0) fail("factors", "must list at least one factor");
+  const factors = new Map<string, FactorPlugin>();
+  for (const f of options.factors) {
+    if (!f || typeof f.type !== "string" || typeof f.verify !== "function") fail("factors", "must hold factor plugins");
+    if (factors.has(f.type)) fail("factors", `lists "${f.type}" twice`);
+    factors.set(f.type, f);
+  }
+  const types = new Set(factors.keys());
+  const d = options.defaults ?? {};
+  const defaults = resolveRule(
+    "defaults",
+    "default",
+    "default",
+    d,
+    { maxAge: 300, level: "mfa", factors: [...types], match: "session" },
+    types,
+  );
+  const rules = new Map<string, Rule>();
+  for (const [key, rule] of Object.entries(options.rules ?? {})) {
+    const [resource = "", action = ""] = key.split(":");
+    rules.set(key, resolveRule(`rules["${key}"]`, resource, action, rule, defaults, types));
+  }
+  if (options.policy !== undefined && typeof options.policy !== "function") fail("policy", "must be a function");
+  if (options.onEvent !== undefined && typeof options.onEvent !== "function") fail("onEvent", "must be a function");
+  const l = options.limits ?? {};
+  return Object.freeze({
+    store,
+    secrets: Object.freeze([...secrets]),
+    appName: options.appName,
+    factors,
+    rules,
+    defaults,
+    policy: options.policy,
+    limits: Object.freeze({
+      perChallenge: seconds("limits.perChallenge", l.perChallenge, 5, 1000),
+      perFactor: limit("limits.perFactor", l.perFactor, { max: 20, windowSeconds: 900 }),
+      perIp: limit("limits.perIp", l.perIp, { max: 100, windowSeconds: 900 }),
+    }),
+    challengeTtl: seconds("challengeTtl", options.challengeTtl, 600, 86_400),
+    sessionTtl: seconds("sessionTtl", options.sessionTtl, 86_400),
+    onEvent: options.onEvent,
+    logger: options.logger ?? consoleLogger,
+    clock: options.clock ?? systemClock,
+    randomBytes: options.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n))),
+  });
+}

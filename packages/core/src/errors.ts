@@ -1,0 +1,81 @@
+/** Stable error codes. Tests and clients match these, never message text. */
+export type StepUpErrorCode =
+  | "INVALID_INPUT"
+  | "INVALID_CODE"
+  | "UNAUTHENTICATED"
+  | "STEP_UP_REQUIRED"
+  | "STEP_UP_BLOCKED"
+  | "CHALLENGE_NOT_FOUND"
+  | "CHALLENGE_SESSION_MISMATCH"
+  | "FACTOR_NOT_FOUND"
+  | "FACTOR_NOT_ALLOWED"
+  | "ENROLLMENT_NOT_FOUND"
+  | "TOO_MANY_ATTEMPTS"
+  | "ORIGIN_MISMATCH"
+  | "CSRF_FAILED"
+  | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "PAYLOAD_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "STORE_UNAVAILABLE";
+
+/** HTTP status for each code: the one table the HTTP layer uses. */
+export const errorStatus: Readonly<Record<StepUpErrorCode, number>> = Object.freeze({
+  INVALID_INPUT: 400,
+  INVALID_CODE: 400,
+  UNAUTHENTICATED: 401,
+  STEP_UP_REQUIRED: 401,
+  STEP_UP_BLOCKED: 403,
+  CHALLENGE_NOT_FOUND: 404,
+  CHALLENGE_SESSION_MISMATCH: 403,
+  FACTOR_NOT_FOUND: 404,
+  FACTOR_NOT_ALLOWED: 400,
+  ENROLLMENT_NOT_FOUND: 404,
+  TOO_MANY_ATTEMPTS: 429,
+  ORIGIN_MISMATCH: 403,
+  CSRF_FAILED: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  STORE_UNAVAILABLE: 503,
+});
+
+/** Extra fields an error carries to the client (all safe to show). */
+export interface StepUpErrorDetails {
+  /** Seconds until another attempt can succeed (429). */
+  retryAfter?: number;
+  /** Guesses left on this challenge (INVALID_CODE). */
+  attemptsRemaining?: number;
+  /** Which input field was wrong (INVALID_INPUT). */
+  field?: string;
+}
+
+/**
+ * The one error class of stepup: a stable `code`, a message safe to show a user, optional
+ * details, and the underlying library error as `cause` (logged server-side, never sent).
+ *
+ * @example
+ * try { await engine.verify(...) } catch (e) { if (e instanceof StepUpError && e.code === "INVALID_CODE") ... }
+ */
+export class StepUpError extends Error {
+  override readonly name = "StepUpError";
+  readonly code: StepUpErrorCode;
+  readonly details: StepUpErrorDetails;
+
+  constructor(code: StepUpErrorCode, message: string, details: StepUpErrorDetails = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
+
+  /** The HTTP status for this error's code. */
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}
+
+/** Wraps a store failure: the engine never lets one through as "absent" (fail closed). */
+export function storeUnavailable(cause: unknown): StepUpError {
+  return new StepUpError("STORE_UNAVAILABLE", "The step-up service is temporarily unavailable.", {}, { cause });
+}

@@ -1,0 +1,64 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
+
+const vectors = JSON.parse(
+  readFileSync(new URL("../../../../../shared/vectors/rfc6238-totp.json", import.meta.url), "utf8"),
+) as { vectors: { time: number; SHA1: string }[] };
+
+describe("totp factor", () => {
+  it("enrollment returns a 160-bit base32 secret, an otpauth URI and a PNG QR code", async () => {
+    const t = testEngine();
+    const started = (await t.engine.factors.enrollStart(alice, "totp", {})) as Record<string, string>;
+    expect(started.secret).toMatch(/^[A-Z2-7]{32}$/); // 32 base32 chars = 160 bits
+    expect(started.otpauthUri).toMatch(/^otpauth:\/\/totp\/Test:alice%40example\.com\?secret=/);
+    expect(started.qrCode).toMatch(/^data:image\/png;base64,/);
+  });
+
+  it.each(vectors.vectors)("RFC 6238 vector at T=$time: the engine accepts the last 6 digits of $SHA1", async ({ time, SHA1 }) => {
+    const t = testEngine();
+    await enrollAlice(t);
+    t.clock.set(time * 1000);
+    const { challenge } = await t.engine.openChallenge(alice, "sid-1", t.engine.rules.lookup("admin", "read"));
+    const result = await t.engine.challenges.verify(alice, "sid-1", challenge.id, { factor: "totp", code: SHA1.slice(-6) });
+    expect(result.assurance.factor).toBe("totp");
+  });
+
+  it("the secret is encrypted at rest: the store never holds the base32 seed", async () => {
+    const t = testEngine();
+    await enrollAlice(t);
+    const hash = await t.store.hashGetAll("alice", "factors");
+    const raw = Object.values(hash).join("");
+    expect(raw).not.toContain("GEZDGNBVGY3TQOJQ");
+    expect(raw).toMatch(/"secret":"v1\.[A-Za-z0-9_-]{8}\./);
+  });
+
+  it("window: the previous step is accepted, two steps back and the next step are not", async () => {
+    const t = testEngine();
+    await enrollAlice(t);
+    t.clock.advance(30_000); // past the step the confirmation used (single use)
+    const now = t.clock.now();
+    const rule = t.engine.rules.lookup("admin", "read");
+    const attempt = async (code: string) => {
+      const { challenge } = await t.engine.openChallenge(alice, "s", rule);
+      return t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code }).then(
+        () => "ok",
+        (e: { code: string }) => e.code,
+      );
+    };
+    expect(await attempt(await codeAt(now - 60_000))).toBe("INVALID_CODE");
+    expect(await attempt(await codeAt(now + 30_000))).toBe("INVALID_CODE");
+    expect(await attempt(await codeAt(now - 30_000))).toBe("ok");
+  });
+
+  it("bad code input (wrong type, letters, wrong length) is INVALID_INPUT, not a guess", async () => {
+    const t = testEngine();
+    await enrollAlice(t);
+    const { challenge } = await t.engine.openChallenge(alice, "s", t.engine.rules.lookup("a", "b"));
+    for (const code of [123456, "12345", "1234567", "abcdef", null, { $gt: "" }]) {
+      await expect(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code })).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+      });
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import type { ResolvedConfig } from "../config.js";
+import type { FactorContext } from "../factors/factor.js";
+import type { Store } from "../store/store.js";
+import type { StepUpEvent, StepUpUser } from "../types.js";
+import type { Keyring } from "./crypto.js";
+
+/** What the engine's parts share. Built once by `createStepUp`. */
+export interface EngineContext {
+  config: ResolvedConfig;
+  /** The configured store, wrapped so failures become STORE_UNAVAILABLE. */
+  store: Store;
+  keyring: Keyring;
+  now(): number;
+  /** A random base64url identifier (128 bits unless told). */
+  newId(bytes?: number): string;
+  /** Emits an event without letting a failing hook break the request. */
+  emit(event: Omit<StepUpEvent, "atMs">): void;
+  factorContext(user: StepUpUser): FactorContext;
+}
+
+export function createEngineContext(config: ResolvedConfig, store: Store, keyring: Keyring): EngineContext {
+  const now = () => config.clock.now();
+  return {
+    config,
+    store,
+    keyring,
+    now,
+    newId: (bytes = 16) => Buffer.from(config.randomBytes(bytes)).toString("base64url"),
+    emit(event) {
+      const hook = config.onEvent;
+      if (!hook) return;
+      try {
+        Promise.resolve(hook({ ...event, atMs: now() })).catch((error: unknown) =>
+          config.logger.error("onEvent hook failed", { type: event.type, error: String(error) }),
+        );
+      } catch (error) {
+        config.logger.error("onEvent hook failed", { type: event.type, error: String(error) });
+      }
+    },
+    factorContext(user) {
+      return {
+        user,
+        appName: config.appName,
+        store,
+        keyring,
+        nowMs: now(),
+        randomBytes: config.randomBytes,
+      };
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { storeUnavailable } from "../errors.js";
+import type { Store } from "../store/store.js";
+
+/**
+ * Wraps a store so that any failure becomes STORE_UNAVAILABLE (503): a store that cannot answer
+ * must never be read as "no record", or a broken Redis would open every door (fail closed).
+ */
+export function guardedStore(store: Store): Store {
+  const wrap =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+    };
+  return {
+    getMany: wrap(store.getMany.bind(store)),
+    set: wrap(store.set.bind(store)),
+    setIfAbsent: wrap(store.setIfAbsent.bind(store)),
+    take: wrap(store.take.bind(store)),
+    increment: wrap(store.increment.bind(store)),
+    delete: wrap(store.delete.bind(store)),
+    hashSet: wrap(store.hashSet.bind(store)),
+    hashReplace: wrap(store.hashReplace.bind(store)),
+    hashGetAll: wrap(store.hashGetAll.bind(store)),
+    hashDelete: wrap(store.hashDelete.bind(store)),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Where stepup keeps its state. Every key lives in a `scope` (a user id, or `ip:<address>` for
+ * per-client counters): a store keeps all keys of one scope together (Redis: the hash tag
+ * `{<scope>}`), so a multi-key call on one scope is one round trip and stays valid on Redis Cluster.
+ *
+ * Rules every implementation must keep (the contract suite in `@stepup/core/testing` checks them):
+ * - Each method is atomic on its own: two concurrent calls never both observe the state before
+ *   the other (`take` hands a value to exactly one caller, `increment` never loses a count,
+ *   `setIfAbsent` lets exactly one caller win).
+ * - TTLs are whole seconds and start when the key is written. An expired key reads as absent.
+ *   `ttlSeconds: null` means durable (factor records only); every other key has a TTL.
+ * - A store that cannot answer (connection lost, timeout) rejects; it never answers "absent" for
+ *   "unknown". stepup turns a rejection into 503 STORE_UNAVAILABLE: fail closed.
+ * - Values are opaque strings (stepup writes JSON); a store never parses them.
+ */
+export interface Store {
+  /** Reads several keys of one scope in one round trip; `null` where absent or expired. */
+  getMany(scope: string, keys: readonly string[]): Promise<(string | null)[]>;
+  /** Writes a key, replacing any value and TTL. */
+  set(scope: string, key: string, value: string, ttlSeconds: number | null): Promise<void>;
+  /** Writes a key only when absent; `true` for the one caller that wrote it. */
+  setIfAbsent(scope: string, key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Reads and deletes a key at once: of concurrent callers, exactly one gets the value. */
+  take(scope: string, key: string): Promise<string | null>;
+  /**
+   * Adds one to a counter and returns the new count with the seconds left before it resets.
+   * The TTL is set when the counter is created and not extended (a fixed window).
+   */
+  increment(scope: string, key: string, ttlSeconds: number): Promise<{ count: number; ttlSeconds: number }>;
+  /** Deletes keys of one scope (absent keys are ignored). */
+  delete(scope: string, keys: readonly string[]): Promise<void>;
+  /** Sets one field of a durable hash (factor records). */
+  hashSet(scope: string, key: string, field: string, value: string): Promise<void>;
+  /**
+   * Replaces one field of a hash only when it exists; `true` when written. Used for updates
+   * (last use, rename) so that a concurrent removal is never undone.
+   */
+  hashReplace(scope: string, key: string, field: string, value: string): Promise<boolean>;
+  /** Reads every field of a hash; `{}` when absent. */
+  hashGetAll(scope: string, key: string): Promise<Record<string, string>>;
+  /** Deletes one field of a hash; `true` when it existed. */
+  hashDelete(scope: string, key: string, field: string): Promise<boolean>;
+}

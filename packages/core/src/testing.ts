@@ -1,0 +1,1 @@
+export { type StoreContractContext, type StoreContractSetup, storeContract } from "./store/contract.js";

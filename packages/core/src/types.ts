@@ -1,0 +1,131 @@
+/** Who the app says is signed in. stepup never authenticates the first factor itself. */
+export interface StepUpUser {
+  id: string;
+  email?: string;
+  phone?: string;
+  name?: string;
+}
+
+/** Assurance levels, weakest first. WebAuthn reaches `phishing-resistant`. */
+export type AssuranceLevel = "mfa" | "phishing-resistant";
+
+/** How a verification must relate to the request it unlocks. */
+export type MatchMode = "session" | "action" | "transaction";
+
+/** Authsignal's decision vocabulary, returned by a `policy` hook. */
+export type PolicyDecision = "ALLOW" | "CHALLENGE" | "BLOCK" | "REVIEW";
+
+/** What a protected `resource:action` requires. */
+export interface RuleOptions {
+  /** How recent a verification must be, in seconds. @default 300 */
+  maxAge?: number;
+  /** Minimum level. @default "mfa" */
+  level?: AssuranceLevel;
+  /** Factor types allowed to satisfy it (e.g. `["totp"]`). @default every configured factor */
+  factors?: readonly string[];
+  /** `session`: any recent verification counts (sudo mode); `action`: one for this pair. @default "session" */
+  match?: MatchMode;
+}
+
+/** A rule with every field resolved. */
+export interface Rule {
+  resource: string;
+  action: string;
+  maxAge: number;
+  level: AssuranceLevel;
+  factors: readonly string[];
+  match: MatchMode;
+}
+
+/** What one successful verification left in a step-up session. */
+export interface Assurance {
+  /** When it was verified (ms since the epoch). */
+  atMs: number;
+  /** Factor type (`totp`). */
+  factor: string;
+  factorId: string;
+  level: AssuranceLevel;
+  /** RFC 8176 method references, e.g. `["otp"]`. */
+  amr: readonly string[];
+  resource: string;
+  action: string;
+  /** Transaction digest, when the challenge was bound to one. */
+  txn?: string;
+}
+
+/** The server-side record a step-up cookie points to. */
+export interface SessionRecord {
+  uid: string;
+  createdAtMs: number;
+  assurances: Assurance[];
+}
+
+/** A pending proof: what must be shown, by whom, and where to go after. */
+export interface Challenge {
+  id: string;
+  uid: string;
+  sid: string;
+  resource: string;
+  action: string;
+  maxAge: number;
+  level: AssuranceLevel;
+  factors: readonly string[];
+  txn?: string;
+  /** Same-origin path (with query) to return to after success. */
+  returnTo?: string;
+  /** The original method of the request that was interrupted (a form POST is re-submitted). */
+  method?: string;
+  /** Original urlencoded form fields, re-submitted after success. */
+  form?: readonly (readonly [string, string])[];
+  createdAtMs: number;
+  expiresAtMs: number;
+}
+
+/** A factor as the user and the API see it (no secrets). */
+export interface FactorSummary {
+  id: string;
+  type: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  primary: boolean;
+}
+
+/** A stored factor: the summary plus the plugin's own data (secrets sealed). */
+export interface FactorRecord {
+  id: string;
+  type: string;
+  name: string;
+  createdAtMs: number;
+  lastUsedAtMs: number | null;
+  primary: boolean;
+  data: Record<string, unknown>;
+}
+
+/** Every event the engine emits; the audit log builds on these. */
+export type StepUpEventType =
+  | "factor.enrollment.started"
+  | "factor.enrolled"
+  | "factor.removed"
+  | "factor.updated"
+  | "challenge.created"
+  | "verification.succeeded"
+  | "verification.failed"
+  | "verification.locked"
+  | "session.revoked"
+  | "user.revoked";
+
+export interface StepUpEvent {
+  type: StepUpEventType;
+  atMs: number;
+  userId: string;
+  factor?: string;
+  factorId?: string;
+  challengeId?: string;
+  resource?: string;
+  action?: string;
+  /** Client address, when the HTTP layer knows it. */
+  ip?: string;
+  /** Why a verification failed or was locked (an error code). */
+  reason?: string;
+}

@@ -1,0 +1,54 @@
+import { generate } from "otplib";
+import { createStepUp, memoryStore, type StepUpOptions, type Store, totp } from "../src/index.js";
+import type { StepUpEvent } from "../src/types.js";
+
+/** RFC 6238 appendix B SHA-1 seed: injected as the "random" TOTP secret so vectors apply. */
+export const RFC_SEED = new TextEncoder().encode("12345678901234567890");
+export const RFC_SEED_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+export function fakeClock(startMs = 1_700_000_000_000) {
+  let t = startMs;
+  return { now: () => t, advance: (ms: number) => void (t += ms), set: (ms: number) => void (t = ms) };
+}
+
+/** An engine on the memory store with a fake clock, collecting its events. */
+export function testEngine(overrides: Partial<StepUpOptions> = {}, store: Store | undefined = undefined) {
+  const clock = fakeClock();
+  const events: StepUpEvent[] = [];
+  const s = store ?? memoryStore({ clock });
+  let seeded = false;
+  const engine = createStepUp({
+    store: s,
+    secret: "test-secret-test-secret-test-secret-0123",
+    appName: "Test",
+    factors: [totp()],
+    clock,
+    // The first random draw of 20 bytes is the TOTP secret: make it the RFC seed.
+    randomBytes: (n) => {
+      if (n === 20 && !seeded) {
+        seeded = true;
+        return RFC_SEED.slice();
+      }
+      return crypto.getRandomValues(new Uint8Array(n));
+    },
+    onEvent: (e) => void events.push(e),
+    logger: { warn() {}, error() {} },
+    ...overrides,
+  });
+  return { engine, clock, events, store: s };
+}
+
+/** The 6-digit code for the RFC seed at a given time. */
+export function codeAt(ms: number): Promise<string> {
+  return generate({ secret: RFC_SEED_BASE32, epoch: Math.floor(ms / 1000) });
+}
+
+export const alice = { id: "alice", email: "alice@example.com" };
+
+/** Enrolls TOTP for alice and moves the clock past the step used to confirm. */
+export async function enrollAlice(t: ReturnType<typeof testEngine>) {
+  const started = await t.engine.factors.enrollStart(alice, "totp", {});
+  await t.engine.factors.enrollConfirm(alice, "totp", started.factorId, { code: await codeAt(t.clock.now()) });
+  t.clock.advance(30_000);
+  return started;
+}

@@ -1,0 +1,80 @@
+import { Readable } from "node:stream";
+import type { GuardRequest } from "@stepup/http";
+import type { Request as ExpressRequest, Response as ExpressResponse } from "express";
+
+/** The absolute URL of an Express request (honours `trust proxy` through req.protocol). */
+export function urlOf(req: ExpressRequest): string {
+  return `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`;
+}
+
+/** A light view of the request for the guard: no Fetch objects built on the hot path. */
+export function guardView(req: ExpressRequest): GuardRequest {
+  return {
+    method: req.method,
+    get url() {
+      return urlOf(req);
+    },
+    headers: {
+      get(name: string) {
+        const value = req.headers[name.toLowerCase()];
+        if (value === undefined) return null;
+        return Array.isArray(value) ? value.join(", ") : value;
+      },
+    },
+  };
+}
+
+/** The original urlencoded fields of a form POST (for re-submission after a step-up). */
+export function formFields(req: ExpressRequest): [string, string][] | undefined {
+  if (req.method !== "POST" || !req.is("application/x-www-form-urlencoded")) return undefined;
+  const body: unknown = req.body;
+  if (!body || typeof body !== "object") return undefined;
+  const fields: [string, string][] = [];
+  for (const [key, value] of Object.entries(body)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v === "string") fields.push([key, v]);
+    }
+  }
+  return fields;
+}
+
+/**
+ * An Express request as a Fetch `Request`. When an app-level body parser already consumed the body
+ * (`express.json()`, `express.urlencoded()`), it is re-encoded from `req.body`.
+ */
+export function toFetchRequest(req: ExpressRequest): Request {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(key, v);
+  }
+  const init: RequestInit & { duplex?: "half" } = { method: req.method, headers };
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    if (req.readableEnded || req.body !== undefined) {
+      const body: unknown = req.body;
+      if (req.is("application/x-www-form-urlencoded") && body && typeof body === "object") {
+        init.body = new URLSearchParams(formFields(req) ?? []).toString();
+      } else if (body !== undefined && typeof body === "object" && Object.keys(body as object).length > 0) {
+        init.body = JSON.stringify(body);
+      } else if (typeof body === "string" || Buffer.isBuffer(body)) {
+        init.body = typeof body === "string" ? body : new Uint8Array(body);
+      }
+      headers.delete("content-length");
+    } else {
+      init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+      init.duplex = "half";
+    }
+  }
+  return new Request(urlOf(req), init);
+}
+
+/** Writes a Fetch `Response` to Express (every Set-Cookie kept apart). */
+export async function sendResponse(res: ExpressResponse, response: Response): Promise<void> {
+  res.status(response.status);
+  response.headers.forEach((value, key) => {
+    if (key !== "set-cookie") res.setHeader(key, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.append("set-cookie", cookies);
+  res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined);
+}

@@ -1,0 +1,104 @@
+import type { StepUpUser } from "@stepup/core";
+import { createStepUpHttp, type GuardOptions, type StepUpHttp, type StepUpHttpOptions, type StepUpInfo, problem, transactionDigest } from "@stepup/http";
+import { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
+import { formFields, guardView, sendResponse, toFetchRequest } from "./fetch-bridge.js";
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** What was verified, set by `requireStepUp` before the handler runs. */
+      stepUp?: StepUpInfo;
+    }
+  }
+}
+
+/** Options of `stepUp()`: the HTTP layer's options plus how to find the signed-in user. */
+export interface ExpressStepUpOptions extends StepUpHttpOptions {
+  /** Who is signed in, from your own auth (session, JWT, anything); null when nobody. */
+  getUser: (req: Request) => StepUpUser | null | undefined | Promise<StepUpUser | null | undefined>;
+}
+
+/** Options of one protected route. */
+export interface RequireStepUpOptions extends GuardOptions {
+  /** For `match: "transaction"`: the request's details to bind the step-up to (e.g. amount, payee). */
+  transaction?: (req: Request) => unknown;
+}
+
+/** What `stepUp()` returns. */
+export interface ExpressStepUp {
+  /** Mount at `basePath`: `app.use("/stepup", stepup.router)`. */
+  router: Router;
+  /** Middleware that lets a request through only with a fresh enough step-up. */
+  requireStepUp(options: RequireStepUpOptions): RequestHandler;
+  /** Logout: ends the step-up session everywhere and deletes the cookie. */
+  clear(req: Request, res: Response): Promise<void>;
+  /** Turns body-parser errors under `basePath` into problem+json (mount after the router). */
+  errorHandler: ErrorRequestHandler;
+  /** The underlying HTTP layer and engine (revokeUser, events). */
+  http: StepUpHttp;
+}
+
+async function userOf(getUser: ExpressStepUpOptions["getUser"], req: Request): Promise<StepUpUser | null> {
+  return (await getUser(req)) ?? null;
+}
+
+/**
+ * Step-up MFA for Express 5.
+ *
+ * @throws TypeError at start-up for a bad option, naming it.
+ * @example
+ * const stepup = stepUp({ store: memoryStore(), secret, appName: "Acme", getUser: (req) => req.user ?? null, factors: [totp()] });
+ * app.use("/stepup", stepup.router);
+ * app.post("/account/delete", stepup.requireStepUp({ resource: "account", action: "delete", maxAge: 300 }), handler);
+ */
+export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
+  if (typeof options?.getUser !== "function") throw new TypeError("stepup: option `getUser` must be a function");
+  const { getUser } = options;
+  const http = createStepUpHttp(options);
+  const router = Router();
+
+  router.use(async (req, res) => {
+    const user = await userOf(getUser, req);
+    await sendResponse(res, await http.handle(toFetchRequest(req), { user, ...(req.ip ? { ip: req.ip } : {}) }));
+  });
+
+  return {
+    router,
+    http,
+    requireStepUp(opts) {
+      const { transaction, ...guardOptions } = opts ?? ({} as RequireStepUpOptions);
+      if (transaction !== undefined && typeof transaction !== "function") {
+        throw new TypeError("stepup: option `transaction` must be a function");
+      }
+      const guard = http.guard(guardOptions);
+      return async function requireStepUp(req, res, next) {
+        const user = await userOf(getUser, req);
+        const form = formFields(req);
+        const txn = transaction ? transactionDigest(transaction(req)) : undefined;
+        const result = await guard(guardView(req), { user, ...(req.ip ? { ip: req.ip } : {}) }, {
+          ...(form ? { form } : {}),
+          ...(txn === undefined ? {} : { txn }),
+        });
+        if (result.pass) {
+          req.stepUp = result.stepUp;
+          next();
+          return;
+        }
+        await sendResponse(res, result.response);
+      };
+    },
+    async clear(req, res) {
+      const user = await userOf(getUser, req);
+      res.append("set-cookie", await http.clear(guardView(req), user?.id));
+    },
+    errorHandler(error, req, res, next) {
+      const status = typeof error?.status === "number" ? error.status : 500;
+      if (!req.originalUrl.startsWith(http.basePath) || status >= 500 || res.headersSent) return next(error);
+      const response =
+        status === 413
+          ? problem("PAYLOAD_TOO_LARGE", "The body is too large.")
+          : problem("INVALID_INPUT", "The request body could not be read.");
+      void sendResponse(res, response);
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { StepUpError, summarizeFactor, type StepUpUser } from "@stepup/core";
+import { readJson } from "../body.js";
+import { runGuard } from "../guard/guard.js";
+import type { HttpContext, RequestContext } from "../http-context.js";
+import { json } from "../problem.js";
+import { checkOrigin } from "../security.js";
+import { currentSid, sessionForChallenge } from "./session-of.js";
+
+type Handler = (http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, params: string[]) => Promise<Response>;
+
+interface Route {
+  method: string;
+  /** Path segments after `/api`; `:` marks a parameter. */
+  pattern: string[];
+  handler: Handler;
+}
+
+const route = (method: string, path: string, handler: Handler): Route => ({ method, pattern: path.split("/"), handler });
+
+async function listFactors(http: HttpContext, _r: Request, user: StepUpUser): Promise<Response> {
+  const factors = await http.engine.factors.list(user.id);
+  return json({ factors: factors.map(summarizeFactor) });
+}
+
+async function enrollStart(http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, [type = ""]: string[]) {
+  const body = await readJson(request);
+  // With a factor enrolled, adding another must be proved with it: otherwise anyone holding the
+  // first-factor session could enroll their own authenticator and step up with it.
+  if (await http.engine.hasFactors(user.id)) {
+    const guard = await runGuard(http, request, ctx, http.ownRules.factorAdd);
+    if (!guard.pass) return guard.response;
+  }
+  return json(await http.engine.factors.enrollStart(user, type, body), 201);
+}
+
+async function enrollConfirm(http: HttpContext, request: Request, user: StepUpUser, _c: RequestContext, [type = "", factorId]: string[]) {
+  const body = await readJson(request);
+  const factor = await http.engine.factors.enrollConfirm(user, type, factorId, body);
+  return json({ factor: summarizeFactor(factor) });
+}
+
+async function updateFactor(http: HttpContext, request: Request, user: StepUpUser, _c: RequestContext, [id]: string[]) {
+  const body = await readJson(request);
+  return json({ factor: summarizeFactor(await http.engine.factors.update(user.id, id, body)) });
+}
+
+async function removeFactor(http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, [id]: string[]) {
+  const guard = await runGuard(http, request, ctx, http.ownRules.factorRemove);
+  if (!guard.pass) return guard.response;
+  await http.engine.factors.remove(user.id, id);
+  return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+}
+
+async function openChallenge(http: HttpContext, request: Request, user: StepUpUser) {
+  const body = await readJson(request);
+  const rule = http.engine.rules.lookup(body.resource, body.action);
+  const { sid, setCookie } = await currentSid(http, request, user);
+  const opened = await http.engine.openChallenge(user, sid, rule);
+  const headers: Record<string, string> = setCookie ? { "set-cookie": setCookie } : {};
+  return json(
+    {
+      challengeId: opened.challenge.id,
+      expiresAt: new Date(opened.challenge.expiresAtMs).toISOString(),
+      factors: opened.factors.map((f) => ({ id: f.id, type: f.type, name: f.name, primary: f.primary })),
+    },
+    201,
+    headers,
+  );
+}
+
+async function startChallenge(http: HttpContext, request: Request, user: StepUpUser, _c: RequestContext, [id]: string[]) {
+  const body = await readJson(request);
+  const sid = await sessionForChallenge(http, request, user);
+  return json(await http.engine.challenges.start(user, sid, id, { ...body, factor: body.factor }));
+}
+
+async function verifyChallenge(http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, [id]: string[]) {
+  const body = await readJson(request);
+  const sid = await sessionForChallenge(http, request, user);
+  const result = await http.engine.challenges.verify(user, sid, id, { ...body, factor: body.factor }, ctx.ip);
+  const setCookie = await http.cookie.issue({ sid: result.sid, uid: user.id }, new URL(request.url));
+  return json(
+    { success: true, sid: result.sid, timestamp: new Date(result.assurance.atMs).toISOString(), resource: result.challenge.resource, action: result.challenge.action },
+    200,
+    { "set-cookie": setCookie },
+  );
+}
+
+async function status(http: HttpContext, request: Request, user: StepUpUser) {
+  const url = new URL(request.url);
+  const rule = http.engine.rules.lookup(url.searchParams.get("resource"), url.searchParams.get("action"));
+  const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
+  const sid = cookie?.uid === user.id ? cookie.sid : undefined;
+  const result = await http.engine.sessions.check(user.id, sid, rule);
+  return json(
+    result.fresh
+      ? { fresh: true, verifiedAt: new Date(result.verifiedAtMs).toISOString(), expiresAt: new Date(result.expiresAtMs).toISOString() }
+      : { fresh: false, verifiedAt: null, expiresAt: null },
+  );
+}
+
+const ROUTES: Route[] = [
+  route("GET", "factors", listFactors),
+  route("POST", "factors/:", enrollStart),
+  route("POST", "factors/:/:/confirm", enrollConfirm),
+  route("PATCH", "factors/:", updateFactor),
+  route("DELETE", "factors/:", removeFactor),
+  route("POST", "challenges", openChallenge),
+  route("POST", "challenges/:/start", startChallenge),
+  route("POST", "challenges/:/verify", verifyChallenge),
+  route("GET", "status", status),
+];
+
+/** Routes a request under `{basePath}/api/`; `segments` are the path parts after `api`. */
+export async function handleApi(http: HttpContext, request: Request, ctx: RequestContext, segments: string[]): Promise<Response> {
+  let methodMismatch = false;
+  for (const r of ROUTES) {
+    if (r.pattern.length !== segments.length) continue;
+    const params: string[] = [];
+    const matches = r.pattern.every((p, i) => {
+      const s = segments[i] ?? "";
+      if (p === ":") {
+        params.push(s);
+        return s.length > 0;
+      }
+      return p === s;
+    });
+    if (!matches) continue;
+    if (r.method !== request.method) {
+      methodMismatch = true;
+      continue;
+    }
+    if (!ctx.user) throw new StepUpError("UNAUTHENTICATED", "Sign in first.");
+    if (request.method !== "GET") checkOrigin(request, http.trustedOrigins);
+    return r.handler(http, request, ctx.user, ctx, params);
+  }
+  if (methodMismatch) throw new StepUpError("METHOD_NOT_ALLOWED", "Method not allowed.");
+  throw new StepUpError("NOT_FOUND", "No such endpoint.");
+}

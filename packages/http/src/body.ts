@@ -1,0 +1,54 @@
+import { StepUpError } from "@stepup/core";
+
+/** Requests bodies stepup reads are small: a code, a name, a WebAuthn response. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+async function readText(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) throw new StepUpError("PAYLOAD_TOO_LARGE", `The body must be at most ${limit} bytes.`);
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    // Counted as it streams: a missing or lying Content-Length cannot make us buffer more.
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new StepUpError("PAYLOAD_TOO_LARGE", `The body must be at most ${limit} bytes.`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Reads a JSON object body; 415 for another type, 400 for malformed JSON or a non-object. */
+export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
+  const type = request.headers.get("content-type") ?? "";
+  const text = await readText(request, limit);
+  if (text.trim() === "") return {};
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new StepUpError("UNSUPPORTED_MEDIA_TYPE", "Send JSON with Content-Type: application/json.");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new StepUpError("INVALID_INPUT", "The body is not valid JSON.");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new StepUpError("INVALID_INPUT", "The body must be a JSON object.");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Reads an urlencoded form body (the pages' forms). */
+export async function readForm(request: Request, limit = MAX_BODY_BYTES): Promise<URLSearchParams> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
+    throw new StepUpError("UNSUPPORTED_MEDIA_TYPE", "Send an urlencoded form.");
+  }
+  return new URLSearchParams(await readText(request, limit));
+}

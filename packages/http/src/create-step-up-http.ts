@@ -1,0 +1,136 @@
+import { createStepUp, StepUpError, type RuleOptions, type StepUpOptions, type StepUp } from "@stepup/core";
+import { handleApi } from "./api/api-routes.js";
+import { type GuardInput, type GuardRequest, type GuardResult, runGuard } from "./guard/guard.js";
+import type { HttpContext, RequestContext } from "./http-context.js";
+import { toResponse } from "./problem.js";
+import { createCsrf } from "./security.js";
+import { createSessionCookie } from "./session-cookie.js";
+import { pageError, showChallenge, submitChallenge } from "./ui/challenge-routes.js";
+import { showConsole, submitConsole } from "./ui/console-routes.js";
+
+/** Options of the HTTP layer: the engine's options plus where and how it is served. */
+export interface StepUpHttpOptions extends StepUpOptions {
+  /** Where the API and pages are mounted. @default "/stepup" */
+  basePath?: string;
+  cookie?: {
+    /** @default "stepup" */
+    name?: string;
+    /** @default true, except on http://localhost */
+    secure?: boolean;
+    /** @default "Lax" */
+    sameSite?: "Lax" | "Strict";
+    domain?: string;
+  };
+  /** Origins allowed to make state-changing calls. @default the request's own origin */
+  trustedOrigins?: readonly string[];
+}
+
+/** Options of one guarded route. */
+export interface GuardOptions extends RuleOptions {
+  resource: string;
+  action: string;
+}
+
+/**
+ * The framework-neutral HTTP layer: Fetch `Request` in, `Response` out. Adapters (Express, Next)
+ * only translate I/O and call `handle`, `guard` and `clear`.
+ *
+ * @example
+ * const http = createStepUpHttp({ store, secret, appName: "Acme", factors: [totp()] });
+ * const guard = http.guard({ resource: "account", action: "delete", maxAge: 300 });
+ * const result = await guard(request, { user });
+ */
+export function createStepUpHttp(options: StepUpHttpOptions) {
+  const engine: StepUp = createStepUp(options);
+  const basePath = options.basePath ?? "/stepup";
+  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(basePath)) throw new TypeError("stepup: option `basePath` must be a path like /stepup");
+  const trustedOrigins = options.trustedOrigins ?? [];
+  for (const o of trustedOrigins) {
+    if (typeof o !== "string" || new URL(o).origin !== o) throw new TypeError("stepup: option `trustedOrigins` must list origins like https://app.example");
+  }
+  const c = options.cookie ?? {};
+  if (c.name !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(c.name)) throw new TypeError("stepup: option `cookie.name` is not a valid cookie name");
+  const logger = engine.config.logger;
+  const http: HttpContext = {
+    engine,
+    basePath,
+    trustedOrigins,
+    cookie: createSessionCookie({
+      name: c.name ?? "stepup",
+      secrets: engine.config.secrets,
+      ttlSeconds: engine.config.sessionTtl,
+      path: "/",
+      sameSite: c.sameSite ?? "Lax",
+      ...(c.secure === undefined ? {} : { secure: c.secure }),
+      ...(c.domain ? { domain: c.domain } : {}),
+    }),
+    csrf: createCsrf(engine.config.secrets[0] ?? ""),
+    log: (message, meta) => logger.error(message, meta),
+    ownRules: {
+      factorAdd: engine.declareRule("stepup", "factor.add", { maxAge: 300, match: "session" }),
+      factorRemove: engine.declareRule("stepup", "factor.remove", { maxAge: 300, match: "session" }),
+      recoveryRegenerate: engine.declareRule("stepup", "recovery.regenerate", { maxAge: 300, match: "session" }),
+    },
+  };
+
+  async function route(request: Request, ctx: RequestContext, segments: string[]): Promise<Response> {
+    const [area, ...rest] = segments;
+    if (area === "api") return handleApi(http, request, ctx, rest);
+    const user = ctx.user;
+    try {
+      if (!user) throw new StepUpError("UNAUTHENTICATED", "Sign in first.");
+      if (area === "challenge" && rest.length === 1 && rest[0]) {
+        if (request.method === "GET") return await showChallenge(http, request, user, rest[0]);
+        if (request.method === "POST") return await submitChallenge(http, request, user, ctx, rest[0]);
+      }
+      if (area === "console" && rest.length === 0 && request.method === "GET") return await showConsole(http, request, user);
+      if (area === "console" && rest.length > 0 && request.method === "POST") return await submitConsole(http, request, user, ctx, rest);
+      throw new StepUpError("NOT_FOUND", "No such page.");
+    } catch (error) {
+      if (error instanceof StepUpError) {
+        if (error.code === "STORE_UNAVAILABLE") logger.error("store unavailable", { cause: String(error.cause) });
+        return pageError(http, error);
+      }
+      throw error;
+    }
+  }
+
+  return Object.freeze({
+    engine,
+    basePath,
+
+    /** Serves everything under `basePath`: the JSON API and the pages. Never throws. */
+    async handle(request: Request, ctx: RequestContext): Promise<Response> {
+      try {
+        const path = new URL(request.url).pathname;
+        if (path !== basePath && !path.startsWith(`${basePath}/`)) throw new StepUpError("NOT_FOUND", "No such endpoint.");
+        const segments = path.slice(basePath.length + 1).split("/").map(decodeURIComponent);
+        return await route(request, ctx, segments);
+      } catch (error) {
+        if (error instanceof URIError) return toResponse(new StepUpError("INVALID_INPUT", "Malformed path."), http.log);
+        return toResponse(error, http.log);
+      }
+    },
+
+    /** Builds a guard for one route; validates its options now (start-up), not per request. */
+    guard(opts: GuardOptions): (request: GuardRequest, ctx: RequestContext, input?: GuardInput) => Promise<GuardResult> {
+      if (typeof opts !== "object" || opts === null) throw new TypeError("stepup: requireStepUp needs { resource, action }");
+      const { resource, action, ...rule } = opts;
+      const resolved = engine.declareRule(resource, action, rule);
+      return (request, ctx, input) => runGuard(http, request, ctx, resolved, input);
+    },
+
+    /**
+     * Logout: ends the caller's step-up session in the store (every process) and returns the
+     * Set-Cookie header that deletes the cookie.
+     */
+    async clear(request: GuardRequest, userId?: string): Promise<string> {
+      const cookie = await http.cookie.read(request.headers.get("cookie"), engine.now());
+      if (cookie && (userId === undefined || cookie.uid === userId)) await engine.revokeSession(cookie.uid, cookie.sid);
+      return http.cookie.clear(new URL(request.url));
+    },
+  });
+}
+
+/** The HTTP layer returned by `createStepUpHttp`. */
+export type StepUpHttp = ReturnType<typeof createStepUpHttp>;

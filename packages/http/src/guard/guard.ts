@@ -1,0 +1,134 @@
+import { StepUpError, type Rule, type StepUpUser } from "@stepup/core";
+import type { HttpContext, RequestContext } from "../http-context.js";
+import { challengePageResponse, pageResponse } from "../ui/page-response.js";
+import { problem, toResponse } from "../problem.js";
+import { wantsHtml } from "../security.js";
+import { renderMessagePage } from "../pages/index.js";
+
+/** What a protected handler may read about the step-up that let it run. */
+export interface StepUpInfo {
+  /** When the second factor was proved (ms since the epoch); `null` when a policy allowed it. */
+  verifiedAt: number | null;
+  expiresAt: number | null;
+  factor: string | null;
+  level: string | null;
+  amr: readonly string[];
+  resource: string;
+  action: string;
+}
+
+/** Extra inputs of one guarded request. */
+export interface GuardInput {
+  /** Transaction digest for `match: "transaction"` rules. */
+  txn?: string;
+  /** The original urlencoded form fields, for re-submission after a step-up. */
+  form?: readonly (readonly [string, string])[];
+}
+
+/** The parts of a request the guard reads (a Fetch `Request` fits; adapters may pass a light view). */
+export interface GuardRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: { get(name: string): string | null };
+}
+
+export type GuardResult = { pass: true; stepUp: StepUpInfo } | { pass: false; response: Response };
+
+function relativeUrl(url: URL): string {
+  return url.pathname + url.search;
+}
+
+/**
+ * The guard: one question to the engine, then one of the responses of DESIGN.md's table. Any store
+ * failure ends in 503 and never in the handler (fail closed).
+ */
+export async function runGuard(
+  http: HttpContext,
+  request: GuardRequest,
+  ctx: RequestContext,
+  rule: Rule,
+  input: GuardInput = {},
+): Promise<GuardResult> {
+  const html = wantsHtml(request);
+  const user = ctx.user;
+  if (!user) {
+    return { pass: false, response: problem("UNAUTHENTICATED", "Sign in first.") };
+  }
+  try {
+    const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
+    const sid = cookie && cookie.uid === user.id ? cookie.sid : undefined;
+    const decision = await http.engine.decide(user, sid, rule, input.txn, ctx.ip);
+    switch (decision.outcome) {
+      case "allow": {
+        const a = decision.assurance;
+        const stepUp = { verifiedAt: decision.verifiedAtMs, expiresAt: decision.expiresAtMs, factor: a.factor, level: a.level, amr: a.amr, resource: rule.resource, action: rule.action };
+        return { pass: true, stepUp };
+      }
+      case "allow-by-policy":
+        return { pass: true, stepUp: { verifiedAt: null, expiresAt: null, factor: null, level: null, amr: [], resource: rule.resource, action: rule.action } };
+      case "block":
+        return { pass: false, response: problem("STEP_UP_BLOCKED", "This action is not allowed.", { resource: rule.resource, action: rule.action }) };
+      case "challenge":
+        if (decision.retryAfter > 0) {
+          const e = new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", { retryAfter: decision.retryAfter });
+          return { pass: false, response: toResponse(e, http.log) };
+        }
+        return { pass: false, response: await challengeResponse(http, request, user, sid, rule, input, html) };
+    }
+  } catch (error) {
+    if (html && error instanceof StepUpError && error.code === "STORE_UNAVAILABLE") {
+      http.log("store unavailable", { cause: String(error.cause) });
+      const page = renderMessagePage({ appName: http.engine.config.appName, nonce: "", basePath: http.basePath, title: "Temporarily unavailable", message: "Verification is unavailable right now. Please try again in a moment." });
+      return { pass: false, response: pageResponse(page, 503) };
+    }
+    return { pass: false, response: toResponse(error, http.log) };
+  }
+}
+
+async function challengeResponse(
+  http: HttpContext,
+  request: GuardRequest,
+  user: StepUpUser,
+  currentSid: string | undefined,
+  rule: Rule,
+  input: GuardInput,
+  html: boolean,
+): Promise<Response> {
+  const url = new URL(request.url);
+  const sid = currentSid ?? http.engine.newSessionId();
+  const headers = new Headers();
+  if (!currentSid) headers.append("set-cookie", await http.cookie.issue({ sid, uid: user.id }, url));
+  const isPost = request.method === "POST";
+  const opened = await http.engine.openChallenge(user, sid, rule, {
+    returnTo: relativeUrl(url),
+    method: isPost ? "POST" : "GET",
+    ...(isPost && input.form ? { form: input.form } : {}),
+    ...(input.txn === undefined ? {} : { txn: input.txn }),
+  });
+  const { challenge } = opened;
+  if (html) return challengePageResponse(http, user, opened, 401, headers);
+
+  const bearer = /^bearer\s/i.test(request.headers.get("authorization") ?? "");
+  const extra: Record<string, string> = {};
+  if (bearer) {
+    // RFC 9470 section 3: tell an OAuth client what authentication event it must bring.
+    extra["www-authenticate"] = `Bearer error="insufficient_user_authentication", error_description="A fresh step-up is required", max_age=${rule.maxAge}`;
+  }
+  const response = problem(
+    "STEP_UP_REQUIRED",
+    "Confirm it's you with a second factor to continue.",
+    {
+      challengeId: challenge.id,
+      challengeUrl: `${http.basePath}/challenge/${challenge.id}`,
+      resource: rule.resource,
+      action: rule.action,
+      maxAge: rule.maxAge,
+      factors: opened.factors.map((f) => ({ id: f.id, type: f.type, name: f.name, primary: f.primary })),
+      expiresAt: new Date(challenge.expiresAtMs).toISOString(),
+      ...(opened.factors.length === 0 ? { enrollUrl: `${http.basePath}/console` } : {}),
+    },
+    extra,
+  );
+  for (const c of headers.getSetCookie()) response.headers.append("set-cookie", c);
+  return response;
+}

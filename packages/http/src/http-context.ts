@@ -1,0 +1,23 @@
+import type { Rule, StepUp, StepUpUser } from "@stepup/core";
+import type { createCsrf } from "./security.js";
+import type { SessionCookie } from "./session-cookie.js";
+
+/** What the HTTP layer knows about the caller, from the adapter. */
+export interface RequestContext {
+  /** The signed-in user per the app's `getUser`, or null. */
+  user: StepUpUser | null;
+  /** The client address (for per-IP guessing limits), when the adapter knows it. */
+  ip?: string;
+}
+
+/** Resolved HTTP settings plus the engine: shared by the guard, API and pages. */
+export interface HttpContext {
+  engine: StepUp;
+  basePath: string;
+  cookie: SessionCookie;
+  csrf: ReturnType<typeof createCsrf>;
+  trustedOrigins: readonly string[];
+  log(message: string, meta: Record<string, unknown>): void;
+  /** Rules of stepup's own sensitive calls (resource `stepup`). */
+  ownRules: { factorAdd: Rule; factorRemove: Rule; recoveryRegenerate: Rule };
+}

@@ -1,0 +1,106 @@
+import {
+  cardHead,
+  codeInput,
+  csrfField,
+  errorAlert,
+  factorTypeLabel,
+  hiddenField,
+  icons,
+  plural,
+  safeUrl,
+} from "./components.js";
+import { html, type SafeHtml } from "./html.js";
+import { layout } from "./layout.js";
+import type { ChallengePageData, PageFactor } from "./page-types.js";
+
+const TITLE = "Confirm it's you";
+const ERROR_ID = "challenge-error";
+
+/** Factor types this page can verify with a plain HTML form. */
+const USABLE_TYPES = new Set(["totp"]);
+
+function primaryFirst<T extends PageFactor>(factors: readonly T[]): T[] {
+  // A stable sort: the primary moves to the front, the others keep the server's order.
+  return [...factors].sort((a, b) => Number(b.primary) - Number(a.primary));
+}
+
+function errorBox(error: string, attemptsRemaining: number | undefined): SafeHtml {
+  const left =
+    attemptsRemaining === undefined
+      ? ""
+      : attemptsRemaining <= 0
+        ? " No attempts remaining."
+        : ` ${plural(attemptsRemaining, "attempt", "attempts")} remaining.`;
+  return errorAlert(html`<strong>${error}</strong>${left ? html`<span class="detail">${left}</span>` : ""}`, ERROR_ID);
+}
+
+function factorChoice(factors: readonly PageFactor[]): SafeHtml {
+  const [first] = factors;
+  if (factors.length === 1 && first) return hiddenField("factorId", first.id);
+  const choices = factors.map(
+    (f, i) => html`<label class="choice"><input type="radio" name="factorId" value="${f.id}"${i === 0 ? html` checked` : ""}>
+<span>${f.name}</span>${f.primary ? html` <span class="pill">Primary</span>` : ""}</label>`,
+  );
+  return html`<fieldset><legend>Which authenticator app?</legend>${choices}</fieldset>`;
+}
+
+function totpForm(data: ChallengePageData, factors: readonly PageFactor[]): SafeHtml {
+  const action = `${data.basePath}/challenge/${encodeURIComponent(data.challengeId)}`;
+  return html`<form method="post" action="${action}">
+${csrfField(data.csrfToken)}
+${hiddenField("factor", "totp")}
+${factorChoice(factors)}
+${codeInput({
+  id: "code",
+  label: "Verification code",
+  errorId: data.error ? ERROR_ID : undefined,
+  hint: `Open your authenticator app and enter the current 6-digit code for ${data.appName}.`,
+})}
+<button type="submit" class="button button-primary button-block">Verify</button>
+</form>`;
+}
+
+function unavailableFactors(factors: readonly PageFactor[], heading: string): SafeHtml {
+  const rows = factors.map(
+    (f) => html`<li aria-disabled="true"><span class="name">${f.name}</span>
+${factorTypeLabel(f.type)} · not available on this page yet</li>`,
+  );
+  return html`<h2 class="divider">${heading}</h2><ul class="other-factors">${rows}</ul>`;
+}
+
+function setupPrompt(consoleUrl: string): SafeHtml {
+  return html`<p>A second factor, like a code from an authenticator app, protects sensitive actions even if
+someone learns your password. It takes about a minute to set up.</p>
+<a class="button button-primary button-block" href="${safeUrl(consoleUrl)}">Set up two-step verification</a>`;
+}
+
+function lead(data: ChallengePageData, hasUsable: boolean): SafeHtml {
+  const subject = html`<strong>${data.action} ${data.resource}</strong>`;
+  if (data.factors.length === 0) {
+    return html`You're about to ${subject}. This needs two-step verification, which isn't set up yet.`;
+  }
+  if (!hasUsable) return html`You're about to ${subject}. Confirm with a second factor to continue.`;
+  return html`You're about to ${subject}. Enter a code from your authenticator app to continue.`;
+}
+
+/**
+ * The step-up challenge page: a no-JavaScript form that posts a one-time code to
+ * `${basePath}/challenge/${challengeId}` (fields csrf, factor, factorId, code).
+ * Factor types this page cannot verify yet are listed as unavailable rather than failing.
+ *
+ * @example
+ * pageResponse(renderChallengePage({ ...base, challengeId, resource: "account", action: "delete",
+ *   factors, csrfToken, consoleUrl }), 401, headers, base.nonce);
+ */
+export function renderChallengePage(data: ChallengePageData): string {
+  const usable = primaryFirst(data.factors.filter((f) => f.type === "totp"));
+  const others = primaryFirst(data.factors.filter((f) => !USABLE_TYPES.has(f.type)));
+  const body = html`${cardHead(icons.lock, TITLE, lead(data, usable.length > 0))}
+${data.error ? errorBox(data.error, data.attemptsRemaining) : ""}
+${usable.length > 0 ? totpForm(data, usable) : ""}
+${data.factors.length === 0 ? setupPrompt(data.consoleUrl) : ""}
+${others.length > 0 ? unavailableFactors(others, usable.length > 0 ? "Other methods" : "Your methods") : ""}
+${usable.length === 0 && others.length > 0 ? html`<a class="button button-secondary button-block" href="${safeUrl(data.consoleUrl)}">Add an authenticator app</a>` : ""}
+${data.cancelUrl === undefined ? "" : html`<div class="actions"><a class="link-button" href="${safeUrl(data.cancelUrl)}">Cancel</a></div>`}`;
+  return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body });
+}

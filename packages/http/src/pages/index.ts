@@ -1,0 +1,14 @@
+export { renderChallengePage } from "./challenge-page.js";
+export { renderConsolePage } from "./console-page.js";
+export { escapeHtml, type HtmlValue, html, jsonScript, raw, SafeHtml } from "./html.js";
+export { type LayoutOptions, layout } from "./layout.js";
+export { renderMessagePage } from "./message-page.js";
+export type {
+  ChallengePageData,
+  ConsolePageData,
+  MessagePageData,
+  PageBase,
+  PageFactor,
+  ResubmitPageData,
+} from "./page-types.js";
+export { renderResubmitPage } from "./resubmit-page.js";

@@ -1,0 +1,65 @@
+/** Data the server-rendered pages need. Every string is untrusted and escaped by `html`. */
+
+export interface PageBase {
+  appName: string;
+  /** CSP nonce for the page's one <style> element (and <script> elements, if any). */
+  nonce: string;
+  /** Mount path of stepup, e.g. "/stepup" (no trailing slash). */
+  basePath: string;
+}
+
+export interface PageFactor {
+  id: string;
+  /** "totp" now; "webauthn", "email", "sms", "recovery" later. */
+  type: string;
+  name: string;
+  primary: boolean;
+}
+
+/** The challenge page, shown inline at the protected URL (401) and at GET {basePath}/challenge/:id. */
+export interface ChallengePageData extends PageBase {
+  challengeId: string;
+  /** Human wording of what is being unlocked, e.g. resource "account", action "delete". */
+  resource: string;
+  action: string;
+  /** Enrolled factors this challenge accepts, primary first. May be empty (then: offer enrollment). */
+  factors: PageFactor[];
+  /** Form posts to `${basePath}/challenge/${challengeId}` with fields csrf, factor, factorId, code. */
+  csrfToken: string;
+  /** Error from the previous attempt, already worded for users (e.g. "That code is not valid."). */
+  error?: string;
+  /** Guesses left, when known. */
+  attemptsRemaining?: number;
+  /** Where the console is, for "set up a factor" (already includes a returnTo query). */
+  consoleUrl: string;
+  /** Where "cancel" goes (same-origin path) or undefined. */
+  cancelUrl?: string;
+}
+
+/** After a successful step-up for an interrupted form POST: re-submit the original fields. */
+export interface ResubmitPageData extends PageBase {
+  /** Same-origin path (with query) the original form posted to. */
+  action: string;
+  fields: readonly (readonly [string, string])[];
+}
+
+/** The factor console. Forms post to `${basePath}/console/...` with a csrf field. */
+export interface ConsolePageData extends PageBase {
+  user: { id: string; email?: string; name?: string };
+  csrfToken: string;
+  factors: Array<PageFactor & { createdAt: string; lastUsedAt: string | null }>;
+  /** A TOTP enrollment in progress (after "Add authenticator app"). */
+  pendingTotp?: { factorId: string; secret: string; otpauthUri: string; qrCode: string };
+  /** Flash messages. */
+  notice?: string;
+  error?: string;
+  /** Same-origin path to go back to after enrolling (from ?returnTo=). */
+  returnTo?: string;
+}
+
+/** A small page for errors and dead ends (expired challenge, not signed in). */
+export interface MessagePageData extends PageBase {
+  title: string;
+  message: string;
+  link?: { href: string; label: string };
+}

@@ -1,0 +1,81 @@
+import { StepUpError, summarizeFactor, type StepUpUser } from "@stepup/core";
+import { readForm } from "../body.js";
+import { runGuard } from "../guard/guard.js";
+import type { HttpContext, RequestContext } from "../http-context.js";
+import { type ConsolePageData, renderConsolePage } from "../pages/index.js";
+import { checkOrigin, safeReturnTo } from "../security.js";
+import { newNonce, pageResponse } from "./page-response.js";
+
+type ConsoleState = Pick<ConsolePageData, "pendingTotp" | "notice" | "error" | "returnTo">;
+
+async function render(http: HttpContext, request: Request, user: StepUpUser, state: ConsoleState, status = 200): Promise<Response> {
+  const nonce = newNonce();
+  const factors = (await http.engine.factors.list(user.id)).map(summarizeFactor);
+  const body = renderConsolePage({
+    appName: http.engine.config.appName,
+    nonce,
+    basePath: http.basePath,
+    user: { id: user.id, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) },
+    csrfToken: http.csrf.token(`${user.id}:console`),
+    factors,
+    ...state,
+  });
+  void request;
+  return pageResponse(body, status, new Headers(), nonce);
+}
+
+/** GET {basePath}/console: the factor console. */
+export async function showConsole(http: HttpContext, request: Request, user: StepUpUser): Promise<Response> {
+  const returnTo = safeReturnTo(new URL(request.url).searchParams.get("returnTo"), new URL(request.url));
+  return render(http, request, user, returnTo ? { returnTo } : {});
+}
+
+/**
+ * POST {basePath}/console/...: the console's forms. Each carries a CSRF token bound to the user;
+ * adding a second factor and removing one are guarded like any sensitive route (the inline
+ * challenge re-submits the form after success).
+ */
+export async function submitConsole(http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, path: string[]): Promise<Response> {
+  checkOrigin(request, http.trustedOrigins);
+  const form = await readForm(request);
+  http.csrf.verify(`${user.id}:console`, form.get("csrf"));
+  const returnTo = safeReturnTo(form.get("returnTo"), new URL(request.url));
+  const base: ConsoleState = returnTo ? { returnTo } : {};
+  const fields = [...form.entries()] as [string, string][];
+  try {
+    const [first, id, verb] = path;
+    if (first === "totp" && id === undefined) {
+      if (await http.engine.hasFactors(user.id)) {
+        const guard = await runGuard(http, request, ctx, http.ownRules.factorAdd, { form: fields });
+        if (!guard.pass) return guard.response;
+      }
+      const started = (await http.engine.factors.enrollStart(user, "totp", {})) as unknown as ConsoleState["pendingTotp"] & {};
+      return render(http, request, user, { ...base, pendingTotp: started });
+    }
+    if (first === "totp" && id && verb === "confirm") {
+      const input = { code: form.get("code") ?? undefined, ...(form.get("name") ? { name: form.get("name") } : {}) };
+      await http.engine.factors.enrollConfirm(user, "totp", id, input);
+      return render(http, request, user, { ...base, notice: "Authenticator app added." });
+    }
+    if (first === "factors" && id && verb === "rename") {
+      await http.engine.factors.update(user.id, id, { name: form.get("name") ?? undefined });
+      return render(http, request, user, { ...base, notice: "Factor renamed." });
+    }
+    if (first === "factors" && id && verb === "primary") {
+      await http.engine.factors.update(user.id, id, { primary: true });
+      return render(http, request, user, { ...base, notice: "Primary factor changed." });
+    }
+    if (first === "factors" && id && verb === "remove") {
+      const guard = await runGuard(http, request, ctx, http.ownRules.factorRemove, { form: fields });
+      if (!guard.pass) return guard.response;
+      await http.engine.factors.remove(user.id, id);
+      return render(http, request, user, { ...base, notice: "Factor removed." });
+    }
+    throw new StepUpError("NOT_FOUND", "No such page.");
+  } catch (error) {
+    if (error instanceof StepUpError && ["INVALID_CODE", "INVALID_INPUT", "ENROLLMENT_NOT_FOUND", "FACTOR_NOT_FOUND", "TOO_MANY_ATTEMPTS"].includes(error.code)) {
+      return render(http, request, user, { ...base, error: error.message }, error.status);
+    }
+    throw error;
+  }
+}

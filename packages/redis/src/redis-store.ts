@@ -1,0 +1,176 @@
+import { createHash } from "node:crypto";
+import type { Store } from "@stepup/core";
+import type { Cluster, Redis } from "ioredis";
+
+/** Options for {@link redisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * A connected (or connecting) ioredis `Redis` or `Cluster` client. The store never connects,
+   * disconnects or reconfigures it: its lifecycle stays with the application.
+   */
+  readonly client: Redis | Cluster;
+  /**
+   * Prepended to every key, so stepup can share a Redis database with other data. No `{`, `}`
+   * or whitespace: the braces would break the per-scope hash tag.
+   * @default "stepup"
+   */
+  readonly keyPrefix?: string;
+}
+
+interface LuaScript {
+  readonly source: string;
+  readonly sha1: string;
+}
+
+function lua(source: string): LuaScript {
+  return { source, sha1: createHash("sha1").update(source).digest("hex") };
+}
+
+// INCR creates a missing key at 1 with no TTL, so the TTL is added when it has none: that is the
+// moment of creation (a fixed window, never extended) and also heals a counter left without one.
+// PTTL rounded up gives "seconds left", at least 1, where TTL would round to the nearest second.
+// Lua makes INCR + EXPIRE one atomic step: no crash or concurrent call can see a TTL-less counter.
+const INCREMENT = lua(`
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1]) * 1000
+end
+return {count, math.ceil(ttl / 1000)}
+`);
+
+// HSET alone would re-create a field that a concurrent HDEL just removed (a deleted factor coming
+// back after its last-use update); the check and the write must be one atomic script.
+const HASH_REPLACE = lua(`
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+`);
+
+/**
+ * Creates a {@link Store} over Redis (6.2 or later, for GETDEL), shared by every process that
+ * uses the same Redis. Each method is one atomic Redis command or Lua script.
+ *
+ * Keys are `<keyPrefix>:{<scope>}:<key>`. The braces are a Redis Cluster hash tag, so every key
+ * of one scope lives in one slot and multi-key calls (MGET, DEL) stay valid on a cluster. `{`, `}`
+ * and `%` in a scope are percent-encoded, so a hostile user id cannot close the tag early and
+ * address another scope's keys.
+ *
+ * Redis errors (connection lost, timeout, WRONGTYPE) are not caught: the promise rejects, and
+ * stepup answers 503 rather than treating "unknown" as "absent". Give the client a bounded
+ * `maxRetriesPerRequest` (and consider `enableOfflineQueue: false`) so an outage fails fast.
+ *
+ * @param options.client - an ioredis 6 `Redis` or `Cluster`; never connected or quit here.
+ * @param options.keyPrefix - key namespace; `"stepup"` by default.
+ * @throws TypeError when `client` is missing or `keyPrefix` is empty or contains `{`, `}` or spaces.
+ * @example
+ * ```ts
+ * import { Redis } from "ioredis";
+ * import { redisStore } from "@stepup/redis";
+ *
+ * const client = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
+ * const store = redisStore({ client, keyPrefix: "myapp:stepup" });
+ * // on shutdown, the application (not the store) calls client.quit()
+ * ```
+ */
+export function redisStore(options: RedisStoreOptions): Store {
+  // Plain-JS callers can pass nothing at all; they get the same TypeError as a missing client.
+  const { client, keyPrefix = "stepup" }: Partial<RedisStoreOptions> = options ?? {};
+  if (client === null || typeof client !== "object" || typeof client.mget !== "function") {
+    throw new TypeError("redisStore: `client` must be an ioredis Redis or Cluster instance");
+  }
+  if (typeof keyPrefix !== "string" || !/^[^{}\s]+$/.test(keyPrefix)) {
+    throw new TypeError("redisStore: `keyPrefix` must be a non-empty string without `{`, `}` or whitespace");
+  }
+
+  const redisKey = (scope: string, key: string): string => `${keyPrefix}:{${encodeScope(scope)}}:${key}`;
+
+  // EVALSHA first (no script text on the wire); NOSCRIPT means this server or cluster node has not
+  // cached it yet (restart, failover, SCRIPT FLUSH), and EVAL both runs and caches it.
+  const run = async (script: LuaScript, key: string, args: (string | number)[]): Promise<unknown> => {
+    try {
+      return await client.evalsha(script.sha1, 1, key, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      return client.eval(script.source, 1, key, ...args);
+    }
+  };
+
+  const store: Store = {
+    async getMany(scope, keys) {
+      // MGET with no key is a syntax error in Redis.
+      if (keys.length === 0) return [];
+      return client.mget(keys.map((key) => redisKey(scope, key)));
+    },
+
+    async set(scope, key, value, ttlSeconds) {
+      // A plain SET also drops any earlier TTL, which is what "durable" needs.
+      if (ttlSeconds === null) await client.set(redisKey(scope, key), value);
+      else await client.set(redisKey(scope, key), value, "EX", checkTtl(ttlSeconds));
+    },
+
+    async setIfAbsent(scope, key, value, ttlSeconds) {
+      // SET NX answers "OK" to the one writer and null to everyone else, atomically.
+      const result = await client.set(redisKey(scope, key), value, "EX", checkTtl(ttlSeconds), "NX");
+      return result === "OK";
+    },
+
+    async take(scope, key) {
+      // GETDEL (Redis 6.2+): read and delete in one command, so one caller gets the value.
+      return client.getdel(redisKey(scope, key));
+    },
+
+    async increment(scope, key, ttlSeconds) {
+      const reply = await run(INCREMENT, redisKey(scope, key), [checkTtl(ttlSeconds)]);
+      if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
+        throw new TypeError("redisStore: unexpected reply from the increment script");
+      }
+      return { count: reply[0], ttlSeconds: reply[1] };
+    },
+
+    async delete(scope, keys) {
+      // DEL with no key is a syntax error in Redis.
+      if (keys.length === 0) return;
+      await client.del(keys.map((key) => redisKey(scope, key)));
+    },
+
+    async hashSet(scope, key, field, value) {
+      await client.hset(redisKey(scope, key), field, value);
+    },
+
+    async hashReplace(scope, key, field, value) {
+      return (await run(HASH_REPLACE, redisKey(scope, key), [field, value])) === 1;
+    },
+
+    async hashGetAll(scope, key) {
+      // HGETALL answers an empty hash for a missing key, which is the contract's `{}`.
+      return client.hgetall(redisKey(scope, key));
+    },
+
+    async hashDelete(scope, key, field) {
+      return (await client.hdel(redisKey(scope, key), field)) === 1;
+    },
+  };
+  return Object.freeze(store);
+}
+
+/**
+ * Makes a scope safe inside `{...}`: Redis hashes only the text up to the first `}`, so a raw `}`
+ * would end the tag early and `{}` (an empty scope) would hash the whole key. `%` is encoded first,
+ * so the mapping stays one-to-one; the empty scope becomes a lone `%`, which no other scope yields.
+ */
+function encodeScope(scope: string): string {
+  if (scope === "") return "%";
+  return scope.replaceAll("%", "%25").replaceAll("{", "%7B").replaceAll("}", "%7D");
+}
+
+/** Redis refuses EX 0 and fractions with a reply error; refuse them first, as a caller bug, not an outage. */
+function checkTtl(ttlSeconds: number): number {
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
+    throw new RangeError(`redisStore: ttlSeconds must be a whole number of seconds >= 1, got ${ttlSeconds}`);
+  }
+  return ttlSeconds;
+}

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
+import { spawnSync } from "node:child_process";
 // One entry point for the README's commands, so they work on a fresh machine with only Node and npm:
 //   npm run demo   -> install, build, start the Express demo
 //   npm test       -> install, then lint, typecheck, build and every test
 //   npm run bench  -> install, build, run the benchmark
 // pnpm is installed when missing (corepack cannot fetch it on these machines).
 import { createHash } from "node:crypto";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,7 +41,9 @@ function pnpm() {
 }
 
 function install(pm) {
-  const lock = createHash("sha256").update(readFileSync(join(root, "pnpm-lock.yaml"))).digest("hex");
+  const lock = createHash("sha256")
+    .update(readFileSync(join(root, "pnpm-lock.yaml")))
+    .digest("hex");
   const stamp = join(root, "node_modules", ".stepup-installed");
   if (existsSync(stamp) && readFileSync(stamp, "utf8") === lock) return;
   must(pm, ["install", "--frozen-lockfile"]);
@@ -54,11 +56,15 @@ const pm = pnpm();
 install(pm);
 
 if (command === "demo") {
-  must(pm, ["turbo", "run", "build", "--filter=@stepup/example-express...", "--output-logs=errors-only"], { env });
+  must(pm, ["turbo", "run", "build", "--filter=@stepup/example-express...", "--output-logs=errors-only"], {
+    env,
+  });
   must("node", ["examples/express/dist/server.js"], { env });
 } else if (command === "test") {
   must(pm, ["exec", "biome", "check", "."], { env });
-  must(pm, ["turbo", "run", "build", "typecheck", "test", "--output-logs=new-only", "--concurrency=2"], { env });
+  must(pm, ["turbo", "run", "build", "typecheck", "test", "--output-logs=new-only", "--concurrency=2"], {
+    env,
+  });
 } else if (command === "bench") {
   must(pm, ["turbo", "run", "build", "--filter=@stepup/tests...", "--output-logs=errors-only"], { env });
   must(pm, ["--filter", "@stepup/tests", "run", "bench"], { env });

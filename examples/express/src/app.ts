@@ -2,6 +2,7 @@ import { type Store, totp } from "@stepup/core";
 import { stepUp } from "@stepup/express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { getIronSession, type SessionOptions } from "iron-session";
+import "./demo-user.js";
 import { homePage } from "./home-page.js";
 import { createUsers } from "./users.js";
 
@@ -21,19 +22,12 @@ interface DemoSession {
   email?: string;
 }
 
-declare global {
-  namespace Express {
-    interface Request {
-      user?: { id: string; email: string };
-    }
-  }
-}
-
 function credentials(req: Request): { email: string; password: string } | undefined {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const { email, password } = body;
   if (typeof email !== "string" || typeof password !== "string") return undefined;
-  if (!/^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email) || password.length < 8 || password.length > 200) return undefined;
+  if (!/^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email) || password.length < 8 || password.length > 200)
+    return undefined;
   return { email, password };
 }
 
@@ -80,7 +74,10 @@ export function createDemoApp(options: DemoOptions): Express {
   });
   app.post("/signup", async (req, res) => {
     const c = credentials(req);
-    if (!c) return void res.status(400).json({ error: "invalid_input", detail: "Give an email and a password of 8+ characters." });
+    if (!c)
+      return void res
+        .status(400)
+        .json({ error: "invalid_input", detail: "Give an email and a password of 8+ characters." });
     const user = await users.signup(c.email, c.password);
     if (!user) return void res.status(409).json({ error: "email_taken" });
     const s = await session(req, res);
@@ -103,15 +100,31 @@ export function createDemoApp(options: DemoOptions): Express {
     reply(req, res, 200, { ok: true });
   });
 
-  app.get("/admin", stepup.requireStepUp({ resource: "admin", action: "read", maxAge: maxAge(900) }), (req, res) => {
-    res.type("html").send(`<!doctype html><title>Admin</title><h1>Admin panel</h1><p>Verified at ${new Date(req.stepUp?.verifiedAt ?? 0).toISOString()}</p><p><a href="/">Home</a></p>`);
-  });
-  app.post("/account/delete", stepup.requireStepUp({ resource: "account", action: "delete", maxAge: maxAge(300) }), (req, res) => {
-    res.json({ deleted: true, verifiedAt: req.stepUp?.verifiedAt });
-  });
-  app.get("/api/export", stepup.requireStepUp({ resource: "data", action: "export", maxAge: maxAge(300) }), (req, res) => {
-    res.json({ user: req.user?.email, exportedAt: new Date().toISOString(), records: [] });
-  });
+  app.get(
+    "/admin",
+    stepup.requireStepUp({ resource: "admin", action: "read", maxAge: maxAge(900) }),
+    (req, res) => {
+      res
+        .type("html")
+        .send(
+          `<!doctype html><title>Admin</title><h1>Admin panel</h1><p>Verified at ${new Date(req.stepUp?.verifiedAt ?? 0).toISOString()}</p><p><a href="/">Home</a></p>`,
+        );
+    },
+  );
+  app.post(
+    "/account/delete",
+    stepup.requireStepUp({ resource: "account", action: "delete", maxAge: maxAge(300) }),
+    (req, res) => {
+      res.json({ deleted: true, verifiedAt: req.stepUp?.verifiedAt });
+    },
+  );
+  app.get(
+    "/api/export",
+    stepup.requireStepUp({ resource: "data", action: "export", maxAge: maxAge(300) }),
+    (req, res) => {
+      res.json({ user: req.user?.email, exportedAt: new Date().toISOString(), records: [] });
+    },
+  );
   app.post(
     "/transfer",
     stepup.requireStepUp({
@@ -128,7 +141,8 @@ export function createDemoApp(options: DemoOptions): Express {
   app.use(stepup.errorHandler);
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: number })?.status;
-    if (typeof status === "number" && status >= 400 && status < 500) return void res.status(status).json({ error: "bad_request" });
+    if (typeof status === "number" && status >= 400 && status < 500)
+      return void res.status(status).json({ error: "bad_request" });
     console.error("demo: unhandled error", error instanceof Error ? error.message : error);
     res.status(500).json({ error: "internal_error" });
   });

@@ -1,10 +1,13 @@
-const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
 
 /** The demo's home page: sign up / log in, then links to each protected route. */
 export function homePage(email: string | undefined): string {
   const signedIn = email
-    ? `<p>Signed in as <strong>${escape(email)}</strong>.</p>
+    ? `<p>Signed in as <strong>${escapeHtml(email)}</strong>.</p>
 <ul>
 <li><a href="/stepup/console">Two-step verification console</a> (enroll an authenticator app first)</li>
 <li><a href="/admin">Admin panel</a> (admin:read, 15 min)</li>

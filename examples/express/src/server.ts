@@ -1,4 +1,4 @@
-import { type Store, memoryStore } from "@stepup/core";
+import { memoryStore, type Store } from "@stepup/core";
 import { redisStore } from "@stepup/redis";
 import { Redis } from "ioredis";
 import { createDemoApp } from "./app.js";
@@ -10,10 +10,14 @@ function secretFromEnv(name: string, fallback: string): string {
   const value = process.env[name];
   if (value) return value;
   if (process.env.NODE_ENV === "production") {
-    console.error(`demo: ${name} is not set; refusing to start with a development secret under NODE_ENV=production.`);
+    console.error(
+      `demo: ${name} is not set; refusing to start with a development secret under NODE_ENV=production.`,
+    );
     process.exit(1);
   }
-  console.warn(`\n  WARNING: ${name} is not set. Using a fixed DEVELOPMENT value: anyone can forge cookies.\n`);
+  console.warn(
+    `\n  WARNING: ${name} is not set. Using a fixed DEVELOPMENT value: anyone can forge cookies.\n`,
+  );
   return fallback;
 }
 
@@ -43,7 +47,10 @@ const app = createDemoApp({
   sessionSecret: secretFromEnv("SESSION_SECRET", DEV_SESSION_SECRET),
   stepupSecret: secretFromEnv("STEPUP_SECRET", DEV_STEPUP_SECRET),
   ...(maxAgeFromEnv() === undefined ? {} : { maxAge: maxAgeFromEnv() }),
-  onEvent: (event) => console.log(`stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`),
+  onEvent: (event) =>
+    console.log(
+      `stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`,
+    ),
 });
 
 const port = Number(process.env.PORT ?? 3000);

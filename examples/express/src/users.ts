@@ -34,7 +34,11 @@ export function createUsers(store: Store) {
       // setIfAbsent makes concurrent sign-ups with one address race safely.
       const claimed = await store.setIfAbsent(SCOPE, `claim:${key}`, "1", 31_536_000);
       if (!claimed || (await find(key))) return undefined;
-      const user: DemoUser = { id: randomBytes(9).toString("base64url"), email: key, passwordHash: hashPassword(password) };
+      const user: DemoUser = {
+        id: randomBytes(9).toString("base64url"),
+        email: key,
+        passwordHash: hashPassword(password),
+      };
       await store.hashSet(SCOPE, "users", key, JSON.stringify(user));
       return user;
     },

@@ -1,11 +1,16 @@
 // Misconfiguration must fail at start-up, naming the option, never at the first request.
 import { describe, expect, it } from "vitest";
+import type { StepUpOptions } from "./config.js";
+import { totp } from "./factors/totp.js";
 import { createStepUp } from "./step-up.js";
 import { memoryStore } from "./store/memory-store.js";
-import { totp } from "./factors/totp.js";
-import type { StepUpOptions } from "./config.js";
 
-const good: StepUpOptions = { store: memoryStore(), secret: "x".repeat(32), appName: "Acme", factors: [totp()] };
+const good: StepUpOptions = {
+  store: memoryStore(),
+  secret: "x".repeat(32),
+  appName: "Acme",
+  factors: [totp()],
+};
 
 describe("createStepUp options", () => {
   it.each([
@@ -15,9 +20,9 @@ describe("createStepUp options", () => {
     ["appName", { appName: "" }],
     ["factors", { factors: [] }],
     ["factors", { factors: [totp(), totp()] }],
-    ["rules[\"a:b\"].maxAge", { rules: { "a:b": { maxAge: -1 } } }],
-    ["rules[\"a:b\"].factors", { rules: { "a:b": { factors: ["sms"] } } }],
-    ["rules[\"a:b\"].match", { rules: { "a:b": { match: "sometimes" as never } } }],
+    ['rules["a:b"].maxAge', { rules: { "a:b": { maxAge: -1 } } }],
+    ['rules["a:b"].factors', { rules: { "a:b": { factors: ["sms"] } } }],
+    ['rules["a:b"].match', { rules: { "a:b": { match: "sometimes" as never } } }],
     ["limits.perChallenge", { limits: { perChallenge: 0 } }],
     ["challengeTtl", { challengeTtl: 1.5 }],
     ["policy", { policy: "allow" as never }],

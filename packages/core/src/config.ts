@@ -2,7 +2,15 @@ import { randomBytes as nodeRandomBytes } from "node:crypto";
 import type { FactorPlugin } from "./factors/factor.js";
 import { type Clock, systemClock } from "./internal/clock.js";
 import type { Store } from "./store/store.js";
-import type { AssuranceLevel, MatchMode, PolicyDecision, Rule, RuleOptions, StepUpEvent, StepUpUser } from "./types.js";
+import type {
+  AssuranceLevel,
+  MatchMode,
+  PolicyDecision,
+  Rule,
+  RuleOptions,
+  StepUpEvent,
+  StepUpUser,
+} from "./types.js";
 
 /** A counting window: at most `max` attempts per `windowSeconds`. */
 export interface LimitOptions {
@@ -122,8 +130,10 @@ export function resolveRule(
   const match = input.match ?? base.match;
   if (!MATCHES.includes(match)) fail(`${option}.match`, `must be one of ${MATCHES.join(", ")}`);
   const factors = input.factors ?? base.factors;
-  if (!Array.isArray(factors) || factors.length === 0) fail(`${option}.factors`, "must list at least one factor");
-  for (const f of factors) if (!factorTypes.has(f)) fail(`${option}.factors`, `names "${f}", which is not configured`);
+  if (!Array.isArray(factors) || factors.length === 0)
+    fail(`${option}.factors`, "must list at least one factor");
+  for (const f of factors)
+    if (!factorTypes.has(f)) fail(`${option}.factors`, `names "${f}", which is not configured`);
   return Object.freeze({
     resource,
     action,
@@ -143,17 +153,21 @@ const consoleLogger: Logger = {
 export function resolveConfig(options: StepUpOptions): ResolvedConfig {
   if (typeof options !== "object" || options === null) fail("options", "must be an object");
   const store = options.store;
-  if (!store || typeof store.getMany !== "function") fail("store", "must be a Store (memoryStore() or redisStore())");
+  if (!store || typeof store.getMany !== "function")
+    fail("store", "must be a Store (memoryStore() or redisStore())");
   const secrets = typeof options.secret === "string" ? [options.secret] : options.secret;
   if (!Array.isArray(secrets) || secrets.length === 0) fail("secret", "is required");
   for (const s of secrets) {
     if (typeof s !== "string" || s.length < 32) fail("secret", "must be at least 32 characters");
   }
-  if (typeof options.appName !== "string" || options.appName.trim() === "") fail("appName", "must be a non-empty string");
-  if (!Array.isArray(options.factors) || options.factors.length === 0) fail("factors", "must list at least one factor");
+  if (typeof options.appName !== "string" || options.appName.trim() === "")
+    fail("appName", "must be a non-empty string");
+  if (!Array.isArray(options.factors) || options.factors.length === 0)
+    fail("factors", "must list at least one factor");
   const factors = new Map<string, FactorPlugin>();
   for (const f of options.factors) {
-    if (!f || typeof f.type !== "string" || typeof f.verify !== "function") fail("factors", "must hold factor plugins");
+    if (!f || typeof f.type !== "string" || typeof f.verify !== "function")
+      fail("factors", "must hold factor plugins");
     if (factors.has(f.type)) fail("factors", `lists "${f.type}" twice`);
     factors.set(f.type, f);
   }
@@ -172,8 +186,10 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     const [resource = "", action = ""] = key.split(":");
     rules.set(key, resolveRule(`rules["${key}"]`, resource, action, rule, defaults, types));
   }
-  if (options.policy !== undefined && typeof options.policy !== "function") fail("policy", "must be a function");
-  if (options.onEvent !== undefined && typeof options.onEvent !== "function") fail("onEvent", "must be a function");
+  if (options.policy !== undefined && typeof options.policy !== "function")
+    fail("policy", "must be a function");
+  if (options.onEvent !== undefined && typeof options.onEvent !== "function")
+    fail("onEvent", "must be a function");
   const l = options.limits ?? {};
   return Object.freeze({
     store,

@@ -63,7 +63,12 @@ export class StepUpError extends Error {
   readonly code: StepUpErrorCode;
   readonly details: StepUpErrorDetails;
 
-  constructor(code: StepUpErrorCode, message: string, details: StepUpErrorDetails = {}, options?: ErrorOptions) {
+  constructor(
+    code: StepUpErrorCode,
+    message: string,
+    details: StepUpErrorDetails = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.code = code;
     this.details = details;
@@ -77,5 +82,10 @@ export class StepUpError extends Error {
 
 /** Wraps a store failure: the engine never lets one through as "absent" (fail closed). */
 export function storeUnavailable(cause: unknown): StepUpError {
-  return new StepUpError("STORE_UNAVAILABLE", "The step-up service is temporarily unavailable.", {}, { cause });
+  return new StepUpError(
+    "STORE_UNAVAILABLE",
+    "The step-up service is temporarily unavailable.",
+    {},
+    { cause },
+  );
 }

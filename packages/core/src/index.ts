@@ -1,33 +1,33 @@
-export { createStepUp, type StepUp, type StepUpDecision } from "./step-up.js";
-export type { StepUpOptions, ResolvedConfig, LimitOptions, PolicyContext, Logger } from "./config.js";
-export { StepUpError, errorStatus, type StepUpErrorCode, type StepUpErrorDetails } from "./errors.js";
-export type { Store } from "./store/store.js";
-export { memoryStore } from "./store/memory-store.js";
-export type { Clock } from "./internal/clock.js";
-export { totp, type TotpOptions } from "./factors/totp.js";
+export { findAssurance, meetsLevel } from "./assurance/find-assurance.js";
+export type { FreshnessResult } from "./assurance/sessions.js";
+export type { ChallengeTarget, OpenedChallenge, VerifyInput, VerifyResult } from "./challenge/challenges.js";
+export type { LimitOptions, Logger, PolicyContext, ResolvedConfig, StepUpOptions } from "./config.js";
+export { errorStatus, StepUpError, type StepUpErrorCode, type StepUpErrorDetails } from "./errors.js";
 export type {
-  FactorPlugin,
-  FactorContext,
-  EnrollmentStart,
   EnrollmentResult,
+  EnrollmentStart,
+  FactorContext,
+  FactorPlugin,
   VerifyOutcome,
 } from "./factors/factor.js";
-export type { FreshnessResult } from "./assurance/sessions.js";
-export { findAssurance, meetsLevel } from "./assurance/find-assurance.js";
-export type { ChallengeTarget, OpenedChallenge, VerifyInput, VerifyResult } from "./challenge/challenges.js";
+export { type TotpOptions, totp } from "./factors/totp.js";
+export type { Clock } from "./internal/clock.js";
 export { summarize as summarizeFactor } from "./internal/records.js";
+export { createStepUp, type StepUp, type StepUpDecision } from "./step-up.js";
+export { memoryStore } from "./store/memory-store.js";
+export type { Store } from "./store/store.js";
 export type {
-  StepUpUser,
+  Assurance,
   AssuranceLevel,
+  Challenge,
+  FactorRecord,
+  FactorSummary,
   MatchMode,
   PolicyDecision,
-  RuleOptions,
   Rule,
-  Assurance,
+  RuleOptions,
   SessionRecord,
-  Challenge,
-  FactorSummary,
-  FactorRecord,
   StepUpEvent,
   StepUpEventType,
+  StepUpUser,
 } from "./types.js";

@@ -1,6 +1,6 @@
-import { type FreshnessResult, createSessions } from "./assurance/sessions.js";
+import { createSessions, type FreshnessResult } from "./assurance/sessions.js";
 import { type ChallengeTarget, createChallenges } from "./challenge/challenges.js";
-import { type ResolvedConfig, type StepUpOptions, resolveConfig } from "./config.js";
+import { type ResolvedConfig, resolveConfig, type StepUpOptions } from "./config.js";
 import { createFactorManager } from "./factors/manage-factors.js";
 import { createKeyring } from "./internal/crypto.js";
 import { createEngineContext } from "./internal/engine-context.js";
@@ -48,7 +48,13 @@ export function createStepUp(options: StepUpOptions) {
      * The guard's question. When fresh this costs one store round trip; the policy hook and the
      * lock-out read run only when a challenge is due.
      */
-    async decide(user: StepUpUser, sid: string | undefined, rule: Rule, txn?: string, ip?: string): Promise<StepUpDecision> {
+    async decide(
+      user: StepUpUser,
+      sid: string | undefined,
+      rule: Rule,
+      txn?: string,
+      ip?: string,
+    ): Promise<StepUpDecision> {
       let decision: PolicyDecision = "CHALLENGE";
       if (config.policy) decision = await config.policy({ user, rule, ...(ip ? { ip } : {}) });
       if (decision === "BLOCK") return { outcome: "block" };
@@ -56,7 +62,10 @@ export function createStepUp(options: StepUpOptions) {
       const freshness = await sessions.check(user.id, sid, rule, txn);
       if (freshness.fresh) return { outcome: "allow", ...freshness };
       const enrolled = (await factors.list(user.id)).filter((f) => rule.factors.includes(f.type));
-      const retryAfter = await challenges.lockedFor(user.id, enrolled.map((f) => f.id));
+      const retryAfter = await challenges.lockedFor(
+        user.id,
+        enrolled.map((f) => f.id),
+      );
       return { outcome: "challenge", rule, retryAfter };
     },
 

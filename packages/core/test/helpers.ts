@@ -8,7 +8,15 @@ export const RFC_SEED_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
 export function fakeClock(startMs = 1_700_000_000_000) {
   let t = startMs;
-  return { now: () => t, advance: (ms: number) => void (t += ms), set: (ms: number) => void (t = ms) };
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+    set(ms: number) {
+      t = ms;
+    },
+  };
 }
 
 /** An engine on the memory store with a fake clock, collecting its events. */
@@ -48,7 +56,9 @@ export const alice = { id: "alice", email: "alice@example.com" };
 /** Enrolls TOTP for alice and moves the clock past the step used to confirm. */
 export async function enrollAlice(t: ReturnType<typeof testEngine>) {
   const started = await t.engine.factors.enrollStart(alice, "totp", {});
-  await t.engine.factors.enrollConfirm(alice, "totp", started.factorId, { code: await codeAt(t.clock.now()) });
+  await t.engine.factors.enrollConfirm(alice, "totp", started.factorId, {
+    code: await codeAt(t.clock.now()),
+  });
   t.clock.advance(30_000);
   return started;
 }

@@ -1,2 +1,7 @@
-export { stepUp, type ExpressStepUp, type ExpressStepUpOptions, type RequireStepUpOptions } from "./step-up.js";
-export { toFetchRequest, sendResponse } from "./fetch-bridge.js";
+export { sendResponse, toFetchRequest } from "./fetch-bridge.js";
+export {
+  type ExpressStepUp,
+  type ExpressStepUpOptions,
+  type RequireStepUpOptions,
+  stepUp,
+} from "./step-up.js";

@@ -1,5 +1,13 @@
 import type { StepUpUser } from "@stepup/core";
-import { createStepUpHttp, type GuardOptions, type StepUpHttp, type StepUpHttpOptions, type StepUpInfo, problem, transactionDigest } from "@stepup/http";
+import {
+  createStepUpHttp,
+  type GuardOptions,
+  problem,
+  type StepUpHttp,
+  type StepUpHttpOptions,
+  type StepUpInfo,
+  transactionDigest,
+} from "@stepup/http";
 import { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
 import { formFields, guardView, sendResponse, toFetchRequest } from "./fetch-bridge.js";
 
@@ -52,14 +60,18 @@ async function userOf(getUser: ExpressStepUpOptions["getUser"], req: Request): P
  * app.post("/account/delete", stepup.requireStepUp({ resource: "account", action: "delete", maxAge: 300 }), handler);
  */
 export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
-  if (typeof options?.getUser !== "function") throw new TypeError("stepup: option `getUser` must be a function");
+  if (typeof options?.getUser !== "function")
+    throw new TypeError("stepup: option `getUser` must be a function");
   const { getUser } = options;
   const http = createStepUpHttp(options);
   const router = Router();
 
   router.use(async (req, res) => {
     const user = await userOf(getUser, req);
-    await sendResponse(res, await http.handle(toFetchRequest(req), { user, ...(req.ip ? { ip: req.ip } : {}) }));
+    await sendResponse(
+      res,
+      await http.handle(toFetchRequest(req), { user, ...(req.ip ? { ip: req.ip } : {}) }),
+    );
   });
 
   return {
@@ -75,10 +87,14 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
         const user = await userOf(getUser, req);
         const form = formFields(req);
         const txn = transaction ? transactionDigest(transaction(req)) : undefined;
-        const result = await guard(guardView(req), { user, ...(req.ip ? { ip: req.ip } : {}) }, {
-          ...(form ? { form } : {}),
-          ...(txn === undefined ? {} : { txn }),
-        });
+        const result = await guard(
+          guardView(req),
+          { user, ...(req.ip ? { ip: req.ip } : {}) },
+          {
+            ...(form ? { form } : {}),
+            ...(txn === undefined ? {} : { txn }),
+          },
+        );
         if (result.pass) {
           req.stepUp = result.stepUp;
           next();

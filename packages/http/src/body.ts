@@ -5,7 +5,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 async function readText(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) throw new StepUpError("PAYLOAD_TOO_LARGE", `The body must be at most ${limit} bytes.`);
+  if (declared > limit)
+    throw new StepUpError("PAYLOAD_TOO_LARGE", `The body must be at most ${limit} bytes.`);
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

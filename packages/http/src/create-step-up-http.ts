@@ -1,4 +1,4 @@
-import { createStepUp, StepUpError, type RuleOptions, type StepUpOptions, type StepUp } from "@stepup/core";
+import { createStepUp, type RuleOptions, type StepUp, StepUpError, type StepUpOptions } from "@stepup/core";
 import { handleApi } from "./api/api-routes.js";
 import { type GuardInput, type GuardRequest, type GuardResult, runGuard } from "./guard/guard.js";
 import type { HttpContext, RequestContext } from "./http-context.js";
@@ -43,13 +43,16 @@ export interface GuardOptions extends RuleOptions {
 export function createStepUpHttp(options: StepUpHttpOptions) {
   const engine: StepUp = createStepUp(options);
   const basePath = options.basePath ?? "/stepup";
-  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(basePath)) throw new TypeError("stepup: option `basePath` must be a path like /stepup");
+  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(basePath))
+    throw new TypeError("stepup: option `basePath` must be a path like /stepup");
   const trustedOrigins = options.trustedOrigins ?? [];
   for (const o of trustedOrigins) {
-    if (typeof o !== "string" || new URL(o).origin !== o) throw new TypeError("stepup: option `trustedOrigins` must list origins like https://app.example");
+    if (typeof o !== "string" || new URL(o).origin !== o)
+      throw new TypeError("stepup: option `trustedOrigins` must list origins like https://app.example");
   }
   const c = options.cookie ?? {};
-  if (c.name !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(c.name)) throw new TypeError("stepup: option `cookie.name` is not a valid cookie name");
+  if (c.name !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(c.name))
+    throw new TypeError("stepup: option `cookie.name` is not a valid cookie name");
   const logger = engine.config.logger;
   const http: HttpContext = {
     engine,
@@ -69,7 +72,10 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     ownRules: {
       factorAdd: engine.declareRule("stepup", "factor.add", { maxAge: 300, match: "session" }),
       factorRemove: engine.declareRule("stepup", "factor.remove", { maxAge: 300, match: "session" }),
-      recoveryRegenerate: engine.declareRule("stepup", "recovery.regenerate", { maxAge: 300, match: "session" }),
+      recoveryRegenerate: engine.declareRule("stepup", "recovery.regenerate", {
+        maxAge: 300,
+        match: "session",
+      }),
     },
   };
 
@@ -83,12 +89,15 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
         if (request.method === "GET") return await showChallenge(http, request, user, rest[0]);
         if (request.method === "POST") return await submitChallenge(http, request, user, ctx, rest[0]);
       }
-      if (area === "console" && rest.length === 0 && request.method === "GET") return await showConsole(http, request, user);
-      if (area === "console" && rest.length > 0 && request.method === "POST") return await submitConsole(http, request, user, ctx, rest);
+      if (area === "console" && rest.length === 0 && request.method === "GET")
+        return await showConsole(http, request, user);
+      if (area === "console" && rest.length > 0 && request.method === "POST")
+        return await submitConsole(http, request, user, ctx, rest);
       throw new StepUpError("NOT_FOUND", "No such page.");
     } catch (error) {
       if (error instanceof StepUpError) {
-        if (error.code === "STORE_UNAVAILABLE") logger.error("store unavailable", { cause: String(error.cause) });
+        if (error.code === "STORE_UNAVAILABLE")
+          logger.error("store unavailable", { cause: String(error.cause) });
         return pageError(http, error);
       }
       throw error;
@@ -103,18 +112,26 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     async handle(request: Request, ctx: RequestContext): Promise<Response> {
       try {
         const path = new URL(request.url).pathname;
-        if (path !== basePath && !path.startsWith(`${basePath}/`)) throw new StepUpError("NOT_FOUND", "No such endpoint.");
-        const segments = path.slice(basePath.length + 1).split("/").map(decodeURIComponent);
+        if (path !== basePath && !path.startsWith(`${basePath}/`))
+          throw new StepUpError("NOT_FOUND", "No such endpoint.");
+        const segments = path
+          .slice(basePath.length + 1)
+          .split("/")
+          .map(decodeURIComponent);
         return await route(request, ctx, segments);
       } catch (error) {
-        if (error instanceof URIError) return toResponse(new StepUpError("INVALID_INPUT", "Malformed path."), http.log);
+        if (error instanceof URIError)
+          return toResponse(new StepUpError("INVALID_INPUT", "Malformed path."), http.log);
         return toResponse(error, http.log);
       }
     },
 
     /** Builds a guard for one route; validates its options now (start-up), not per request. */
-    guard(opts: GuardOptions): (request: GuardRequest, ctx: RequestContext, input?: GuardInput) => Promise<GuardResult> {
-      if (typeof opts !== "object" || opts === null) throw new TypeError("stepup: requireStepUp needs { resource, action }");
+    guard(
+      opts: GuardOptions,
+    ): (request: GuardRequest, ctx: RequestContext, input?: GuardInput) => Promise<GuardResult> {
+      if (typeof opts !== "object" || opts === null)
+        throw new TypeError("stepup: requireStepUp needs { resource, action }");
       const { resource, action, ...rule } = opts;
       const resolved = engine.declareRule(resource, action, rule);
       return (request, ctx, input) => runGuard(http, request, ctx, resolved, input);
@@ -126,7 +143,8 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
      */
     async clear(request: GuardRequest, userId?: string): Promise<string> {
       const cookie = await http.cookie.read(request.headers.get("cookie"), engine.now());
-      if (cookie && (userId === undefined || cookie.uid === userId)) await engine.revokeSession(cookie.uid, cookie.sid);
+      if (cookie && (userId === undefined || cookie.uid === userId))
+        await engine.revokeSession(cookie.uid, cookie.sid);
       return http.cookie.clear(new URL(request.url));
     },
   });

@@ -1,4 +1,9 @@
-export { createStepUpHttp, type StepUpHttp, type StepUpHttpOptions, type GuardOptions } from "./create-step-up-http.js";
+export {
+  createStepUpHttp,
+  type GuardOptions,
+  type StepUpHttp,
+  type StepUpHttpOptions,
+} from "./create-step-up-http.js";
 export type { GuardInput, GuardRequest, GuardResult, StepUpInfo } from "./guard/guard.js";
 export type { RequestContext } from "./http-context.js";
 export { problem, wireCode } from "./problem.js";

@@ -1,4 +1,4 @@
-import { StepUpError, type StepUpErrorCode, errorStatus } from "@stepup/core";
+import { errorStatus, StepUpError, type StepUpErrorCode } from "@stepup/core";
 
 const TITLES: Partial<Record<StepUpErrorCode, string>> = {
   STEP_UP_REQUIRED: "Step-up authentication required",
@@ -24,7 +24,14 @@ export function problem(
   headers: Record<string, string> = {},
 ): Response {
   const status = errorStatus[code];
-  const body = { type: "about:blank", title: TITLES[code] ?? detail, status, error: wireCode(code), detail, ...extra };
+  const body = {
+    type: "about:blank",
+    title: TITLES[code] ?? detail,
+    status,
+    error: wireCode(code),
+    detail,
+    ...extra,
+  };
   return new Response(JSON.stringify(body), {
     status,
     headers: { "content-type": "application/problem+json", "cache-control": "no-store", ...headers },
@@ -41,12 +48,17 @@ export function problemFromError(error: StepUpError): Response {
 }
 
 /** Any thrown value as a response: StepUpErrors map by code; anything else is a logged 500 with no details. */
-export function toResponse(error: unknown, log: (message: string, meta: Record<string, unknown>) => void): Response {
+export function toResponse(
+  error: unknown,
+  log: (message: string, meta: Record<string, unknown>) => void,
+): Response {
   if (error instanceof StepUpError) {
     if (error.code === "STORE_UNAVAILABLE") log("store unavailable", { cause: String(error.cause) });
     return problemFromError(error);
   }
-  log("unexpected error", { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  log("unexpected error", {
+    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+  });
   return new Response(
     JSON.stringify({ type: "about:blank", title: "Internal error", status: 500, error: "internal_error" }),
     { status: 500, headers: { "content-type": "application/problem+json", "cache-control": "no-store" } },

@@ -38,7 +38,10 @@ export function createCsrf(secret: string) {
       const expected = Buffer.from(sign(binding));
       const actual = Buffer.from(typeof token === "string" ? token : "");
       if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-        throw new StepUpError("CSRF_FAILED", "The form expired or came from another site. Reload and try again.");
+        throw new StepUpError(
+          "CSRF_FAILED",
+          "The form expired or came from another site. Reload and try again.",
+        );
       }
     },
   };

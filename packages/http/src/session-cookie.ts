@@ -30,15 +30,15 @@ export function createSessionCookie(options: SessionCookieOptions) {
   const password = Object.fromEntries(options.secrets.map((s, i) => [String(options.secrets.length - i), s]));
   const cache = new Map<string, { value: CookieSession | undefined; expiresAtMs: number }>();
 
+  // iron format: Fe26.2*id*salt*iv*data*expiration*hmacSalt*hmac; expiration in ms (authenticated).
+  const expirationOf = (sealed: string) => Number(sealed.split("*")[5]) || 0;
+
   function remember(sealed: string, value: CookieSession | undefined, nowMs: number): void {
     if (cache.size >= CACHE_LIMIT) {
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
     }
-    // iron format: Fe26.2*id*salt*iv*data*expiration*hmacSalt*hmac; expiration in ms.
-    const expiration = Number(sealed.split("*")[5]);
-    const expiresAtMs = value && Number.isFinite(expiration) && expiration > 0 ? expiration : nowMs + 60_000;
-    cache.set(sealed, { value, expiresAtMs });
+    cache.set(sealed, { value, expiresAtMs: value ? expirationOf(sealed) : nowMs + 60_000 });
   }
 
   function attributes(url: URL, maxAgeSeconds: number): CookieAttributes {
@@ -60,9 +60,11 @@ export function createSessionCookie(options: SessionCookieOptions) {
       const hit = cache.get(sealed);
       if (hit && hit.expiresAtMs > nowMs) return hit.value;
       let value: CookieSession | undefined;
+      if (expirationOf(sealed) <= nowMs) return undefined; // expired by our clock (iron checks its own)
       try {
         const data = await unsealData<Partial<CookieSession>>(sealed, { password, ttl: options.ttlSeconds });
-        if (typeof data.sid === "string" && typeof data.uid === "string") value = { sid: data.sid, uid: data.uid };
+        if (typeof data.sid === "string" && typeof data.uid === "string")
+          value = { sid: data.sid, uid: data.uid };
       } catch {
         value = undefined; // tampered or foreign: counts as no session
       }

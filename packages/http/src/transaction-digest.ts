@@ -21,5 +21,7 @@ function canonical(value: unknown): unknown {
  *   transaction: (req) => ({ amount: req.body.amount, to: req.body.to }) })
  */
 export function transactionDigest(details: unknown): string {
-  return createHash("sha256").update(JSON.stringify(canonical(details)) ?? "null").digest("base64url");
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(details)) ?? "null")
+    .digest("base64url");
 }

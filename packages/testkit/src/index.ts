@@ -1,1 +1,1 @@
-export { startRedisServer, type RedisServer } from "./redis-server.js";
+export { type RedisServer, startRedisServer } from "./redis-server.js";

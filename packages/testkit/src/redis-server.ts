@@ -53,7 +53,18 @@ export async function startRedisServer(): Promise<RedisServer> {
   const start = async (): Promise<void> => {
     const proc = spawn(
       binary,
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+      ],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     proc.once("error", (error) => {

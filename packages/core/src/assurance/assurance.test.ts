@@ -1,12 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
-import type { Store } from "../store/store.js";
 import { memoryStore } from "../store/memory-store.js";
+import type { Store } from "../store/store.js";
 
-async function stepUp(t: ReturnType<typeof testEngine>, resource: string, action: string, sid = "s0", txn?: string) {
+async function stepUp(
+  t: ReturnType<typeof testEngine>,
+  resource: string,
+  action: string,
+  sid = "s0",
+  txn?: string,
+) {
   const rule = t.engine.rules.lookup(resource, action);
   const { challenge } = await t.engine.openChallenge(alice, sid, rule, txn ? { txn } : {});
-  const result = await t.engine.challenges.verify(alice, sid, challenge.id, { factor: "totp", code: await codeAt(t.clock.now()) });
+  const result = await t.engine.challenges.verify(alice, sid, challenge.id, {
+    factor: "totp",
+    code: await codeAt(t.clock.now()),
+  });
   return result.sid;
 }
 
@@ -49,7 +58,9 @@ describe("assurance freshness", () => {
     const rule = t.engine.declareRule("payment", "transfer", { match: "transaction" });
     const sid = await stepUp(t, "payment", "transfer", "s0", "digest-A");
     expect((await t.engine.sessions.check("alice", sid, rule, "digest-B")).fresh).toBe(false);
-    const uses = await Promise.all(Array.from({ length: 10 }, () => t.engine.sessions.check("alice", sid, rule, "digest-A")));
+    const uses = await Promise.all(
+      Array.from({ length: 10 }, () => t.engine.sessions.check("alice", sid, rule, "digest-A")),
+    );
     expect(uses.filter((u) => u.fresh)).toHaveLength(1);
   });
 
@@ -87,20 +98,28 @@ describe("assurance freshness", () => {
     const flaky = Object.fromEntries(
       Object.entries(inner).map(([name, fn]) => [
         name,
-        (...args: unknown[]) => (broken ? Promise.reject(new Error("ECONNREFUSED")) : (fn as (...a: unknown[]) => unknown)(...args)),
+        (...args: unknown[]) =>
+          broken ? Promise.reject(new Error("ECONNREFUSED")) : (fn as (...a: unknown[]) => unknown)(...args),
       ]),
     ) as unknown as Store;
     const t = testEngine({}, flaky);
     broken = true;
-    await expect(t.engine.decide(alice, "s", t.engine.rules.lookup("a", "b"))).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+    await expect(t.engine.decide(alice, "s", t.engine.rules.lookup("a", "b"))).rejects.toMatchObject({
+      code: "STORE_UNAVAILABLE",
+    });
   });
 
   it("emits events for enrollment, challenge, success and failure", async () => {
     const t = testEngine();
     await enrollAlice(t);
     const { challenge } = await t.engine.openChallenge(alice, "s", t.engine.rules.lookup("a", "b"));
-    await t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: "000001" }).catch(() => {});
-    await t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: await codeAt(t.clock.now()) });
+    await t.engine.challenges
+      .verify(alice, "s", challenge.id, { factor: "totp", code: "000001" })
+      .catch(() => {});
+    await t.engine.challenges.verify(alice, "s", challenge.id, {
+      factor: "totp",
+      code: await codeAt(t.clock.now()),
+    });
     expect(t.events.map((e) => e.type)).toEqual([
       "factor.enrollment.started",
       "factor.enrolled",

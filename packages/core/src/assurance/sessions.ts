@@ -14,7 +14,10 @@ export function createSessions(ctx: EngineContext) {
   const { store } = ctx;
 
   /** One round trip: the session record and the user's revocation mark (same scope, one MGET). */
-  async function read(uid: string, sid: string): Promise<{ session?: SessionRecord; revokedBeforeMs: number }> {
+  async function read(
+    uid: string,
+    sid: string,
+  ): Promise<{ session?: SessionRecord; revokedBeforeMs: number }> {
     const [rawSession, rawRevoked] = await store.getMany(uid, [keys.session(sid), keys.revoked]);
     return { session: parseSession(rawSession, uid), revokedBeforeMs: Number(rawRevoked ?? 0) || 0 };
   }
@@ -36,7 +39,12 @@ export function createSessions(ctx: EngineContext) {
         const grant = await store.take(uid, keys.txnGrant(sid, txn));
         if (grant === null) return { fresh: false };
       }
-      return { fresh: true, assurance, verifiedAtMs: assurance.atMs, expiresAtMs: assurance.atMs + rule.maxAge * 1000 };
+      return {
+        fresh: true,
+        assurance,
+        verifiedAtMs: assurance.atMs,
+        expiresAtMs: assurance.atMs + rule.maxAge * 1000,
+      };
     },
 
     /**

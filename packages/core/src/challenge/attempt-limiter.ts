@@ -2,9 +2,7 @@ import type { EngineContext } from "../internal/engine-context.js";
 import { ipScope, keys } from "../internal/records.js";
 
 /** Whether one more guess may be evaluated, and how many are left. */
-export type AttemptBudget =
-  | { allowed: true; remaining: number }
-  | { allowed: false; retryAfter: number };
+export type AttemptBudget = { allowed: true; remaining: number } | { allowed: false; retryAfter: number };
 
 /**
  * Bounded guessing: per challenge, per user and factor (across challenges), and per client address
@@ -30,7 +28,11 @@ export function createAttemptLimiter(ctx: EngineContext) {
       ];
       const retryAfter = Math.max(...over);
       if (retryAfter > 0) return { allowed: false, retryAfter };
-      const remaining = Math.min(perChallenge - c.count, perFactor.max - f.count, i ? perIp.max - i.count : Infinity);
+      const remaining = Math.min(
+        perChallenge - c.count,
+        perFactor.max - f.count,
+        i ? perIp.max - i.count : Infinity,
+      );
       return { allowed: true, remaining };
     },
 

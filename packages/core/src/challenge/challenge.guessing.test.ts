@@ -20,13 +20,17 @@ describe("bounded guessing", () => {
     const { challenge } = await t.engine.openChallenge(alice, "s", t.engine.rules.lookup("a", "b"));
     const bad = wrong(await codeAt(t.clock.now()));
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: bad }))),
+      Array.from({ length: 50 }, () =>
+        outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: bad })),
+      ),
     );
     expect(results.filter((r) => r === "INVALID_CODE")).toHaveLength(5);
     expect(results.filter((r) => r === "TOO_MANY_ATTEMPTS")).toHaveLength(45);
     // Once the challenge is exhausted even the right code is refused: the budget is per challenge.
     const right = await codeAt(t.clock.now());
-    expect(await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: right }))).toBe("TOO_MANY_ATTEMPTS");
+    expect(
+      await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: right })),
+    ).toBe("TOO_MANY_ATTEMPTS");
     expect(t.events.some((e) => e.type === "verification.locked")).toBe(true);
   });
 
@@ -39,7 +43,9 @@ describe("bounded guessing", () => {
     for (let i = 0; i < 6; i++) {
       const { challenge } = await t.engine.openChallenge(alice, "s", rule);
       for (let j = 0; j < 5; j++) {
-        results.push(await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: bad })));
+        results.push(
+          await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: bad })),
+        );
       }
     }
     expect(results.filter((r) => r === "INVALID_CODE")).toHaveLength(20);
@@ -51,7 +57,9 @@ describe("bounded guessing", () => {
     // The window is fixed: after it passes, guessing may resume.
     t.clock.advance(901_000);
     const { challenge } = await t.engine.openChallenge(alice, "s", rule);
-    expect(await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: bad }))).toBe("INVALID_CODE");
+    expect(
+      await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: bad })),
+    ).toBe("INVALID_CODE");
   });
 
   it("per client address across users: one IP spraying many accounts is cut off", async () => {
@@ -61,9 +69,25 @@ describe("bounded guessing", () => {
     const results: string[] = [];
     for (let i = 0; i < 5; i++) {
       const { challenge } = await t.engine.openChallenge(alice, `s${i}`, t.engine.rules.lookup("a", "b"));
-      results.push(await outcome(t.engine.challenges.verify(alice, `s${i}`, challenge.id, { factor: "totp", code: bad }, "203.0.113.9")));
+      results.push(
+        await outcome(
+          t.engine.challenges.verify(
+            alice,
+            `s${i}`,
+            challenge.id,
+            { factor: "totp", code: bad },
+            "203.0.113.9",
+          ),
+        ),
+      );
     }
-    expect(results).toEqual(["INVALID_CODE", "INVALID_CODE", "INVALID_CODE", "TOO_MANY_ATTEMPTS", "TOO_MANY_ATTEMPTS"]);
+    expect(results).toEqual([
+      "INVALID_CODE",
+      "INVALID_CODE",
+      "INVALID_CODE",
+      "TOO_MANY_ATTEMPTS",
+      "TOO_MANY_ATTEMPTS",
+    ]);
   });
 
   it("malformed input is refused before it is counted (it cannot burn the user's budget)", async () => {
@@ -71,9 +95,13 @@ describe("bounded guessing", () => {
     await enrollAlice(t);
     const { challenge } = await t.engine.openChallenge(alice, "s", t.engine.rules.lookup("a", "b"));
     for (let i = 0; i < 10; i++) {
-      await expect(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: "x" })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+      await expect(
+        t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: "x" }),
+      ).rejects.toMatchObject({ code: "INVALID_INPUT" });
     }
     const right = await codeAt(t.clock.now());
-    expect(await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: right }))).toBe("ok");
+    expect(
+      await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: right })),
+    ).toBe("ok");
   });
 });

@@ -45,12 +45,18 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
 
   async function load(uid: string, id: unknown): Promise<Challenge> {
     if (typeof id !== "string" || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) {
-      throw new StepUpError("CHALLENGE_NOT_FOUND", "This verification request does not exist or has expired.");
+      throw new StepUpError(
+        "CHALLENGE_NOT_FOUND",
+        "This verification request does not exist or has expired.",
+      );
     }
     const [raw] = await store.getMany(uid, [keys.challenge(id)]);
     const challenge = parseChallenge(raw, uid);
     if (!challenge || challenge.expiresAtMs <= ctx.now()) {
-      throw new StepUpError("CHALLENGE_NOT_FOUND", "This verification request does not exist or has expired.");
+      throw new StepUpError(
+        "CHALLENGE_NOT_FOUND",
+        "This verification request does not exist or has expired.",
+      );
     }
     return challenge;
   }
@@ -65,7 +71,9 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
     if (input.factorId !== undefined && typeof input.factorId !== "string") {
       throw new StepUpError("INVALID_INPUT", "`factorId` must be a string.", { field: "factorId" });
     }
-    const factor = factors.find((f) => f.type === input.factor && (input.factorId === undefined || f.id === input.factorId));
+    const factor = factors.find(
+      (f) => f.type === input.factor && (input.factorId === undefined || f.id === input.factorId),
+    );
     if (!factor) throw new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
     return factor;
   }
@@ -76,7 +84,12 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
     lockedFor: limiter.lockedFor,
 
     /** Opens a single-use challenge bound to the user and their step-up session. */
-    async open(user: StepUpUser, sid: string, rule: Rule, target: ChallengeTarget = {}): Promise<OpenedChallenge> {
+    async open(
+      user: StepUpUser,
+      sid: string,
+      rule: Rule,
+      target: ChallengeTarget = {},
+    ): Promise<OpenedChallenge> {
       const now = ctx.now();
       // Only factors strong enough for the rule's level may answer it.
       const allowed = rule.factors.filter((t) => {
@@ -98,14 +111,26 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
         expiresAtMs: now + config.challengeTtl * 1000,
       };
       await store.set(user.id, keys.challenge(challenge.id), JSON.stringify(challenge), config.challengeTtl);
-      ctx.emit({ type: "challenge.created", userId: user.id, challengeId: challenge.id, resource: rule.resource, action: rule.action });
+      ctx.emit({
+        type: "challenge.created",
+        userId: user.id,
+        challengeId: challenge.id,
+        resource: rule.resource,
+        action: rule.action,
+      });
       return { challenge, factors };
     },
 
     /** Runs a factor's optional start step (send a code, WebAuthn options). */
-    async start(user: StepUpUser, sid: string, id: unknown, input: VerifyInput): Promise<Record<string, unknown>> {
+    async start(
+      user: StepUpUser,
+      sid: string,
+      id: unknown,
+      input: VerifyInput,
+    ): Promise<Record<string, unknown>> {
       const challenge = await load(user.id, id);
-      if (challenge.sid !== sid) throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
+      if (challenge.sid !== sid)
+        throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
       const factor = pickFactor(challenge, await enrolled(user.id), input);
       const plugin = config.factors.get(factor.type);
       return plugin?.challengeStart ? plugin.challengeStart(ctx.factorContext(user), factor, challenge) : {};
@@ -117,29 +142,49 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
      * @throws StepUpError CHALLENGE_NOT_FOUND, CHALLENGE_SESSION_MISMATCH, FACTOR_NOT_ALLOWED,
      *   FACTOR_NOT_FOUND, INVALID_INPUT, INVALID_CODE, TOO_MANY_ATTEMPTS, STORE_UNAVAILABLE
      */
-    async verify(user: StepUpUser, sid: string, id: unknown, input: VerifyInput, ip?: string): Promise<VerifyResult> {
+    async verify(
+      user: StepUpUser,
+      sid: string,
+      id: unknown,
+      input: VerifyInput,
+      ip?: string,
+    ): Promise<VerifyResult> {
       const challenge = await load(user.id, id);
-      if (challenge.sid !== sid) throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
+      if (challenge.sid !== sid)
+        throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
       const factor = pickFactor(challenge, await enrolled(user.id), input);
       const plugin = config.factors.get(factor.type);
       if (!plugin) throw new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
-      const base = { userId: user.id, factor: factor.type, factorId: factor.id, challengeId: challenge.id, ip };
+      const base = {
+        userId: user.id,
+        factor: factor.type,
+        factorId: factor.id,
+        challengeId: challenge.id,
+        ip,
+      };
 
       plugin.checkInput?.(input);
       const budget = await limiter.spend(user.id, challenge.id, factor.id, ip);
       if (!budget.allowed) {
         ctx.emit({ ...base, type: "verification.locked", reason: "TOO_MANY_ATTEMPTS" });
-        throw new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", { retryAfter: budget.retryAfter });
+        throw new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", {
+          retryAfter: budget.retryAfter,
+        });
       }
       const outcome = await plugin.verify(ctx.factorContext(user), factor, challenge, input);
       if (!outcome.ok) {
         ctx.emit({ ...base, type: "verification.failed", reason: outcome.reason });
-        throw new StepUpError("INVALID_CODE", "That code is not valid.", { attemptsRemaining: budget.remaining });
+        throw new StepUpError("INVALID_CODE", "That code is not valid.", {
+          attemptsRemaining: budget.remaining,
+        });
       }
       // Single use: of concurrent successful proofs, exactly one takes the challenge.
       if ((await store.take(user.id, keys.challenge(challenge.id))) === null) {
         ctx.emit({ ...base, type: "verification.failed", reason: "CHALLENGE_NOT_FOUND" });
-        throw new StepUpError("CHALLENGE_NOT_FOUND", "This verification request does not exist or has expired.");
+        throw new StepUpError(
+          "CHALLENGE_NOT_FOUND",
+          "This verification request does not exist or has expired.",
+        );
       }
       const now = ctx.now();
       const assurance: Assurance = {
@@ -158,7 +203,12 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
         store.hashReplace(user.id, keys.factors, factor.id, JSON.stringify(updated)),
         limiter.reset(user.id, challenge.id, factor.id),
       ]);
-      ctx.emit({ ...base, type: "verification.succeeded", resource: challenge.resource, action: challenge.action });
+      ctx.emit({
+        ...base,
+        type: "verification.succeeded",
+        resource: challenge.resource,
+        action: challenge.action,
+      });
       return { sid: newSid, assurance, challenge };
     },
   };

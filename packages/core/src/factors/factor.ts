@@ -53,9 +53,18 @@ export interface FactorPlugin {
     input: unknown,
   ): Promise<EnrollmentResult | null>;
   /** Optional work when the user picks this factor on a challenge (send a code, WebAuthn options). */
-  challengeStart?(ctx: FactorContext, factor: FactorRecord, challenge: Challenge): Promise<Record<string, unknown>>;
+  challengeStart?(
+    ctx: FactorContext,
+    factor: FactorRecord,
+    challenge: Challenge,
+  ): Promise<Record<string, unknown>>;
   /** Rejects malformed input (`StepUpError("INVALID_INPUT")`) before it is counted as a guess. */
   checkInput?(input: unknown): void;
   /** Checks a proof for a challenge. Must itself make a proof single use (e.g. TOTP time steps). */
-  verify(ctx: FactorContext, factor: FactorRecord, challenge: Challenge, input: unknown): Promise<VerifyOutcome>;
+  verify(
+    ctx: FactorContext,
+    factor: FactorRecord,
+    challenge: Challenge,
+    input: unknown,
+  ): Promise<VerifyOutcome>;
 }

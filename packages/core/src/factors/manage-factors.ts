@@ -30,7 +30,8 @@ export function createFactorManager(ctx: EngineContext) {
   }
 
   async function find(uid: string, factorId: unknown): Promise<FactorRecord> {
-    const factor = typeof factorId === "string" ? (await list(uid)).find((f) => f.id === factorId) : undefined;
+    const factor =
+      typeof factorId === "string" ? (await list(uid)).find((f) => f.id === factorId) : undefined;
     if (!factor) throw new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
     return factor;
   }
@@ -54,7 +55,12 @@ export function createFactorManager(ctx: EngineContext) {
      * Confirms an enrollment with its first proof. Attempts are bounded like verifications, and
      * the pending record is taken atomically, so one enrollment yields at most one factor.
      */
-    async enrollConfirm(user: StepUpUser, type: string, factorId: unknown, input: unknown): Promise<FactorRecord> {
+    async enrollConfirm(
+      user: StepUpUser,
+      type: string,
+      factorId: unknown,
+      input: unknown,
+    ): Promise<FactorRecord> {
       if (typeof factorId !== "string" || !/^[A-Za-z0-9_-]{8,64}$/.test(factorId)) {
         throw new StepUpError("ENROLLMENT_NOT_FOUND", "No pending enrollment with that id.");
       }
@@ -65,13 +71,21 @@ export function createFactorManager(ctx: EngineContext) {
         throw new StepUpError("ENROLLMENT_NOT_FOUND", "No pending enrollment with that id.");
       }
       const name = readName(input);
-      const tries = await store.increment(user.id, `attempts:enroll:${factorId}`, ENROLL_ATTEMPTS.windowSeconds);
+      const tries = await store.increment(
+        user.id,
+        `attempts:enroll:${factorId}`,
+        ENROLL_ATTEMPTS.windowSeconds,
+      );
       if (tries.count > ENROLL_ATTEMPTS.max) {
-        throw new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Start again later.", { retryAfter: tries.ttlSeconds });
+        throw new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Start again later.", {
+          retryAfter: tries.ttlSeconds,
+        });
       }
       const result = await plugin.enrollConfirm(ctx.factorContext(user), factorId, pending.pending, input);
       if (!result) {
-        throw new StepUpError("INVALID_CODE", "That code is not valid.", { attemptsRemaining: ENROLL_ATTEMPTS.max - tries.count });
+        throw new StepUpError("INVALID_CODE", "That code is not valid.", {
+          attemptsRemaining: ENROLL_ATTEMPTS.max - tries.count,
+        });
       }
       if ((await store.take(user.id, keys.enrollment(factorId))) === null) {
         throw new StepUpError("ENROLLMENT_NOT_FOUND", "No pending enrollment with that id.");
@@ -94,7 +108,8 @@ export function createFactorManager(ctx: EngineContext) {
     /** Renames a factor or makes it primary (the others stop being primary). */
     async update(uid: string, factorId: unknown, input: unknown): Promise<FactorRecord> {
       const name = readName(input);
-      const primary = typeof input === "object" && input !== null ? (input as { primary?: unknown }).primary : undefined;
+      const primary =
+        typeof input === "object" && input !== null ? (input as { primary?: unknown }).primary : undefined;
       if (primary !== undefined && primary !== true) {
         throw new StepUpError("INVALID_INPUT", "`primary` can only be set to true.", { field: "primary" });
       }
@@ -103,7 +118,12 @@ export function createFactorManager(ctx: EngineContext) {
       if (primary) {
         for (const other of await list(uid)) {
           if (other.id !== factor.id && other.primary) {
-            await store.hashReplace(uid, keys.factors, other.id, JSON.stringify({ ...other, primary: false }));
+            await store.hashReplace(
+              uid,
+              keys.factors,
+              other.id,
+              JSON.stringify({ ...other, primary: false }),
+            );
           }
         }
       }

@@ -15,14 +15,24 @@ describe("totp factor", () => {
     expect(started.qrCode).toMatch(/^data:image\/png;base64,/);
   });
 
-  it.each(vectors.vectors)("RFC 6238 vector at T=$time: the engine accepts the last 6 digits of $SHA1", async ({ time, SHA1 }) => {
-    const t = testEngine();
-    await enrollAlice(t);
-    t.clock.set(time * 1000);
-    const { challenge } = await t.engine.openChallenge(alice, "sid-1", t.engine.rules.lookup("admin", "read"));
-    const result = await t.engine.challenges.verify(alice, "sid-1", challenge.id, { factor: "totp", code: SHA1.slice(-6) });
-    expect(result.assurance.factor).toBe("totp");
-  });
+  it.each(vectors.vectors)(
+    "RFC 6238 vector at T=$time: the engine accepts the last 6 digits of $SHA1",
+    async ({ time, SHA1 }) => {
+      const t = testEngine();
+      await enrollAlice(t);
+      t.clock.set(time * 1000);
+      const { challenge } = await t.engine.openChallenge(
+        alice,
+        "sid-1",
+        t.engine.rules.lookup("admin", "read"),
+      );
+      const result = await t.engine.challenges.verify(alice, "sid-1", challenge.id, {
+        factor: "totp",
+        code: SHA1.slice(-6),
+      });
+      expect(result.assurance.factor).toBe("totp");
+    },
+  );
 
   it("the secret is encrypted at rest: the store never holds the base32 seed", async () => {
     const t = testEngine();
@@ -56,7 +66,9 @@ describe("totp factor", () => {
     await enrollAlice(t);
     const { challenge } = await t.engine.openChallenge(alice, "s", t.engine.rules.lookup("a", "b"));
     for (const code of [123456, "12345", "1234567", "abcdef", null, { $gt: "" }]) {
-      await expect(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code })).rejects.toMatchObject({
+      await expect(
+        t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code }),
+      ).rejects.toMatchObject({
         code: "INVALID_INPUT",
       });
     }

@@ -22,7 +22,8 @@ const base32 = new ScureBase32Plugin();
 /** Reads a 6-digit code from untrusted input, or throws INVALID_INPUT naming the field. */
 export function readCode(input: unknown, digits = DIGITS): string {
   const code = typeof input === "object" && input !== null ? (input as { code?: unknown }).code : undefined;
-  if (typeof code !== "string") throw new StepUpError("INVALID_INPUT", "`code` must be a string.", { field: "code" });
+  if (typeof code !== "string")
+    throw new StepUpError("INVALID_INPUT", "`code` must be a string.", { field: "code" });
   const trimmed = code.replace(/[\s-]/g, "");
   if (trimmed.length !== digits || !/^[0-9]+$/.test(trimmed)) {
     throw new StepUpError("INVALID_INPUT", `\`code\` must be ${digits} digits.`, { field: "code" });
@@ -57,8 +58,14 @@ export function totp(options: TotpOptions = {}): FactorPlugin {
   const tolerance: [number, number] = [past * PERIOD_SECONDS, future * PERIOD_SECONDS];
 
   async function check(ctx: FactorContext, factorId: string, secret: string, code: string) {
-    const result = await verify({ secret, token: code, epoch: Math.floor(ctx.nowMs / 1000), epochTolerance: tolerance });
-    if (!result.valid || !("timeStep" in result)) return { ok: false as const, reason: "INVALID_CODE" as const };
+    const result = await verify({
+      secret,
+      token: code,
+      epoch: Math.floor(ctx.nowMs / 1000),
+      epochTolerance: tolerance,
+    });
+    if (!result.valid || !("timeStep" in result))
+      return { ok: false as const, reason: "INVALID_CODE" as const };
     // RFC 6238 section 5.2: a code must not be accepted twice. One marker per user and time step,
     // written only if absent, so of two concurrent uses (any process) exactly one wins.
     const ttl = (past + future + 2) * PERIOD_SECONDS;

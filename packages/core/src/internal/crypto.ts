@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 
 /** Secrets derived from the configured `secret`: one purpose, one key (HKDF, RFC 5869). */
 interface KeySet {
@@ -52,7 +60,9 @@ export function createKeyring(secrets: readonly string[]): Keyring {
       const decipher = createDecipheriv("aes-256-gcm", keys.encryption, Buffer.from(iv, "base64url"));
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(data.subarray(data.length - 16));
-      return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString("utf8");
+      return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString(
+        "utf8",
+      );
     },
     hash(value) {
       return `${current.id}.${createHmac("sha256", current.hashing).update(value).digest("base64url")}`;

@@ -26,10 +26,14 @@ export function createRuleBook(ctx: EngineContext) {
     /** The rule for a pair named by a client; never lets the client choose the rule's fields. */
     lookup(resource: unknown, action: unknown): Rule {
       if (typeof resource !== "string" || !NAME.test(resource)) {
-        throw new StepUpError("INVALID_INPUT", "`resource` must be 1-64 of A-Z a-z 0-9 _ . -", { field: "resource" });
+        throw new StepUpError("INVALID_INPUT", "`resource` must be 1-64 of A-Z a-z 0-9 _ . -", {
+          field: "resource",
+        });
       }
       if (typeof action !== "string" || !NAME.test(action)) {
-        throw new StepUpError("INVALID_INPUT", "`action` must be 1-64 of A-Z a-z 0-9 _ . -", { field: "action" });
+        throw new StepUpError("INVALID_INPUT", "`action` must be 1-64 of A-Z a-z 0-9 _ . -", {
+          field: "action",
+        });
       }
       return rules.get(`${resource}:${action}`) ?? { ...ctx.config.defaults, resource, action };
     },

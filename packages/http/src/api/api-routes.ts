@@ -1,4 +1,4 @@
-import { StepUpError, summarizeFactor, type StepUpUser } from "@stepup/core";
+import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
 import { readJson } from "../body.js";
 import { runGuard } from "../guard/guard.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
@@ -6,7 +6,13 @@ import { json } from "../problem.js";
 import { checkOrigin } from "../security.js";
 import { currentSid, sessionForChallenge } from "./session-of.js";
 
-type Handler = (http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, params: string[]) => Promise<Response>;
+type Handler = (
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  ctx: RequestContext,
+  params: string[],
+) => Promise<Response>;
 
 interface Route {
   method: string;
@@ -15,14 +21,24 @@ interface Route {
   handler: Handler;
 }
 
-const route = (method: string, path: string, handler: Handler): Route => ({ method, pattern: path.split("/"), handler });
+const route = (method: string, path: string, handler: Handler): Route => ({
+  method,
+  pattern: path.split("/"),
+  handler,
+});
 
 async function listFactors(http: HttpContext, _r: Request, user: StepUpUser): Promise<Response> {
   const factors = await http.engine.factors.list(user.id);
   return json({ factors: factors.map(summarizeFactor) });
 }
 
-async function enrollStart(http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, [type = ""]: string[]) {
+async function enrollStart(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  ctx: RequestContext,
+  [type = ""]: string[],
+) {
   const body = await readJson(request);
   // With a factor enrolled, adding another must be proved with it: otherwise anyone holding the
   // first-factor session could enroll their own authenticator and step up with it.
@@ -33,18 +49,36 @@ async function enrollStart(http: HttpContext, request: Request, user: StepUpUser
   return json(await http.engine.factors.enrollStart(user, type, body), 201);
 }
 
-async function enrollConfirm(http: HttpContext, request: Request, user: StepUpUser, _c: RequestContext, [type = "", factorId]: string[]) {
+async function enrollConfirm(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  _c: RequestContext,
+  [type = "", factorId]: string[],
+) {
   const body = await readJson(request);
   const factor = await http.engine.factors.enrollConfirm(user, type, factorId, body);
   return json({ factor: summarizeFactor(factor) });
 }
 
-async function updateFactor(http: HttpContext, request: Request, user: StepUpUser, _c: RequestContext, [id]: string[]) {
+async function updateFactor(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  _c: RequestContext,
+  [id]: string[],
+) {
   const body = await readJson(request);
   return json({ factor: summarizeFactor(await http.engine.factors.update(user.id, id, body)) });
 }
 
-async function removeFactor(http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, [id]: string[]) {
+async function removeFactor(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  ctx: RequestContext,
+  [id]: string[],
+) {
   const guard = await runGuard(http, request, ctx, http.ownRules.factorRemove);
   if (!guard.pass) return guard.response;
   await http.engine.factors.remove(user.id, id);
@@ -68,19 +102,37 @@ async function openChallenge(http: HttpContext, request: Request, user: StepUpUs
   );
 }
 
-async function startChallenge(http: HttpContext, request: Request, user: StepUpUser, _c: RequestContext, [id]: string[]) {
+async function startChallenge(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  _c: RequestContext,
+  [id]: string[],
+) {
   const body = await readJson(request);
   const sid = await sessionForChallenge(http, request, user);
   return json(await http.engine.challenges.start(user, sid, id, { ...body, factor: body.factor }));
 }
 
-async function verifyChallenge(http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, [id]: string[]) {
+async function verifyChallenge(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  ctx: RequestContext,
+  [id]: string[],
+) {
   const body = await readJson(request);
   const sid = await sessionForChallenge(http, request, user);
   const result = await http.engine.challenges.verify(user, sid, id, { ...body, factor: body.factor }, ctx.ip);
   const setCookie = await http.cookie.issue({ sid: result.sid, uid: user.id }, new URL(request.url));
   return json(
-    { success: true, sid: result.sid, timestamp: new Date(result.assurance.atMs).toISOString(), resource: result.challenge.resource, action: result.challenge.action },
+    {
+      success: true,
+      sid: result.sid,
+      timestamp: new Date(result.assurance.atMs).toISOString(),
+      resource: result.challenge.resource,
+      action: result.challenge.action,
+    },
     200,
     { "set-cookie": setCookie },
   );
@@ -94,7 +146,11 @@ async function status(http: HttpContext, request: Request, user: StepUpUser) {
   const result = await http.engine.sessions.check(user.id, sid, rule);
   return json(
     result.fresh
-      ? { fresh: true, verifiedAt: new Date(result.verifiedAtMs).toISOString(), expiresAt: new Date(result.expiresAtMs).toISOString() }
+      ? {
+          fresh: true,
+          verifiedAt: new Date(result.verifiedAtMs).toISOString(),
+          expiresAt: new Date(result.expiresAtMs).toISOString(),
+        }
       : { fresh: false, verifiedAt: null, expiresAt: null },
   );
 }
@@ -112,7 +168,12 @@ const ROUTES: Route[] = [
 ];
 
 /** Routes a request under `{basePath}/api/`; `segments` are the path parts after `api`. */
-export async function handleApi(http: HttpContext, request: Request, ctx: RequestContext, segments: string[]): Promise<Response> {
+export async function handleApi(
+  http: HttpContext,
+  request: Request,
+  ctx: RequestContext,
+  segments: string[],
+): Promise<Response> {
   let methodMismatch = false;
   for (const r of ROUTES) {
     if (r.pattern.length !== segments.length) continue;

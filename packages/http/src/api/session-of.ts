@@ -2,7 +2,11 @@ import { StepUpError, type StepUpUser } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
 
 /** The caller's step-up session id, or a new one with the Set-Cookie that creates it. */
-export async function currentSid(http: HttpContext, request: Request, user: StepUpUser): Promise<{ sid: string; setCookie?: string }> {
+export async function currentSid(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+): Promise<{ sid: string; setCookie?: string }> {
   const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
   if (cookie && cookie.uid === user.id) return { sid: cookie.sid };
   const sid = http.engine.newSessionId();
@@ -13,7 +17,11 @@ export async function currentSid(http: HttpContext, request: Request, user: Step
  * The session a challenge must be answered from. Without our cookie there is no session, and a
  * challenge opened in another session cannot be completed here (the engine compares the two).
  */
-export async function sessionForChallenge(http: HttpContext, request: Request, user: StepUpUser): Promise<string> {
+export async function sessionForChallenge(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+): Promise<string> {
   const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
   if (!cookie || cookie.uid !== user.id) {
     throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");

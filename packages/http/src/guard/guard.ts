@@ -1,9 +1,9 @@
-import { StepUpError, type Rule, type StepUpUser } from "@stepup/core";
+import { type Rule, StepUpError, type StepUpUser } from "@stepup/core";
 import type { HttpContext, RequestContext } from "../http-context.js";
-import { challengePageResponse, pageResponse } from "../ui/page-response.js";
+import { renderMessagePage } from "../pages/index.js";
 import { problem, toResponse } from "../problem.js";
 import { wantsHtml } from "../security.js";
-import { renderMessagePage } from "../pages/index.js";
+import { challengePageResponse, pageResponse } from "../ui/page-response.js";
 
 /** What a protected handler may read about the step-up that let it run. */
 export interface StepUpInfo {
@@ -61,24 +61,60 @@ export async function runGuard(
     switch (decision.outcome) {
       case "allow": {
         const a = decision.assurance;
-        const stepUp = { verifiedAt: decision.verifiedAtMs, expiresAt: decision.expiresAtMs, factor: a.factor, level: a.level, amr: a.amr, resource: rule.resource, action: rule.action };
+        const stepUp = {
+          verifiedAt: decision.verifiedAtMs,
+          expiresAt: decision.expiresAtMs,
+          factor: a.factor,
+          level: a.level,
+          amr: a.amr,
+          resource: rule.resource,
+          action: rule.action,
+        };
         return { pass: true, stepUp };
       }
       case "allow-by-policy":
-        return { pass: true, stepUp: { verifiedAt: null, expiresAt: null, factor: null, level: null, amr: [], resource: rule.resource, action: rule.action } };
+        return {
+          pass: true,
+          stepUp: {
+            verifiedAt: null,
+            expiresAt: null,
+            factor: null,
+            level: null,
+            amr: [],
+            resource: rule.resource,
+            action: rule.action,
+          },
+        };
       case "block":
-        return { pass: false, response: problem("STEP_UP_BLOCKED", "This action is not allowed.", { resource: rule.resource, action: rule.action }) };
+        return {
+          pass: false,
+          response: problem("STEP_UP_BLOCKED", "This action is not allowed.", {
+            resource: rule.resource,
+            action: rule.action,
+          }),
+        };
       case "challenge":
         if (decision.retryAfter > 0) {
-          const e = new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", { retryAfter: decision.retryAfter });
+          const e = new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", {
+            retryAfter: decision.retryAfter,
+          });
           return { pass: false, response: toResponse(e, http.log) };
         }
-        return { pass: false, response: await challengeResponse(http, request, user, sid, rule, input, html) };
+        return {
+          pass: false,
+          response: await challengeResponse(http, request, user, sid, rule, input, html),
+        };
     }
   } catch (error) {
     if (html && error instanceof StepUpError && error.code === "STORE_UNAVAILABLE") {
       http.log("store unavailable", { cause: String(error.cause) });
-      const page = renderMessagePage({ appName: http.engine.config.appName, nonce: "", basePath: http.basePath, title: "Temporarily unavailable", message: "Verification is unavailable right now. Please try again in a moment." });
+      const page = renderMessagePage({
+        appName: http.engine.config.appName,
+        nonce: "",
+        basePath: http.basePath,
+        title: "Temporarily unavailable",
+        message: "Verification is unavailable right now. Please try again in a moment.",
+      });
       return { pass: false, response: pageResponse(page, 503) };
     }
     return { pass: false, response: toResponse(error, http.log) };
@@ -112,7 +148,8 @@ async function challengeResponse(
   const extra: Record<string, string> = {};
   if (bearer) {
     // RFC 9470 section 3: tell an OAuth client what authentication event it must bring.
-    extra["www-authenticate"] = `Bearer error="insufficient_user_authentication", error_description="A fresh step-up is required", max_age=${rule.maxAge}`;
+    extra["www-authenticate"] =
+      `Bearer error="insufficient_user_authentication", error_description="A fresh step-up is required", max_age=${rule.maxAge}`;
   }
   const response = problem(
     "STEP_UP_REQUIRED",

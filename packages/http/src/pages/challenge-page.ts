@@ -31,16 +31,22 @@ function errorBox(error: string, attemptsRemaining: number | undefined): SafeHtm
       : attemptsRemaining <= 0
         ? " No attempts remaining."
         : ` ${plural(attemptsRemaining, "attempt", "attempts")} remaining.`;
-  return errorAlert(html`<strong>${error}</strong>${left ? html`<span class="detail">${left}</span>` : ""}`, ERROR_ID);
+  return errorAlert(
+    html`<strong>${error}</strong>${left ? html`<span class="detail">${left}</span>` : ""}`,
+    ERROR_ID,
+  );
+}
+
+function factorRadio(factor: PageFactor, checked: boolean): SafeHtml {
+  return html`<label class="choice">
+<input type="radio" name="factorId" value="${factor.id}"${checked ? html` checked` : ""}>
+<span>${factor.name}</span>${factor.primary ? html` <span class="pill">Primary</span>` : ""}</label>`;
 }
 
 function factorChoice(factors: readonly PageFactor[]): SafeHtml {
   const [first] = factors;
   if (factors.length === 1 && first) return hiddenField("factorId", first.id);
-  const choices = factors.map(
-    (f, i) => html`<label class="choice"><input type="radio" name="factorId" value="${f.id}"${i === 0 ? html` checked` : ""}>
-<span>${f.name}</span>${f.primary ? html` <span class="pill">Primary</span>` : ""}</label>`,
-  );
+  const choices = factors.map((f, i) => factorRadio(f, i === 0));
   return html`<fieldset><legend>Which authenticator app?</legend>${choices}</fieldset>`;
 }
 

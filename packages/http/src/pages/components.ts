@@ -6,15 +6,26 @@ const SVG_OPEN =
 
 /** Decorative inline icons (aria-hidden; the text next to them carries the meaning). */
 export const icons = {
-  lock: raw(`${SVG_OPEN}<rect x="4" y="11" width="16" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/></svg>`),
-  shield: raw(`${SVG_OPEN}<path d="M12 3 4.5 6v5.5c0 4.4 3.2 8.3 7.5 9.5 4.3-1.2 7.5-5.1 7.5-9.5V6z"/></svg>`),
+  lock: raw(
+    `${SVG_OPEN}<rect x="4" y="11" width="16" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/></svg>`,
+  ),
+  shield: raw(
+    `${SVG_OPEN}<path d="M12 3 4.5 6v5.5c0 4.4 3.2 8.3 7.5 9.5 4.3-1.2 7.5-5.1 7.5-9.5V6z"/></svg>`,
+  ),
   check: raw(`${SVG_OPEN}<path d="M20 6 9 17l-5-5"/></svg>`),
-  alert: raw(`${SVG_OPEN}<circle cx="12" cy="12" r="9"/><path d="M12 7.5v5.5"/><path d="M12 16.5h.01"/></svg>`),
+  alert: raw(
+    `${SVG_OPEN}<circle cx="12" cy="12" r="9"/><path d="M12 7.5v5.5"/><path d="M12 16.5h.01"/></svg>`,
+  ),
   info: raw(`${SVG_OPEN}<circle cx="12" cy="12" r="9"/><path d="M12 11v5.5"/><path d="M12 7.5h.01"/></svg>`),
 };
 
 /** Centered page heading: icon badge, the page's one <h1>, and a lead paragraph. */
-export function cardHead(icon: SafeHtml, title: string, lead: HtmlValue, tone: "accent" | "ok" = "accent"): SafeHtml {
+export function cardHead(
+  icon: SafeHtml,
+  title: string,
+  lead: HtmlValue,
+  tone: "accent" | "ok" = "accent",
+): SafeHtml {
   return html`<div class="card-head">
 <div class="icon-badge ${tone}">${icon}</div>
 <h1>${title}</h1>

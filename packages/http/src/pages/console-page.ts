@@ -45,7 +45,13 @@ ${csrfField(data.csrfToken)}
 </details>`;
 }
 
-function postButton(data: ConsolePageData, action: string, label: string, cls: string, name: string): SafeHtml {
+function postButton(
+  data: ConsolePageData,
+  action: string,
+  label: string,
+  cls: string,
+  name: string,
+): SafeHtml {
   return html`<form method="post" action="${action}">
 ${csrfField(data.csrfToken)}
 <button type="submit" class="button ${cls} button-small">${label}<span class="sr-only"> ${name}</span></button>

@@ -16,7 +16,7 @@ export interface LayoutOptions {
 
 /**
  * A complete HTML document: one centered card in <main>, styled by one nonce'd <style> element.
- * No external resources are loaded, and referrers are suppressed so challenge URLs do not leak.
+ * No external resources are loaded, and the referrer policy is same-origin: challenge URLs never leak to other sites, while form POSTs keep a real `Origin` (under no-referrer, browsers send `Origin: null` and the origin check would refuse them).
  *
  * @example
  * layout({ appName: "Acme", nonce, title: "Confirm it's you", body: html`<h1>...</h1>` });
@@ -27,7 +27,7 @@ export function layout({ appName, nonce, title, body, width = "narrow" }: Layout
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex">
 <title>${title} · ${appName}</title>
 <style nonce="${nonce}">${raw(PAGE_CSS)}</style>

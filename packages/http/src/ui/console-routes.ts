@@ -1,4 +1,4 @@
-import { StepUpError, summarizeFactor, type StepUpUser } from "@stepup/core";
+import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
 import { readForm } from "../body.js";
 import { runGuard } from "../guard/guard.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
@@ -8,14 +8,24 @@ import { newNonce, pageResponse } from "./page-response.js";
 
 type ConsoleState = Pick<ConsolePageData, "pendingTotp" | "notice" | "error" | "returnTo">;
 
-async function render(http: HttpContext, request: Request, user: StepUpUser, state: ConsoleState, status = 200): Promise<Response> {
+async function render(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  state: ConsoleState,
+  status = 200,
+): Promise<Response> {
   const nonce = newNonce();
   const factors = (await http.engine.factors.list(user.id)).map(summarizeFactor);
   const body = renderConsolePage({
     appName: http.engine.config.appName,
     nonce,
     basePath: http.basePath,
-    user: { id: user.id, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) },
+    user: {
+      id: user.id,
+      ...(user.email ? { email: user.email } : {}),
+      ...(user.name ? { name: user.name } : {}),
+    },
     csrfToken: http.csrf.token(`${user.id}:console`),
     factors,
     ...state,
@@ -35,7 +45,13 @@ export async function showConsole(http: HttpContext, request: Request, user: Ste
  * adding a second factor and removing one are guarded like any sensitive route (the inline
  * challenge re-submits the form after success).
  */
-export async function submitConsole(http: HttpContext, request: Request, user: StepUpUser, ctx: RequestContext, path: string[]): Promise<Response> {
+export async function submitConsole(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  ctx: RequestContext,
+  path: string[],
+): Promise<Response> {
   checkOrigin(request, http.trustedOrigins);
   const form = await readForm(request);
   http.csrf.verify(`${user.id}:console`, form.get("csrf"));
@@ -49,11 +65,18 @@ export async function submitConsole(http: HttpContext, request: Request, user: S
         const guard = await runGuard(http, request, ctx, http.ownRules.factorAdd, { form: fields });
         if (!guard.pass) return guard.response;
       }
-      const started = (await http.engine.factors.enrollStart(user, "totp", {})) as unknown as ConsoleState["pendingTotp"] & {};
+      const started = (await http.engine.factors.enrollStart(
+        user,
+        "totp",
+        {},
+      )) as unknown as ConsoleState["pendingTotp"] & {};
       return render(http, request, user, { ...base, pendingTotp: started });
     }
     if (first === "totp" && id && verb === "confirm") {
-      const input = { code: form.get("code") ?? undefined, ...(form.get("name") ? { name: form.get("name") } : {}) };
+      const input = {
+        code: form.get("code") ?? undefined,
+        ...(form.get("name") ? { name: form.get("name") } : {}),
+      };
       await http.engine.factors.enrollConfirm(user, "totp", id, input);
       return render(http, request, user, { ...base, notice: "Authenticator app added." });
     }
@@ -73,7 +96,16 @@ export async function submitConsole(http: HttpContext, request: Request, user: S
     }
     throw new StepUpError("NOT_FOUND", "No such page.");
   } catch (error) {
-    if (error instanceof StepUpError && ["INVALID_CODE", "INVALID_INPUT", "ENROLLMENT_NOT_FOUND", "FACTOR_NOT_FOUND", "TOO_MANY_ATTEMPTS"].includes(error.code)) {
+    if (
+      error instanceof StepUpError &&
+      [
+        "INVALID_CODE",
+        "INVALID_INPUT",
+        "ENROLLMENT_NOT_FOUND",
+        "FACTOR_NOT_FOUND",
+        "TOO_MANY_ATTEMPTS",
+      ].includes(error.code)
+    ) {
       return render(http, request, user, { ...base, error: error.message }, error.status);
     }
     throw error;

@@ -23,7 +23,12 @@ function csp(nonce: string): string {
 }
 
 /** An HTML response with the page security headers; `nonce` must be the one the page was rendered with. */
-export function pageResponse(body: string, status: number, headers: Headers = new Headers(), nonce = ""): Response {
+export function pageResponse(
+  body: string,
+  status: number,
+  headers: Headers = new Headers(),
+  nonce = "",
+): Response {
   headers.set("content-type", "text/html; charset=utf-8");
   headers.set("cache-control", "no-store");
   headers.set("content-security-policy", csp(nonce || newNonce()));

@@ -1,0 +1,33 @@
+// Threat: memory exhaustion and parser confusion through request bodies.
+import { describe, expect, it } from "vitest";
+import { readJson } from "./body.js";
+
+const post = (body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }) =>
+  new Request("http://localhost/x", { method: "POST", body, headers, duplex: "half" } as RequestInit);
+
+describe("request bodies", () => {
+  it("a body over the limit is refused while streaming, even without Content-Length", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent++;
+        if (sent > 200) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    await expect(readJson(post(stream))).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    expect(sent).toBeLessThan(10); // stopped early, did not buffer 3 MB
+  });
+
+  it("malformed JSON, arrays and scalars are INVALID_INPUT; other types are UNSUPPORTED_MEDIA_TYPE", async () => {
+    for (const body of ["{", "[1]", "42", '"x"', "null"]) {
+      await expect(readJson(post(body))).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    }
+    await expect(readJson(post("code=1", { "content-type": "text/plain" }))).rejects.toMatchObject({ code: "UNSUPPORTED_MEDIA_TYPE" });
+  });
+
+  it("reads a JSON object", async () => {
+    expect(await readJson(post('{"code":"123456"}'))).toEqual({ code: "123456" });
+  });
+});

@@ -10,7 +10,6 @@ type ConsoleState = Pick<ConsolePageData, "pendingTotp" | "notice" | "error" | "
 
 async function render(
   http: HttpContext,
-  request: Request,
   user: StepUpUser,
   state: ConsoleState,
   status = 200,
@@ -30,14 +29,13 @@ async function render(
     factors,
     ...state,
   });
-  void request;
   return pageResponse(body, status, new Headers(), nonce);
 }
 
 /** GET {basePath}/console: the factor console. */
 export async function showConsole(http: HttpContext, request: Request, user: StepUpUser): Promise<Response> {
   const returnTo = safeReturnTo(new URL(request.url).searchParams.get("returnTo"), new URL(request.url));
-  return render(http, request, user, returnTo ? { returnTo } : {});
+  return render(http, user, returnTo ? { returnTo } : {});
 }
 
 /**
@@ -70,7 +68,7 @@ export async function submitConsole(
         "totp",
         {},
       )) as unknown as ConsoleState["pendingTotp"] & {};
-      return render(http, request, user, { ...base, pendingTotp: started });
+      return render(http, user, { ...base, pendingTotp: started });
     }
     if (first === "totp" && id && verb === "confirm") {
       const input = {
@@ -78,21 +76,21 @@ export async function submitConsole(
         ...(form.get("name") ? { name: form.get("name") } : {}),
       };
       await http.engine.factors.enrollConfirm(user, "totp", id, input);
-      return render(http, request, user, { ...base, notice: "Authenticator app added." });
+      return render(http, user, { ...base, notice: "Authenticator app added." });
     }
     if (first === "factors" && id && verb === "rename") {
       await http.engine.factors.update(user.id, id, { name: form.get("name") ?? undefined });
-      return render(http, request, user, { ...base, notice: "Factor renamed." });
+      return render(http, user, { ...base, notice: "Factor renamed." });
     }
     if (first === "factors" && id && verb === "primary") {
       await http.engine.factors.update(user.id, id, { primary: true });
-      return render(http, request, user, { ...base, notice: "Primary factor changed." });
+      return render(http, user, { ...base, notice: "Primary factor changed." });
     }
     if (first === "factors" && id && verb === "remove") {
       const guard = await runGuard(http, request, ctx, http.ownRules.factorRemove, { form: fields });
       if (!guard.pass) return guard.response;
       await http.engine.factors.remove(user.id, id);
-      return render(http, request, user, { ...base, notice: "Factor removed." });
+      return render(http, user, { ...base, notice: "Factor removed." });
     }
     throw new StepUpError("NOT_FOUND", "No such page.");
   } catch (error) {
@@ -106,7 +104,7 @@ export async function submitConsole(
         "TOO_MANY_ATTEMPTS",
       ].includes(error.code)
     ) {
-      return render(http, request, user, { ...base, error: error.message }, error.status);
+      return render(http, user, { ...base, error: error.message }, error.status);
     }
     throw error;
   }

@@ -7,18 +7,11 @@
 // STEPUP_BENCH_ROUNDS (2), STEPUP_BENCH_CONNECTIONS (32), STEPUP_BENCH_SCENARIOS (comma list).
 //
 // Plain JavaScript over the built packages: Node 20 cannot strip TypeScript types.
-import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { startRedisServer } from "@stepup/testkit";
-import autocannon from "autocannon";
-import { generate } from "otplib";
+import { here, measure, pinLoadGenerator, prepare, SCENARIOS as ALL, startServer, stopAllServers } from "./lib.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const ALL = ["bare", "redis-get", "session-baseline", "stepup", "stepup-session"];
 const TARGETS = { baseline: 1.5, redisGet: 0.85 };
 
 function intEnv(name, fallback, min) {
@@ -37,174 +30,7 @@ const SCENARIOS = process.env.STEPUP_BENCH_SCENARIOS
   ? process.env.STEPUP_BENCH_SCENARIOS.split(",").map((s) => s.trim())
   : ALL;
 for (const s of SCENARIOS) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}`);
-
-// ---- CPU pinning: the server alone on core 1; this process (autocannon) and Redis on core 0.
-
-function canPin() {
-  if (availableParallelism() < 2) return false;
-  const r = spawnSync("taskset", ["-c", "1", "true"]);
-  return r.status === 0;
-}
-const pinned = canPin();
-if (pinned) {
-  // -a: every thread (libuv pool, V8 helpers). redis-server, started after this, inherits core 0.
-  const r = spawnSync("taskset", ["-a", "-pc", "0", String(process.pid)], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`taskset on the load generator failed: ${r.stderr}`);
-}
-
-// ---- Servers
-
-const children = new Set();
-
-async function startServer(scenario, redisUrl) {
-  const script = join(here, "server.mjs");
-  const [cmd, args] = pinned
-    ? ["taskset", ["-c", "1", process.execPath, script, scenario]]
-    : [process.execPath, [script, scenario]];
-  const child = spawn(cmd, args, {
-    env: { ...process.env, REDIS_URL: redisUrl, NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  const lines = createInterface({ input: child.stdout });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${scenario}: server did not start in 15 s`)), 15_000);
-    child.once("exit", (code) => reject(new Error(`${scenario}: server exited with code ${code}`)));
-    lines.once("line", (line) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(line).port);
-      } catch {
-        reject(new Error(`${scenario}: unexpected first line ${line}`));
-      }
-    });
-  });
-  lines.on("line", (line) => process.stdout.write(`[${scenario}] ${line}\n`));
-  return { child, origin: `http://127.0.0.1:${port}` };
-}
-
-function stopAll() {
-  for (const child of children) child.kill("SIGTERM");
-}
-process.once("exit", stopAll);
-
-// ---- Setup over HTTP: each scenario's own login (and step-up), as a client would do it.
-
-class Jar {
-  cookies = new Map();
-  take(response) {
-    for (const c of response.headers.getSetCookie()) {
-      const pair = c.split(";")[0];
-      const eq = pair.indexOf("=");
-      this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-  }
-  header() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  }
-}
-
-async function call(origin, jar, method, path, body, expected = 200) {
-  const headers = { accept: "application/json", origin };
-  const cookie = jar.header();
-  if (cookie) headers.cookie = cookie;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(origin + path, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  jar.take(response);
-  const text = await response.text();
-  if (response.status !== expected) {
-    throw new Error(`${method} ${path}: expected ${expected}, got ${response.status}: ${text.slice(0, 300)}`);
-  }
-  return text ? JSON.parse(text) : undefined;
-}
-
-/** Enrolls TOTP and steps up for admin:read through the JSON API; the jar ends with the rotated cookie. */
-async function stepUpThroughApi(origin, jar) {
-  const enroll = await call(origin, jar, "POST", "/stepup/api/factors/totp", {}, 201);
-  const nowS = () => Math.floor(Date.now() / 1000);
-  // Confirm with the previous step's code, verify with the current one: a step is accepted once.
-  const confirmCode = await generate({ secret: enroll.secret, epoch: nowS() - 30 });
-  await call(origin, jar, "POST", `/stepup/api/factors/totp/${enroll.factorId}/confirm`, { code: confirmCode });
-  const challenge = await call(origin, jar, "POST", "/stepup/api/challenges", { resource: "admin", action: "read" }, 201);
-  const code = await generate({ secret: enroll.secret, epoch: nowS() });
-  const verified = await call(origin, jar, "POST", `/stepup/api/challenges/${challenge.challengeId}/verify`, {
-    factor: "totp",
-    code,
-  });
-  if (verified.success !== true) throw new Error(`step-up failed: ${JSON.stringify(verified)}`);
-}
-
-async function prepare(scenario, origin) {
-  const jar = new Jar();
-  const user = `alice-${scenario}`; // one user per scenario: the servers share one Redis
-  if (scenario === "session-baseline") {
-    await call(origin, jar, "POST", "/login", { user });
-    await call(origin, new Jar(), "GET", "/r", undefined, 401); // no cookie: refused
-    await call(origin, jar, "GET", "/r", undefined, 401); // signed in, no MFA yet: refused
-    await call(origin, jar, "POST", "/mfa", {});
-  } else if (scenario === "stepup" || scenario === "stepup-session") {
-    await call(origin, jar, "POST", "/login", { user });
-    await call(origin, new Jar(), "GET", "/r", undefined, 401); // no cookie: refused
-    await call(origin, jar, "GET", "/r", undefined, 401); // signed in, no step-up yet: refused
-    jar.cookies.delete("stepup"); // the 401 issued a step-up cookie; start the API flow from none
-    await stepUpThroughApi(origin, jar);
-  }
-  // The measured request must succeed before it is measured.
-  const body = await call(origin, jar, "GET", "/r");
-  if (body?.ok !== true) throw new Error(`${scenario}: GET /r answered ${JSON.stringify(body)}`);
-  return jar.header();
-}
-
-// ---- Load
-
-function cannon(opts) {
-  return new Promise((resolve, reject) => {
-    autocannon(opts, (error, result) => (error ? reject(error) : resolve(result)));
-  });
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-async function measure(scenario, origin, cookie) {
-  const base = {
-    url: `${origin}/r`,
-    connections: CONNECTIONS,
-    pipelining: 1,
-    headers: cookie ? { cookie, accept: "application/json" } : { accept: "application/json" },
-  };
-  if (WARMUP > 0) await cannon({ ...base, duration: WARMUP });
-  // autocannon's own histogram keeps whole milliseconds; record the exact times here instead.
-  const latencies = [];
-  const instance = autocannon({ ...base, duration: SECONDS }, () => {});
-  instance.on("response", (_client, status, _bytes, ms) => {
-    if (status >= 200 && status < 300) latencies.push(ms);
-  });
-  const result = await new Promise((resolve, reject) => {
-    instance.once("done", resolve);
-    instance.once("error", reject);
-  });
-  latencies.sort((a, b) => a - b);
-  const ok = result["2xx"];
-  return {
-    scenario,
-    rps: ok / result.duration,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    ok,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    seconds: result.duration,
-  };
-}
+const pinned = pinLoadGenerator(); // before Redis starts, so that it inherits CPU 0
 
 // ---- Report
 
@@ -255,7 +81,7 @@ async function main() {
   const servers = {};
   try {
     for (const s of SCENARIOS) {
-      const server = await startServer(s, redis.url);
+      const server = await startServer(s, redis.url, { pinned });
       const cookie = await prepare(s, server.origin);
       servers[s] = { ...server, cookie };
       console.log(`ready: ${s} at ${server.origin}`);
@@ -265,7 +91,11 @@ async function main() {
       // Rotate the order each round so no scenario always runs first (or right after another).
       const order = SCENARIOS.map((_, i) => SCENARIOS[(i + round) % SCENARIOS.length]);
       for (const s of order) {
-        const r = await measure(s, servers[s].origin, servers[s].cookie);
+        const r = await measure(s, servers[s].origin, servers[s].cookie, {
+          connections: CONNECTIONS,
+          warmup: WARMUP,
+          seconds: SECONDS,
+        });
         r.round = round + 1;
         runs.push(r);
         console.log(
@@ -305,13 +135,13 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
-    stopAll();
+    stopAllServers();
     await redis.stop();
   }
 }
 
 main().catch((error) => {
   console.error(`bench failed: ${error?.stack ?? error}`);
-  stopAll();
+  stopAllServers();
   process.exit(1);
 });

@@ -24,7 +24,9 @@ describe("request bodies", () => {
     for (const body of ["{", "[1]", "42", '"x"', "null"]) {
       await expect(readJson(post(body))).rejects.toMatchObject({ code: "INVALID_INPUT" });
     }
-    await expect(readJson(post("code=1", { "content-type": "text/plain" }))).rejects.toMatchObject({ code: "UNSUPPORTED_MEDIA_TYPE" });
+    await expect(readJson(post("code=1", { "content-type": "text/plain" }))).rejects.toMatchObject({
+      code: "UNSUPPORTED_MEDIA_TYPE",
+    });
   });
 
   it("reads a JSON object", async () => {

@@ -27,10 +27,13 @@ describe("returnTo: open redirects are refused", () => {
 });
 
 describe("origin check (cross-site request forgery)", () => {
-  const req = (headers: Record<string, string>) => new Request("https://app.example/stepup/api/challenges", { method: "POST", headers });
+  const req = (headers: Record<string, string>) =>
+    new Request("https://app.example/stepup/api/challenges", { method: "POST", headers });
   it("accepts the request's own origin and configured origins", () => {
     expect(() => checkOrigin(req({ origin: "https://app.example" }), [])).not.toThrow();
-    expect(() => checkOrigin(req({ origin: "https://admin.example" }), ["https://admin.example"])).not.toThrow();
+    expect(() =>
+      checkOrigin(req({ origin: "https://admin.example" }), ["https://admin.example"]),
+    ).not.toThrow();
   });
   it.each([
     [{ origin: "https://evil.example" }],
@@ -48,7 +51,9 @@ describe("csrf tokens", () => {
     const token = csrf.token("alice:challenge-1");
     expect(() => csrf.verify("alice:challenge-1", token)).not.toThrow();
     for (const bad of [undefined, "", token.slice(1), csrf.token("mallory:challenge-1")]) {
-      expect(() => csrf.verify("alice:challenge-1", bad)).toThrow(expect.objectContaining({ code: "CSRF_FAILED" }));
+      expect(() => csrf.verify("alice:challenge-1", bad)).toThrow(
+        expect.objectContaining({ code: "CSRF_FAILED" }),
+      );
     }
   });
 });
@@ -56,7 +61,9 @@ describe("csrf tokens", () => {
 describe("client kind", () => {
   const h = (headers: Record<string, string>) => ({ headers: new Headers(headers) });
   it("a browser navigation wants HTML; fetch, JSON and bearer clients do not", () => {
-    expect(wantsHtml(h({ accept: "text/html,application/xhtml+xml", "sec-fetch-mode": "navigate" }))).toBe(true);
+    expect(wantsHtml(h({ accept: "text/html,application/xhtml+xml", "sec-fetch-mode": "navigate" }))).toBe(
+      true,
+    );
     expect(wantsHtml(h({ accept: "text/html" }))).toBe(true);
     expect(wantsHtml(h({ accept: "*/*", "sec-fetch-mode": "cors" }))).toBe(false);
     expect(wantsHtml(h({ accept: "application/json" }))).toBe(false);

@@ -16,7 +16,9 @@ describe("step-up cookie", () => {
 
   it("is Secure outside localhost", async () => {
     const cookie = createSessionCookie({ ...options, secrets: ["a".repeat(32)] });
-    expect(await cookie.issue({ sid: "s1", uid: "alice" }, new URL("https://app.example/"))).toContain("; Secure");
+    expect(await cookie.issue({ sid: "s1", uid: "alice" }, new URL("https://app.example/"))).toContain(
+      "; Secure",
+    );
   });
 
   it("a tampered, truncated, oversized or foreign-key cookie reads as no session", async () => {

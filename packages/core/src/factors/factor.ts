@@ -52,6 +52,12 @@ export interface FactorPlugin {
     pending: Record<string, unknown>,
     input: unknown,
   ): Promise<EnrollmentResult | null>;
+  /** Re-creates the client's view of a pending enrollment (after a mistyped first code). */
+  enrollResume?(
+    ctx: FactorContext,
+    factorId: string,
+    pending: Record<string, unknown>,
+  ): Promise<Record<string, unknown>>;
   /** Optional work when the user picks this factor on a challenge (send a code, WebAuthn options). */
   challengeStart?(
     ctx: FactorContext,

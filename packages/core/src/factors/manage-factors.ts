@@ -51,6 +51,15 @@ export function createFactorManager(ctx: EngineContext) {
       return { factorId, ...started.response };
     },
 
+    /** The client's view of a pending enrollment again, or undefined when it expired or was used. */
+    async enrollResume(user: StepUpUser, type: string, factorId: string) {
+      const [raw] = await store.getMany(user.id, [keys.enrollment(factorId)]);
+      const pending = parseRecord<PendingEnrollment>(raw);
+      const plugin = config.factors.get(type);
+      if (!pending || pending.type !== type || !plugin?.enrollResume) return undefined;
+      return { factorId, ...(await plugin.enrollResume(ctx.factorContext(user), factorId, pending.pending)) };
+    },
+
     /**
      * Confirms an enrollment with its first proof. Attempts are bounded like verifications, and
      * the pending record is taken atomically, so one enrollment yields at most one factor.

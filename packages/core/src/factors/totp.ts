@@ -73,21 +73,28 @@ export function totp(options: TotpOptions = {}): FactorPlugin {
     return first ? { ok: true as const } : { ok: false as const, reason: "REPLAYED" as const };
   }
 
+  async function present(ctx: FactorContext, secret: string) {
+    const issuer = options.issuer ?? ctx.appName;
+    const label = ctx.user.email ?? ctx.user.name ?? ctx.user.id;
+    const otpauthUri = generateURI({ issuer, label, secret });
+    const qrCode = await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: "M", margin: 1, width: 240 });
+    return { secret, otpauthUri, qrCode };
+  }
+
   return Object.freeze({
     type: "totp",
     level: "mfa",
     amr: ["otp"],
     async enrollStart(ctx, factorId) {
       const secret = base32.encode(ctx.randomBytes(SECRET_BYTES), { padding: false });
-      const issuer = options.issuer ?? ctx.appName;
-      const label = ctx.user.email ?? ctx.user.name ?? ctx.user.id;
-      const otpauthUri = generateURI({ issuer, label, secret });
-      const qrCode = await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: "M", margin: 1, width: 240 });
       return {
         pending: { secret: ctx.keyring.seal(secret, `${ctx.user.id}:${factorId}:totp`) },
-        response: { secret, otpauthUri, qrCode },
+        response: await present(ctx, secret),
         name: "Authenticator app",
       };
+    },
+    async enrollResume(ctx, factorId, pending) {
+      return present(ctx, secretOf(ctx, factorId, pending));
     },
     async enrollConfirm(ctx, factorId, pending, input) {
       const code = readCode(input);

@@ -75,7 +75,15 @@ export async function submitConsole(
         code: form.get("code") ?? undefined,
         ...(form.get("name") ? { name: form.get("name") } : {}),
       };
-      await http.engine.factors.enrollConfirm(user, "totp", id, input);
+      try {
+        await http.engine.factors.enrollConfirm(user, "totp", id, input);
+      } catch (error) {
+        // A mistyped first code keeps the QR code on screen: the app has already scanned it.
+        const pending = await http.engine.factors.enrollResume(user, "totp", id);
+        if (!(error instanceof StepUpError) || !pending) throw error;
+        const pendingTotp = pending as unknown as ConsoleState["pendingTotp"] & {};
+        return render(http, user, { ...base, pendingTotp, error: error.message }, error.status);
+      }
       return render(http, user, { ...base, notice: "Authenticator app added." });
     }
     if (first === "factors" && id && verb === "rename") {

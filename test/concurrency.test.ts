@@ -1,0 +1,104 @@
+// Attack: racing the server with parallel requests: the same one-time code submitted many times at
+// once (to several challenges), and bursts of guesses meant to slip past the attempt counters before
+// they are written. Real Redis, the demo app over HTTP.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  type Agent,
+  currentCode,
+  type Demo,
+  enrollTotp,
+  expectProblem,
+  openChallenge,
+  type Res,
+  setCookie,
+  signUp,
+  startDemo,
+  verify,
+} from "./support/demo.js";
+import { privateRedis } from "./support/redis.js";
+import { wrongCode } from "./support/totp.js";
+
+let redis: Awaited<ReturnType<typeof privateRedis>>;
+let demo: Demo;
+
+beforeAll(async () => {
+  redis = await privateRedis();
+  demo = await startDemo({ store: redis.store });
+});
+
+afterAll(async () => {
+  await demo?.close();
+  await redis?.close();
+});
+
+// Every request comes from 127.0.0.1: start each test with empty per-IP counters.
+beforeEach(async () => {
+  await redis.client.flushall();
+});
+
+async function enrolled(): Promise<{ agent: Agent; secret: string }> {
+  const agent = demo.agent();
+  await signUp(agent);
+  const { secret } = await enrollTotp(agent);
+  return { agent, secret };
+}
+
+const statuses = (results: Res[]) => results.map((r) => r.status).sort();
+
+describe("concurrency against real Redis", () => {
+  it("one valid code sent to 20 challenges at once is accepted exactly once", async () => {
+    const { agent, secret } = await enrolled();
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await openChallenge(agent));
+    const code = await currentCode(secret);
+    const results = await Promise.all(ids.map((id) => verify(agent, id, code)));
+    expect(statuses(results)).toEqual([200, ...Array<number>(19).fill(400)]);
+    for (const r of results.filter((x) => x.status === 400)) expectProblem(r, 400, "invalid_code");
+    expect(results.filter((r) => setCookie(r, "stepup") !== undefined)).toHaveLength(1);
+    expect((await agent.get("/api/export")).status).toBe(200);
+  });
+
+  it("50 concurrent wrong codes on one challenge: exactly 5 are evaluated, 45 get 429 with Retry-After", async () => {
+    const { agent, secret } = await enrolled();
+    const id = await openChallenge(agent);
+    const bad = await wrongCode(secret);
+    const results = await Promise.all(Array.from({ length: 50 }, () => verify(agent, id, bad)));
+    const evaluated = results.filter((r) => r.status === 400);
+    const refused = results.filter((r) => r.status === 429);
+    expect(evaluated).toHaveLength(5);
+    expect(refused).toHaveLength(45);
+    for (const r of evaluated) expect(expectProblem(r, 400, "invalid_code")).toMatchObject({ success: false });
+    for (const r of refused) {
+      expectProblem(r, 429, "too_many_attempts");
+      expect(Number(r.headers["retry-after"])).toBeGreaterThan(0);
+    }
+    // The burst counted 50 times against the factor too: the guard itself now answers 429.
+    const guarded = await agent.get("/api/export");
+    expectProblem(guarded, 429, "too_many_attempts");
+    expect(Number(guarded.headers["retry-after"])).toBeGreaterThan(0);
+    // And the right code is refused on this challenge.
+    expect((await verify(agent, id, await currentCode(secret))).status).toBe(429);
+  });
+
+  it("20 wrong codes spread over fresh challenges lock the factor: the guard answers 429, even the right code fails", async () => {
+    const { agent, secret } = await enrolled();
+    const bad = await wrongCode(secret);
+    const results: Res[] = [];
+    for (let c = 0; c < 4; c++) {
+      const id = await openChallenge(agent);
+      results.push(...(await Promise.all(Array.from({ length: 5 }, () => verify(agent, id, bad)))));
+    }
+    expect(statuses(results)).toEqual(Array<number>(20).fill(400));
+    const guarded = await agent.get("/api/export");
+    expectProblem(guarded, 429, "too_many_attempts");
+    expect(Number(guarded.headers["retry-after"])).toBeGreaterThan(0);
+    const html = await agent.get("/admin").set("accept", "text/html");
+    expect(html.status).toBe(429);
+    expect(html.text).not.toContain("Admin panel");
+    const fresh = await openChallenge(agent);
+    const right = await verify(agent, fresh, await currentCode(secret));
+    expectProblem(right, 429, "too_many_attempts");
+    expect(Number(right.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await agent.get("/stepup/api/status?resource=data&action=export")).body).toMatchObject({ fresh: false });
+  });
+});

@@ -3,8 +3,13 @@ import { describe, expect, it } from "vitest";
 import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
 
 const vectors = JSON.parse(
-  readFileSync(new URL("../../../../../shared/vectors/rfc6238-totp.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../../test/vectors/rfc6238-totp.json", import.meta.url), "utf8"),
 ) as { vectors: { time: number; SHA1: string }[] };
+const hotp = JSON.parse(
+  readFileSync(new URL("../../test/vectors/rfc4226-hotp.json", import.meta.url), "utf8"),
+) as {
+  vectors: { counter: number; hotp: string }[];
+};
 
 describe("totp factor", () => {
   it("enrollment returns a 160-bit base32 secret, an otpauth URI and a PNG QR code", async () => {
@@ -31,6 +36,23 @@ describe("totp factor", () => {
         code: SHA1.slice(-6),
       });
       expect(result.assurance.factor).toBe("totp");
+    },
+  );
+
+  it.each(hotp.vectors)(
+    "RFC 4226 vector: counter $counter (T=counter*30 s) accepts $hotp",
+    async ({ counter, hotp }) => {
+      const t = testEngine();
+      await enrollAlice(t);
+      t.clock.set(counter * 30_000);
+      const { challenge } = await t.engine.openChallenge(
+        alice,
+        "sid-1",
+        t.engine.rules.lookup("admin", "read"),
+      );
+      await expect(
+        t.engine.challenges.verify(alice, "sid-1", challenge.id, { factor: "totp", code: hotp }),
+      ).resolves.toBeDefined();
     },
   );
 

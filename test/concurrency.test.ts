@@ -9,10 +9,12 @@ import {
   enrollTotp,
   expectProblem,
   openChallenge,
+  PASSWORD,
   type Res,
   setCookie,
-  signUp,
   startDemo,
+  stepUp,
+  uniqueEmail,
   verify,
 } from "./support/demo.js";
 import { privateRedis } from "./support/redis.js";
@@ -24,6 +26,7 @@ let demo: Demo;
 beforeAll(async () => {
   redis = await privateRedis();
   demo = await startDemo({ store: redis.store });
+  await redis.store.increment("warm-up", "script", 1); // load the Lua script before any burst
 });
 
 afterAll(async () => {
@@ -36,11 +39,23 @@ beforeEach(async () => {
   await redis.client.flushall();
 });
 
-async function enrolled(): Promise<{ agent: Agent; secret: string }> {
+async function enrolled(): Promise<{ agent: Agent; secret: string; userId: string; factorId: string }> {
   const agent = demo.agent();
-  await signUp(agent);
-  const { secret } = await enrollTotp(agent);
-  return { agent, secret };
+  const signup = await agent.post("/signup").send({ email: uniqueEmail(), password: PASSWORD });
+  expect(signup.status).toBe(201);
+  const { secret, factorId } = await enrollTotp(agent);
+  return { agent, secret, factorId, userId: String(signup.body.id) };
+}
+
+/** 20 wrong codes over 4 fresh challenges: the per-factor budget (20 per 15 min) is spent. */
+async function spendFactorBudget(agent: Agent, secret: string): Promise<Res[]> {
+  const bad = await wrongCode(secret);
+  const results: Res[] = [];
+  for (let c = 0; c < 4; c++) {
+    const id = await openChallenge(agent);
+    results.push(...(await Promise.all(Array.from({ length: 5 }, () => verify(agent, id, bad)))));
+  }
+  return results;
 }
 
 const statuses = (results: Res[]) => results.map((r) => r.status).sort();
@@ -67,7 +82,8 @@ describe("concurrency against real Redis", () => {
     const refused = results.filter((r) => r.status === 429);
     expect(evaluated).toHaveLength(5);
     expect(refused).toHaveLength(45);
-    for (const r of evaluated) expect(expectProblem(r, 400, "invalid_code")).toMatchObject({ success: false });
+    for (const r of evaluated)
+      expect(expectProblem(r, 400, "invalid_code")).toMatchObject({ success: false });
     for (const r of refused) {
       expectProblem(r, 429, "too_many_attempts");
       expect(Number(r.headers["retry-after"])).toBeGreaterThan(0);
@@ -82,12 +98,7 @@ describe("concurrency against real Redis", () => {
 
   it("20 wrong codes spread over fresh challenges lock the factor: the guard answers 429, even the right code fails", async () => {
     const { agent, secret } = await enrolled();
-    const bad = await wrongCode(secret);
-    const results: Res[] = [];
-    for (let c = 0; c < 4; c++) {
-      const id = await openChallenge(agent);
-      results.push(...(await Promise.all(Array.from({ length: 5 }, () => verify(agent, id, bad)))));
-    }
+    const results = await spendFactorBudget(agent, secret);
     expect(statuses(results)).toEqual(Array<number>(20).fill(400));
     const guarded = await agent.get("/api/export");
     expectProblem(guarded, 429, "too_many_attempts");
@@ -99,6 +110,42 @@ describe("concurrency against real Redis", () => {
     const right = await verify(agent, fresh, await currentCode(secret));
     expectProblem(right, 429, "too_many_attempts");
     expect(Number(right.headers["retry-after"])).toBeGreaterThan(0);
-    expect((await agent.get("/stepup/api/status?resource=data&action=export")).body).toMatchObject({ fresh: false });
+    expect((await agent.get("/stepup/api/status?resource=data&action=export")).body).toMatchObject({
+      fresh: false,
+    });
+  });
+
+  it("Retry-After from a locked guard says when the lock really ends, not a full new window", async () => {
+    const { agent, secret, userId, factorId } = await enrolled();
+    expect(statuses(await spendFactorBudget(agent, secret))).toEqual(Array<number>(20).fill(400));
+    // Pretend the 15-minute window is nearly over: 30 s of it are left.
+    const key = `stepup:{${userId}}:attempts:factor:${factorId}`;
+    expect(await redis.client.expire(key, 30)).toBe(1);
+    const refused = await verify(agent, await openChallenge(agent), await currentCode(secret));
+    expectProblem(refused, 429, "too_many_attempts");
+    expect(Number(refused.headers["retry-after"])).toBeLessThanOrEqual(30);
+    const guarded = await agent.get("/api/export");
+    expectProblem(guarded, 429, "too_many_attempts");
+    expect(Number(guarded.headers["retry-after"]), "guard Retry-After").toBeLessThanOrEqual(30);
+  });
+
+  it("a transfer double-submitted 10 times at once after one verification runs exactly once", async () => {
+    const { agent, secret } = await enrolled();
+    const transfer = { amount: "250", to: "carol" };
+    const first = await agent.post("/transfer").send(transfer);
+    const { challengeId } = expectProblem(first, 401, "step_up_required");
+    await verify(agent, String(challengeId), await currentCode(secret)).expect(200);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => agent.post("/transfer").send(transfer)),
+    );
+    expect(statuses(results)).toEqual([200, ...Array<number>(9).fill(401)]);
+    for (const r of results.filter((x) => x.status === 401)) expectProblem(r, 401, "step_up_required");
+  });
+
+  it("a session step-up used by 50 parallel requests lets every one through (no lost grant under load)", async () => {
+    const { agent, secret } = await enrolled();
+    await stepUp(agent, secret);
+    const results = await Promise.all(Array.from({ length: 50 }, () => agent.get("/api/export")));
+    expect(statuses(results)).toEqual(Array<number>(50).fill(200));
   });
 });

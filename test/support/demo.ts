@@ -43,7 +43,10 @@ export async function startDemo(options: { store?: Store; maxAge?: number } = {}
 }
 
 /** Builds the demo on `store` and returns a client of it (`agent.demo` holds the server). */
-export async function demoAgent(store: Store = memoryStore(), maxAge?: number): Promise<Agent & { demo: Demo }> {
+export async function demoAgent(
+  store: Store = memoryStore(),
+  maxAge?: number,
+): Promise<Agent & { demo: Demo }> {
   const demo = await startDemo({ store, ...(maxAge === undefined ? {} : { maxAge }) });
   return Object.assign(demo.agent(), { demo });
 }
@@ -86,7 +89,7 @@ export async function openChallenge(agent: Agent, resource = "data", action = "e
   return (res.body as { challengeId: string }).challengeId;
 }
 
-export function verify(agent: Agent, challengeId: string, code: string): Promise<Res> {
+export function verify(agent: Agent, challengeId: string, code: string): request.Test {
   return agent.post(`/stepup/api/challenges/${challengeId}/verify`).send({ factor: "totp", code });
 }
 
@@ -100,7 +103,10 @@ export async function stepUp(agent: Agent, secret: string): Promise<Res> {
 /** Asserts a problem+json response with `status` and `error`, and returns its body. */
 export function expectProblem(res: Res, status: number, error: string): Record<string, unknown> {
   expect(res.headers["content-type"], `${res.status} ${res.text}`).toMatch(/^application\/problem\+json/);
-  expect({ status: res.status, error: (res.body as { error?: unknown }).error }, res.text).toEqual({ status, error });
+  expect({ status: res.status, error: (res.body as { error?: unknown }).error }, res.text).toEqual({
+    status,
+    error,
+  });
   return res.body as Record<string, unknown>;
 }
 
@@ -110,6 +116,16 @@ export function setCookie(res: Res | Response, name: string): string | undefined
   const list = (Array.isArray(raw) ? raw : typeof raw === "string" ? [raw] : []) as string[];
   const hit = list.find((c) => c.startsWith(`${name}=`));
   return hit?.slice(name.length + 1).split(";")[0];
+}
+
+/** Asserts an HTML page's <style>/<script> nonces are the one its CSP allows (else the page renders unstyled). */
+export function expectPageNonce(res: Res): void {
+  const csp = String(res.headers["content-security-policy"] ?? "");
+  const allowed = /style-src 'nonce-([A-Za-z0-9_-]+)'/.exec(csp)?.[1];
+  expect(allowed, csp).toBeDefined();
+  const used = [...res.text.matchAll(/<(?:style|script) nonce="([^"]*)"/g)].map((m) => m[1]);
+  expect(used.length, "the page has a nonce'd <style>").toBeGreaterThan(0);
+  for (const nonce of used) expect(nonce, `page nonce vs CSP ${csp}`).toBe(allowed);
 }
 
 const LEAKS: readonly RegExp[] = [
@@ -126,7 +142,11 @@ export function expectNoLeak(body: string, secrets: readonly string[] = []): voi
 }
 
 /** Polls `probe` every `intervalMs` until it returns a value or `timeoutMs` passes (then throws). */
-export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 100): Promise<T> {
+export async function until<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

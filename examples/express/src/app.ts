@@ -1,4 +1,4 @@
-import { type Store, totp } from "@stepup/core";
+import { StepUpError, type Store, totp } from "@stepup/core";
 import { stepUp } from "@stepup/express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { getIronSession, type SessionOptions } from "iron-session";
@@ -95,8 +95,9 @@ export function createDemoApp(options: DemoOptions): Express {
     reply(req, res, 200, { id: user.id, email: user.email });
   });
   app.post("/logout", async (req, res) => {
-    await stepup.clear(req, res);
+    // End the app's own session first: logging out must work even while the store is down.
     (await session(req, res)).destroy();
+    await stepup.clear(req, res);
     reply(req, res, 200, { ok: true });
   });
 
@@ -140,6 +141,9 @@ export function createDemoApp(options: DemoOptions): Express {
   );
   app.use(stepup.errorHandler);
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof StepUpError && error.code === "STORE_UNAVAILABLE") {
+      return void res.status(503).json({ error: "store_unavailable" });
+    }
     const status = (error as { status?: number })?.status;
     if (typeof status === "number" && status >= 400 && status < 500)
       return void res.status(status).json({ error: "bad_request" });

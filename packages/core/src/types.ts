@@ -56,6 +56,11 @@ export interface Assurance {
 /** The server-side record a step-up cookie points to. */
 export interface SessionRecord {
   uid: string;
+  /**
+   * Stable across sid rotations: transaction grants hang off it, so stepping up again before an
+   * approved transaction runs does not strand the grant.
+   */
+  familyId: string;
   createdAtMs: number;
   assurances: Assurance[];
 }

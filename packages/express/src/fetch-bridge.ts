@@ -1,10 +1,27 @@
 import { Readable } from "node:stream";
+import { StepUpError } from "@stepup/core";
 import type { GuardRequest } from "@stepup/http";
 import type { Request as ExpressRequest, Response as ExpressResponse } from "express";
 
-/** The absolute URL of an Express request (honours `trust proxy` through req.protocol). */
+/**
+ * The absolute URL of an Express request (honours `trust proxy` through req.protocol). An
+ * absolute-form request target (`GET http://host/path`, RFC 9112 section 3.2.2) keeps only its path;
+ * a Host header that makes no valid URL is a client error, never a 500.
+ * @throws StepUpError INVALID_INPUT
+ */
 export function urlOf(req: ExpressRequest): string {
-  return `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`;
+  let path = req.originalUrl;
+  if (!path.startsWith("/")) {
+    try {
+      const target = new URL(path);
+      path = target.pathname + target.search;
+    } catch {
+      path = "/";
+    }
+  }
+  const url = `${req.protocol}://${req.get("host") ?? "localhost"}${path}`;
+  if (!URL.canParse(url)) throw new StepUpError("INVALID_INPUT", "The request's Host header is not valid.");
+  return url;
 }
 
 /** A light view of the request for the guard: no Fetch objects built on the hot path. */

@@ -18,21 +18,33 @@ function app() {
   const a = express();
   a.use(express.urlencoded({ extended: false }), express.json());
   a.use("/stepup", stepup.router);
-  a.post("/account/delete", stepup.requireStepUp({ resource: "account", action: "delete", maxAge: 300 }), (req, res) => {
-    ran++;
-    res.json({ deleted: true, verifiedAt: req.stepUp?.verifiedAt });
-  });
+  a.post(
+    "/account/delete",
+    stepup.requireStepUp({ resource: "account", action: "delete", maxAge: 300 }),
+    (req, res) => {
+      ran++;
+      res.json({ deleted: true, verifiedAt: req.stepUp?.verifiedAt });
+    },
+  );
   a.use(stepup.errorHandler);
   return { app: a, ran: () => ran };
 }
 
 describe("@stepup/express", () => {
   it("requires getUser at start-up, naming the option", () => {
-    expect(() => stepUp({ store: memoryStore(), secret: "s".repeat(32), appName: "A", factors: [totp()] } as never)).toThrow(/`getUser`/);
+    expect(() =>
+      stepUp({ store: memoryStore(), secret: "s".repeat(32), appName: "A", factors: [totp()] } as never),
+    ).toThrow(/`getUser`/);
   });
 
   it("an unknown resource option throws at start-up, not at the first request", () => {
-    const s = stepUp({ store: memoryStore(), secret: "s".repeat(32), appName: "A", factors: [totp()], getUser: () => null });
+    const s = stepUp({
+      store: memoryStore(),
+      secret: "s".repeat(32),
+      appName: "A",
+      factors: [totp()],
+      getUser: () => null,
+    });
     expect(() => s.requireStepUp({ resource: "bad name!", action: "x" })).toThrow(/resource/);
     expect(() => s.requireStepUp({ resource: "a", action: "b", maxAge: 0 })).toThrow(/maxAge/);
   });
@@ -48,9 +60,17 @@ describe("@stepup/express", () => {
 
   it("not fresh: 401 step_up_required with a challenge and a step-up cookie; the handler does not run", async () => {
     const t = app();
-    const res = await request(t.app).post("/account/delete").set("x-user", "alice").set("accept", "application/json");
+    const res = await request(t.app)
+      .post("/account/delete")
+      .set("x-user", "alice")
+      .set("accept", "application/json");
     expect(res.status).toBe(401);
-    expect(res.body).toMatchObject({ error: "step_up_required", resource: "account", action: "delete", maxAge: 300 });
+    expect(res.body).toMatchObject({
+      error: "step_up_required",
+      resource: "account",
+      action: "delete",
+      maxAge: 300,
+    });
     expect(res.body.challengeUrl).toBe(`/stepup/challenge/${res.body.challengeId}`);
     expect(res.headers["set-cookie"]?.[0]).toMatch(/^stepup=Fe26/);
     expect(t.ran()).toBe(0);

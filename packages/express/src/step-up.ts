@@ -1,4 +1,4 @@
-import type { StepUpUser } from "@stepup/core";
+import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
   createStepUpHttp,
   type GuardOptions,
@@ -67,11 +67,16 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
   const router = Router();
 
   router.use(async (req, res) => {
+    let request: globalThis.Request;
+    try {
+      request = toFetchRequest(req);
+    } catch (error) {
+      if (!(error instanceof StepUpError)) throw error;
+      await sendResponse(res, problem(error.code, error.message));
+      return;
+    }
     const user = await userOf(getUser, req);
-    await sendResponse(
-      res,
-      await http.handle(toFetchRequest(req), { user, ...(req.ip ? { ip: req.ip } : {}) }),
-    );
+    await sendResponse(res, await http.handle(request, { user, ...(req.ip ? { ip: req.ip } : {}) }));
   });
 
   return {
@@ -105,7 +110,11 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
     },
     async clear(req, res) {
       const user = await userOf(getUser, req);
-      res.append("set-cookie", await http.clear(guardView(req), user?.id));
+      const view = guardView(req);
+      // The browser forgets the cookie even if the store is down; the store record then dies by TTL
+      // or when the store returns, and the error still reaches the app (logout is not silently partial).
+      res.append("set-cookie", http.clearCookie(view));
+      await http.clear(view, user?.id);
     },
     errorHandler(error, req, res, next) {
       const status = typeof error?.status === "number" ? error.status : 500;

@@ -5,8 +5,9 @@ import type { HttpContext, RequestContext } from "./http-context.js";
 import { toResponse } from "./problem.js";
 import { createCsrf } from "./security.js";
 import { createSessionCookie } from "./session-cookie.js";
-import { pageError, showChallenge, submitChallenge } from "./ui/challenge-routes.js";
+import { showChallenge, submitChallenge } from "./ui/challenge-routes.js";
 import { showConsole, submitConsole } from "./ui/console-routes.js";
+import { errorPage } from "./ui/page-response.js";
 
 /** Options of the HTTP layer: the engine's options plus where and how it is served. */
 export interface StepUpHttpOptions extends StepUpOptions {
@@ -98,7 +99,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
       if (error instanceof StepUpError) {
         if (error.code === "STORE_UNAVAILABLE")
           logger.error("store unavailable", { cause: String(error.cause) });
-        return pageError(http, error);
+        return errorPage(http, error);
       }
       throw error;
     }
@@ -140,11 +141,17 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     /**
      * Logout: ends the caller's step-up session in the store (every process) and returns the
      * Set-Cookie header that deletes the cookie.
+     * @throws StepUpError STORE_UNAVAILABLE
      */
     async clear(request: GuardRequest, userId?: string): Promise<string> {
       const cookie = await http.cookie.read(request.headers.get("cookie"), engine.now());
       if (cookie && (userId === undefined || cookie.uid === userId))
         await engine.revokeSession(cookie.uid, cookie.sid);
+      return http.cookie.clear(new URL(request.url));
+    },
+
+    /** The Set-Cookie header that deletes the step-up cookie (no store access). */
+    clearCookie(request: GuardRequest): string {
       return http.cookie.clear(new URL(request.url));
     },
   });

@@ -58,7 +58,10 @@ export function safeReturnTo(value: unknown, base: URL): string | undefined {
   if (/[\u0000-\u001f\u007f\\]/.test(value)) return undefined;
   try {
     const resolved = new URL(value, base);
-    return resolved.origin === base.origin ? resolved.pathname + resolved.search : undefined;
+    const path = resolved.pathname + resolved.search;
+    // Dot segments can normalise into "//host" ("/.//evil" -> "//evil"): check the result, not only the input.
+    if (resolved.origin !== base.origin || path.startsWith("//") || path.startsWith("/\\")) return undefined;
+    return path;
   } catch {
     return undefined;
   }

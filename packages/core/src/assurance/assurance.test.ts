@@ -64,6 +64,17 @@ describe("assurance freshness", () => {
     expect(uses.filter((u) => u.fresh)).toHaveLength(1);
   });
 
+  it("match 'transaction': an unused grant survives a later step-up (the sid rotates, the grant does not strand)", async () => {
+    const t = testEngine();
+    await enrollAlice(t);
+    const rule = t.engine.declareRule("payment", "transfer", { match: "transaction" });
+    const first = await stepUp(t, "payment", "transfer", "s0", "digest-A");
+    t.clock.advance(30_000);
+    const second = await stepUp(t, "admin", "read", first);
+    expect((await t.engine.sessions.check("alice", second, rule, "digest-A")).fresh).toBe(true);
+    expect((await t.engine.sessions.check("alice", second, rule, "digest-A")).fresh).toBe(false);
+  });
+
   it("a level the factor cannot reach is never satisfied (TOTP is not phishing-resistant)", async () => {
     const t = testEngine();
     await enrollAlice(t);

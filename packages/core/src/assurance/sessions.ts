@@ -35,8 +35,8 @@ export function createSessions(ctx: EngineContext) {
       const { session, revokedBeforeMs } = await read(uid, sid);
       const assurance = session && findAssurance(session, rule, now, revokedBeforeMs, txn);
       if (!assurance) return { fresh: false };
-      if (rule.match === "transaction" && txn !== undefined) {
-        const grant = await store.take(uid, keys.txnGrant(sid, txn));
+      if (rule.match === "transaction" && txn !== undefined && session) {
+        const grant = await store.take(uid, keys.txnGrant(session.familyId, txn));
         if (grant === null) return { fresh: false };
       }
       return {
@@ -56,12 +56,13 @@ export function createSessions(ctx: EngineContext) {
       const sid = ctx.newId();
       const record: SessionRecord = {
         uid,
+        familyId: session?.familyId ?? ctx.newId(),
         createdAtMs: session?.createdAtMs ?? assurance.atMs,
         assurances: [...(session?.assurances ?? []), assurance].slice(-MAX_ASSURANCES),
       };
       await store.set(uid, keys.session(sid), JSON.stringify(record), ctx.config.sessionTtl);
       if (assurance.txn !== undefined) {
-        await store.set(uid, keys.txnGrant(sid, assurance.txn), "1", ctx.config.sessionTtl);
+        await store.set(uid, keys.txnGrant(record.familyId, assurance.txn), "1", ctx.config.sessionTtl);
       }
       await store.delete(uid, [keys.session(oldSid)]);
       return sid;

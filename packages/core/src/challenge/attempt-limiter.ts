@@ -26,6 +26,12 @@ export function createAttemptLimiter(ctx: EngineContext) {
         f.count > perFactor.max ? f.ttlSeconds : 0,
         i && i.count > perIp.max ? i.ttlSeconds : 0,
       ];
+      if (f.count >= perFactor.max) {
+        // Remember when this factor's lock ends, so the guard can give an exact Retry-After
+        // without an extra TTL read (counters only reveal their TTL when incremented).
+        const until = ctx.now() + f.ttlSeconds * 1000;
+        await store.set(uid, keys.lockedFactor(factorId), String(until), f.ttlSeconds);
+      }
       const retryAfter = Math.max(...over);
       if (retryAfter > 0) return { allowed: false, retryAfter };
       const remaining = Math.min(
@@ -36,17 +42,24 @@ export function createAttemptLimiter(ctx: EngineContext) {
       return { allowed: true, remaining };
     },
 
-    /** Whether the user is locked out of every listed factor; the seconds until one reopens. */
+    /** Seconds until one of the listed factors can be used again; 0 when one is usable now. */
     async lockedFor(uid: string, factorIds: readonly string[]): Promise<number> {
       if (factorIds.length === 0) return 0;
-      const counts = await store.getMany(uid, factorIds.map(keys.attemptsFactor));
-      const locked = counts.every((raw) => Number(raw ?? 0) >= perFactor.max);
-      return locked ? perFactor.windowSeconds : 0;
+      const ends = (await store.getMany(uid, factorIds.map(keys.lockedFactor))).map((raw) =>
+        Number(raw ?? 0),
+      );
+      const soonest = Math.min(...ends);
+      const now = ctx.now();
+      return soonest > now ? Math.ceil((soonest - now) / 1000) : 0;
     },
 
     /** After a success: the legitimate user gets their budget back (the IP counter stays). */
     async reset(uid: string, challengeId: string, factorId: string): Promise<void> {
-      await store.delete(uid, [keys.attemptsChallenge(challengeId), keys.attemptsFactor(factorId)]);
+      await store.delete(uid, [
+        keys.attemptsChallenge(challengeId),
+        keys.attemptsFactor(factorId),
+        keys.lockedFactor(factorId),
+      ]);
     },
   };
 }

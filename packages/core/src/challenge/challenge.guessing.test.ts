@@ -54,8 +54,12 @@ describe("bounded guessing", () => {
     const decision = await t.engine.decide(alice, "s", t.engine.rules.lookup("a", "b"));
     expect(decision).toMatchObject({ outcome: "challenge" });
     expect(decision.outcome === "challenge" && decision.retryAfter).toBeGreaterThan(0);
+    // Retry-After is what is left of the window, not the whole window.
+    t.clock.advance(600_000);
+    const later = await t.engine.decide(alice, "s", t.engine.rules.lookup("a", "b"));
+    expect(later.outcome === "challenge" && later.retryAfter).toBe(300);
     // The window is fixed: after it passes, guessing may resume.
-    t.clock.advance(901_000);
+    t.clock.advance(301_000);
     const { challenge } = await t.engine.openChallenge(alice, "s", rule);
     expect(
       await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: bad })),

@@ -10,7 +10,8 @@ export const keys = {
   attemptsChallenge: (id: string) => `attempts:challenge:${id}`,
   attemptsFactor: (factorId: string) => `attempts:factor:${factorId}`,
   attemptsIp: "attempts",
-  txnGrant: (sid: string, digest: string) => `txn:${sid}:${digest}`,
+  lockedFactor: (factorId: string) => `locked:factor:${factorId}`,
+  txnGrant: (familyId: string, digest: string) => `txn:${familyId}:${digest}`,
 } as const;
 
 /** Scope of per-client counters (kept apart from user scopes). */

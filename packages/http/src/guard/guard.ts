@@ -1,9 +1,8 @@
 import { type Rule, StepUpError, type StepUpUser } from "@stepup/core";
 import type { HttpContext, RequestContext } from "../http-context.js";
-import { renderMessagePage } from "../pages/index.js";
 import { problem, toResponse } from "../problem.js";
 import { wantsHtml } from "../security.js";
-import { challengePageResponse, pageResponse } from "../ui/page-response.js";
+import { challengePageResponse, errorPage } from "../ui/page-response.js";
 
 /** What a protected handler may read about the step-up that let it run. */
 export interface StepUpInfo {
@@ -98,7 +97,7 @@ export async function runGuard(
           const e = new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", {
             retryAfter: decision.retryAfter,
           });
-          return { pass: false, response: toResponse(e, http.log) };
+          return { pass: false, response: html ? errorPage(http, e) : toResponse(e, http.log) };
         }
         return {
           pass: false,
@@ -108,14 +107,7 @@ export async function runGuard(
   } catch (error) {
     if (html && error instanceof StepUpError && error.code === "STORE_UNAVAILABLE") {
       http.log("store unavailable", { cause: String(error.cause) });
-      const page = renderMessagePage({
-        appName: http.engine.config.appName,
-        nonce: "",
-        basePath: http.basePath,
-        title: "Temporarily unavailable",
-        message: "Verification is unavailable right now. Please try again in a moment.",
-      });
-      return { pass: false, response: pageResponse(page, 503) };
+      return { pass: false, response: errorPage(http, error) };
     }
     return { pass: false, response: toResponse(error, http.log) };
   }

@@ -2,22 +2,9 @@ import { StepUpError, type StepUpUser } from "@stepup/core";
 import { sessionForChallenge } from "../api/session-of.js";
 import { readForm } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
-import { renderMessagePage, renderResubmitPage } from "../pages/index.js";
+import { renderResubmitPage } from "../pages/index.js";
 import { checkOrigin, safeReturnTo } from "../security.js";
 import { challengePageResponse, newNonce, pageResponse } from "./page-response.js";
-
-function messagePage(http: HttpContext, status: number, title: string, message: string): Response {
-  const nonce = newNonce();
-  const body = renderMessagePage({
-    appName: http.engine.config.appName,
-    nonce,
-    basePath: http.basePath,
-    title,
-    message,
-    link: { href: "/", label: "Go to the home page" },
-  });
-  return pageResponse(body, status, new Headers(), nonce);
-}
 
 async function opened(http: HttpContext, user: StepUpUser, request: Request, id: string) {
   const sid = await sessionForChallenge(http, request, user);
@@ -103,25 +90,5 @@ export async function submitChallenge(
       });
     }
     throw error;
-  }
-}
-
-/** Page-flavoured errors for the challenge and console pages. */
-export function pageError(http: HttpContext, error: StepUpError): Response {
-  switch (error.code) {
-    case "CHALLENGE_NOT_FOUND":
-    case "CHALLENGE_SESSION_MISMATCH":
-      return messagePage(http, error.status, "This request has expired", "Go back and try the action again.");
-    case "UNAUTHENTICATED":
-      return messagePage(http, 401, "Sign in first", "You need to be signed in to continue.");
-    case "STORE_UNAVAILABLE":
-      return messagePage(
-        http,
-        503,
-        "Temporarily unavailable",
-        "Verification is unavailable right now. Please try again in a moment.",
-      );
-    default:
-      return messagePage(http, error.status, "Something went wrong", error.message);
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import type { OpenedChallenge, StepUpUser } from "@stepup/core";
+import type { OpenedChallenge, StepUpError, StepUpUser } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
-import { renderChallengePage } from "../pages/index.js";
+import { renderChallengePage, renderMessagePage } from "../pages/index.js";
 
 /** A fresh CSP nonce: 128 bits per response. */
 export function newNonce(): string {
@@ -69,4 +69,55 @@ export function challengePageResponse(
     ...state,
   });
   return pageResponse(body, status, headers, nonce);
+}
+
+/** A small page for dead ends, rendered with the same nonce its CSP allows. */
+export function messagePage(
+  http: HttpContext,
+  status: number,
+  title: string,
+  message: string,
+  headers = new Headers(),
+): Response {
+  const nonce = newNonce();
+  const body = renderMessagePage({
+    appName: http.engine.config.appName,
+    nonce,
+    basePath: http.basePath,
+    title,
+    message,
+    link: { href: "/", label: "Go to the home page" },
+  });
+  return pageResponse(body, status, headers, nonce);
+}
+
+/** Page-flavoured errors for browsers (challenge page, console, guard). */
+export function errorPage(http: HttpContext, error: StepUpError): Response {
+  switch (error.code) {
+    case "CHALLENGE_NOT_FOUND":
+    case "CHALLENGE_SESSION_MISMATCH":
+      return messagePage(http, error.status, "This request has expired", "Go back and try the action again.");
+    case "UNAUTHENTICATED":
+      return messagePage(http, 401, "Sign in first", "You need to be signed in to continue.");
+    case "STORE_UNAVAILABLE":
+      return messagePage(
+        http,
+        503,
+        "Temporarily unavailable",
+        "Verification is unavailable right now. Please try again in a moment.",
+      );
+    case "TOO_MANY_ATTEMPTS": {
+      const retryAfter = String(error.details.retryAfter ?? 60);
+      const minutes = Math.max(1, Math.ceil(Number(retryAfter) / 60));
+      return messagePage(
+        http,
+        429,
+        "Too many attempts",
+        `For your security, verification is paused. Try again in about ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+        new Headers({ "retry-after": retryAfter }),
+      );
+    }
+    default:
+      return messagePage(http, error.status, "Something went wrong", error.message);
+  }
 }

@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+export const DEMO_SERVER = fileURLToPath(new URL("../../examples/express/dist/server.js", import.meta.url));
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** A demo server process (examples/express/dist/server.js) that a test owns. */
+export interface DemoProcess {
+  readonly origin: string;
+  readonly child: ChildProcess;
+  /** Output so far (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node examples/express/dist/server.js` on a free port and waits until it listens. */
+export async function spawnDemo(env: Record<string, string>, timeoutMs = 15_000): Promise<DemoProcess> {
+  if (!existsSync(DEMO_SERVER)) {
+    throw new Error(
+      `${DEMO_SERVER} is missing: build first (pnpm turbo run build --filter @stepup/example-express...)`,
+    );
+  }
+  const port = await freePort();
+  const child = spawn(process.execPath, [DEMO_SERVER], {
+    env: { ...process.env, NODE_ENV: "test", PORT: String(port), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const collect = (d: Buffer): void => {
+    output += d.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 2_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (!output.includes("stepup demo on")) {
+    if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`demo did not start within ${timeoutMs} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { origin: `http://127.0.0.1:${port}`, child, output: () => output, stop };
+}
+
+/**
+ * A browser-like client over fetch: one cookie jar shared by every origin it talks to (cookies are
+ * not port-scoped, so two demo processes on one host see the same cookies), `Origin` set to the
+ * target's origin, redirects not followed.
+ */
+export class Browser {
+  readonly jar = new Map<string, string>();
+
+  cookieHeader(): string {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
+  async request(
+    origin: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const res = await fetch(`${origin}${path}`, {
+      method,
+      redirect: "manual",
+      signal: AbortSignal.timeout(10_000),
+      headers: {
+        origin,
+        accept: "application/json",
+        ...(this.jar.size > 0 ? { cookie: this.cookieHeader() } : {}),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair = ""] = c.split(";");
+      const i = pair.indexOf("=");
+      const name = pair.slice(0, i);
+      const value = pair.slice(i + 1);
+      if (value === "" || /;\s*max-age=0\b/i.test(c) || /expires=Thu, 01 Jan 1970/i.test(c))
+        this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
+    const text = await res.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {}
+    return { status: res.status, headers: res.headers, text, json };
+  }
+
+  get = (origin: string, path: string) => this.request(origin, "GET", path);
+  post = (origin: string, path: string, body: unknown = {}) => this.request(origin, "POST", path, body);
+
+  /** A copy of this browser (same cookies), e.g. to replay them after a logout. */
+  clone(): Browser {
+    const copy = new Browser();
+    for (const [k, v] of this.jar) copy.jar.set(k, v);
+    return copy;
+  }
+}

@@ -62,3 +62,15 @@ export async function enrollAlice(t: ReturnType<typeof testEngine>) {
   t.clock.advance(30_000);
   return started;
 }
+
+/** A promise's outcome as a value: "ok" or the StepUpError code. */
+export const outcome = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => "ok",
+    (e: { code: string }) => e.code,
+  );
+
+/** A 6-digit code that is certainly not `code`. */
+export function wrong(code: string): string {
+  return code === "000000" ? "111111" : "000000";
+}

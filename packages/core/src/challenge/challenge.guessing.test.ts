@@ -1,17 +1,7 @@
 // Threat: an attacker holding the first-factor session guesses one-time codes, in bursts and in
 // parallel, across challenges and from many accounts at once.
 import { describe, expect, it } from "vitest";
-import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
-
-function wrong(code: string): string {
-  return code === "000000" ? "111111" : "000000";
-}
-
-const outcome = (p: Promise<unknown>) =>
-  p.then(
-    () => "ok",
-    (e: { code: string }) => e.code,
-  );
+import { alice, codeAt, enrollAlice, outcome, testEngine, wrong } from "../../test/helpers.js";
 
 describe("bounded guessing", () => {
   it("50 concurrent wrong codes on one challenge: exactly 5 are evaluated, 45 get TOO_MANY_ATTEMPTS", async () => {

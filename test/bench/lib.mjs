@@ -1,5 +1,6 @@
 // Shared by run.mjs (the benchmark) and profile.mjs (a CPU profile of one scenario's server).
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -8,7 +9,7 @@ import autocannon from "autocannon";
 import { generate } from "otplib";
 
 export const here = dirname(fileURLToPath(import.meta.url));
-export const SCENARIOS = ["bare", "redis-get", "session-baseline", "stepup", "stepup-session"];
+export { SCENARIOS } from "./apps.mjs";
 
 // ---- CPU pinning: the server alone on core 1; the load generator (this process) and Redis on core 0.
 
@@ -55,6 +56,7 @@ export async function startServer(scenario, redisUrl, { pinned, nodeArgs = [], c
   lines.on("line", (line) => process.stdout.write(`[${scenario}] ${line}\n`));
   return {
     origin: `http://127.0.0.1:${port}`,
+    pid: child.pid, // taskset execs node: the same process
     /** SIGTERM, then waits for the exit (a --cpu-prof server writes its profile on the way out). */
     stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
@@ -108,7 +110,9 @@ async function stepUpThroughApi(origin, jar) {
   const nowS = () => Math.floor(Date.now() / 1000);
   // Confirm with the previous step's code, verify with the current one: a step is accepted once.
   const confirmCode = await generate({ secret: enroll.secret, epoch: nowS() - 30 });
-  await call(origin, jar, "POST", `/stepup/api/factors/totp/${enroll.factorId}/confirm`, { code: confirmCode });
+  await call(origin, jar, "POST", `/stepup/api/factors/totp/${enroll.factorId}/confirm`, {
+    code: confirmCode,
+  });
   const pair = { resource: "admin", action: "read" };
   const challenge = await call(origin, jar, "POST", "/stepup/api/challenges", pair, 201);
   const code = await generate({ secret: enroll.secret, epoch: nowS() });
@@ -117,15 +121,18 @@ async function stepUpThroughApi(origin, jar) {
     code,
   });
   if (verified.success !== true) throw new Error(`step-up failed: ${JSON.stringify(verified)}`);
+  return verified.sid;
 }
 
 /**
  * Signs in (and steps up) as the scenario needs, checks that the guard refuses what it must, and
- * that the measured request answers 200. Returns the Cookie header the load sends.
+ * that the measured request answers 200. Returns the Cookie header the load sends, and the step-up
+ * session id when there is one.
  */
 export async function prepare(scenario, origin) {
   const jar = new Jar();
   const user = `alice-${scenario}`; // one user per scenario: the servers share one Redis
+  let sid;
   if (scenario === "session-baseline") {
     await call(origin, jar, "POST", "/login", { user });
     await call(origin, new Jar(), "GET", "/r", undefined, 401); // no cookie: refused
@@ -135,11 +142,11 @@ export async function prepare(scenario, origin) {
     await call(origin, jar, "POST", "/login", { user });
     await call(origin, new Jar(), "GET", "/r", undefined, 401); // no cookie: refused
     await call(origin, jar, "GET", "/r", undefined, 401); // signed in, no step-up yet: refused
-    await stepUpThroughApi(origin, jar);
+    sid = await stepUpThroughApi(origin, jar);
   }
   const body = await call(origin, jar, "GET", "/r");
   if (body?.ok !== true) throw new Error(`${scenario}: GET /r answered ${JSON.stringify(body)}`);
-  return jar.header();
+  return { cookie: jar.header(), sid, user };
 }
 
 // ---- Load
@@ -155,8 +162,25 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** Warm-up, then one measured autocannon run against GET /r. */
-export async function measure(scenario, origin, cookie, { connections, warmup, seconds }) {
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined where there is none. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Warm-up, then one measured autocannon run against GET /r. Besides req/s and latency it reports
+ * the server's CPU time per answered request: a noisy neighbour on the server's CPU lowers req/s,
+ * changes what each request costs much less (it still varies by some 10-20 % on a shared VM).
+ */
+export async function measure(scenario, origin, cookie, { connections, warmup, seconds, pid }) {
   const base = {
     url: `${origin}/r`,
     connections,
@@ -166,19 +190,28 @@ export async function measure(scenario, origin, cookie, { connections, warmup, s
   if (warmup > 0) await cannon({ ...base, duration: warmup });
   // autocannon's own histogram keeps whole milliseconds; the exact times are recorded here instead.
   const latencies = [];
+  const cpuBefore = pid ? cpuSeconds(pid) : undefined;
   const result = await new Promise((resolve, reject) => {
-    const instance = autocannon({ ...base, duration: seconds }, (error, r) => (error ? reject(error) : resolve(r)));
+    const instance = autocannon({ ...base, duration: seconds }, (error, r) =>
+      error ? reject(error) : resolve(r),
+    );
     instance.on("response", (_client, status, _bytes, ms) => {
       if (status >= 200 && status < 300) latencies.push(ms);
     });
   });
+  const cpuAfter = pid ? cpuSeconds(pid) : undefined;
   latencies.sort((a, b) => a - b);
   const ok = result["2xx"];
+  const cpuUs =
+    cpuBefore === undefined || cpuAfter === undefined
+      ? Number.NaN
+      : ((cpuAfter - cpuBefore) * 1e6) / (ok + result.non2xx);
   return {
     scenario,
     rps: ok / result.duration,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    cpuUs,
     ok,
     non2xx: result.non2xx,
     errors: result.errors,

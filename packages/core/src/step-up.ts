@@ -55,10 +55,11 @@ export function createStepUp(options: StepUpOptions) {
       txn?: string,
       ip?: string,
     ): Promise<StepUpDecision> {
-      let decision: PolicyDecision = "CHALLENGE";
-      if (config.policy) decision = await config.policy({ user, rule, ...(ip ? { ip } : {}) });
-      if (decision === "BLOCK") return { outcome: "block" };
-      if (decision === "ALLOW") return { outcome: "allow-by-policy" };
+      if (config.policy) {
+        const decision: PolicyDecision = await config.policy({ user, rule, ...(ip ? { ip } : {}) });
+        if (decision === "BLOCK") return { outcome: "block" };
+        if (decision === "ALLOW") return { outcome: "allow-by-policy" };
+      }
       const freshness = await sessions.check(user.id, sid, rule, txn);
       if (freshness.fresh) return { outcome: "allow", ...freshness };
       const enrolled = (await factors.list(user.id)).filter((f) => rule.factors.includes(f.type));

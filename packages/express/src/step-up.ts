@@ -1,6 +1,7 @@
 import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
   createStepUpHttp,
+  type GuardInput,
   type GuardOptions,
   problem,
   type StepUpHttp,
@@ -9,7 +10,7 @@ import {
   transactionDigest,
 } from "@stepup/http";
 import { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
-import { formFields, guardView, sendResponse, toFetchRequest } from "./fetch-bridge.js";
+import { ExpressGuardRequest, formFields, guardView, sendResponse, toFetchRequest } from "./fetch-bridge.js";
 
 declare global {
   namespace Express {
@@ -44,6 +45,12 @@ export interface ExpressStepUp {
   errorHandler: ErrorRequestHandler;
   /** The underlying HTTP layer and engine (revokeUser, events). */
   http: StepUpHttp;
+}
+
+function guardInput(req: Request, transaction: RequireStepUpOptions["transaction"]): GuardInput {
+  const form = formFields(req);
+  const txn = transaction ? transactionDigest(transaction(req)) : undefined;
+  return { ...(form ? { form } : {}), ...(txn === undefined ? {} : { txn }) };
 }
 
 async function userOf(getUser: ExpressStepUpOptions["getUser"], req: Request): Promise<StepUpUser | null> {
@@ -89,17 +96,11 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
       }
       const guard = http.guard(guardOptions);
       return async function requireStepUp(req, res, next) {
-        const user = await userOf(getUser, req);
-        const form = formFields(req);
-        const txn = transaction ? transactionDigest(transaction(req)) : undefined;
-        const result = await guard(
-          guardView(req),
-          { user, ...(req.ip ? { ip: req.ip } : {}) },
-          {
-            ...(form ? { form } : {}),
-            ...(txn === undefined ? {} : { txn }),
-          },
-        );
+        // The hot path: no promise for a synchronous getUser, no input object for a plain GET.
+        const found = getUser(req);
+        const user = (found instanceof Promise ? await found : found) ?? null;
+        const input = req.method === "GET" && !transaction ? undefined : guardInput(req, transaction);
+        const result = await guard(new ExpressGuardRequest(req), { user, ip: req.ip }, input);
         if (result.pass) {
           req.stepUp = result.stepUp;
           next();

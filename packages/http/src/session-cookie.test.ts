@@ -4,14 +4,14 @@ import { createSessionCookie } from "./session-cookie.js";
 
 const options = { name: "stepup", ttlSeconds: 3600, path: "/", sameSite: "Lax" as const };
 const url = new URL("http://localhost:3000/");
-const valueOf = (setCookie: string) => setCookie.split(";")[0] ?? "";
+const cookiePair = (setCookie: string) => setCookie.split(";")[0] ?? "";
 
 describe("step-up cookie", () => {
   it("round-trips { sid, uid } and is httpOnly, SameSite=Lax, not Secure on localhost", async () => {
     const cookie = createSessionCookie({ ...options, secrets: ["a".repeat(32)] });
     const header = await cookie.issue({ sid: "s1", uid: "alice" }, url);
     expect(header).toMatch(/^stepup=Fe26\.2\*.*; Path=\/; HttpOnly; SameSite=Lax; Max-Age=3600$/);
-    expect(await cookie.read(valueOf(header), Date.now())).toEqual({ sid: "s1", uid: "alice" });
+    expect(await cookie.read(cookiePair(header), Date.now())).toEqual({ sid: "s1", uid: "alice" });
   });
 
   it("is Secure outside localhost", async () => {
@@ -24,7 +24,7 @@ describe("step-up cookie", () => {
   it("a tampered, truncated, oversized or foreign-key cookie reads as no session", async () => {
     const cookie = createSessionCookie({ ...options, secrets: ["a".repeat(32)] });
     const other = createSessionCookie({ ...options, secrets: ["b".repeat(32)] });
-    const good = valueOf(await cookie.issue({ sid: "s1", uid: "alice" }, url));
+    const good = cookiePair(await cookie.issue({ sid: "s1", uid: "alice" }, url));
     const sealed = good.slice("stepup=".length);
     const flipped = sealed.slice(0, 40) + (sealed[40] === "A" ? "B" : "A") + sealed.slice(41);
     for (const bad of [
@@ -32,7 +32,7 @@ describe("step-up cookie", () => {
       `stepup=${sealed.slice(0, -5)}`,
       "stepup=garbage",
       `stepup=${"x".repeat(10_000)}`,
-      valueOf(await other.issue({ sid: "s1", uid: "alice" }, url)),
+      cookiePair(await other.issue({ sid: "s1", uid: "alice" }, url)),
     ]) {
       expect(await cookie.read(bad, Date.now())).toBeUndefined();
     }
@@ -42,14 +42,25 @@ describe("step-up cookie", () => {
     const before = createSessionCookie({ ...options, secrets: ["old".repeat(11)] });
     const after = createSessionCookie({ ...options, secrets: ["new".repeat(11), "old".repeat(11)] });
     const header = await before.issue({ sid: "s1", uid: "alice" }, url);
-    expect(await after.read(valueOf(header), Date.now())).toEqual({ sid: "s1", uid: "alice" });
+    expect(await after.read(cookiePair(header), Date.now())).toEqual({ sid: "s1", uid: "alice" });
   });
 
   it("the unseal cache honours the seal's own expiry", async () => {
     const cookie = createSessionCookie({ ...options, ttlSeconds: 120, secrets: ["a".repeat(32)] });
-    const header = valueOf(await cookie.issue({ sid: "s1", uid: "alice" }, url));
+    const header = cookiePair(await cookie.issue({ sid: "s1", uid: "alice" }, url));
     expect(await cookie.read(header, Date.now())).toBeDefined();
     expect(await cookie.read(header, Date.now())).toBeDefined(); // cached
     expect(await cookie.read(header, Date.now() + 10 * 60_000)).toBeUndefined(); // past the seal's expiry
+  });
+
+  it("peek answers from the cache only: unknown before the first read, the session after it", async () => {
+    const cookie = createSessionCookie({ ...options, secrets: ["a".repeat(32)] });
+    const header = cookiePair(await cookie.issue({ sid: "s1", uid: "alice" }, url));
+    expect(cookie.peek(header, Date.now())).toBeUndefined();
+    await cookie.read(header, Date.now());
+    expect(cookie.peek(header, Date.now())).toEqual({ sid: "s1", uid: "alice" });
+    expect(cookie.peek("other=1", Date.now())).toBeNull();
+    await cookie.read("stepup=forged", Date.now());
+    expect(cookie.peek("stepup=forged", Date.now())).toBeNull(); // a cached refusal stays a refusal
   });
 });

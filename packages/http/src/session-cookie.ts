@@ -53,6 +53,18 @@ export function createSessionCookie(options: SessionCookieOptions) {
   }
 
   return {
+    /**
+     * A cached answer for a Cookie header, without awaiting anything: the session, `null` for a
+     * cached "no session", or undefined when only `read` can tell (not cached, or cache expired).
+     */
+    peek(cookieHeader: string | null | undefined, nowMs: number): CookieSession | null | undefined {
+      const sealed = readCookie(cookieHeader, options.name);
+      if (!sealed) return null;
+      const hit = cache.get(sealed);
+      if (!hit || hit.expiresAtMs <= nowMs) return undefined;
+      return hit.value ?? null;
+    },
+
     /** The session in a Cookie header, or undefined (absent, tampered, expired, malformed). */
     async read(cookieHeader: string | null | undefined, nowMs: number): Promise<CookieSession | undefined> {
       const sealed = readCookie(cookieHeader, options.name);

@@ -100,9 +100,9 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
 
   const store: Store = {
-    async getMany(scope, keys) {
-      // MGET with no key is a syntax error in Redis.
-      if (keys.length === 0) return [];
+    getMany(scope, keys) {
+      // MGET with no key is a syntax error in Redis. Not async: this is the guard's hot path.
+      if (keys.length === 0) return Promise.resolve([]);
       return client.mget(keys.map((key) => redisKey(scope, key)));
     },
 
@@ -162,8 +162,11 @@ export function redisStore(options: RedisStoreOptions): Store {
  * would end the tag early and `{}` (an empty scope) would hash the whole key. `%` is encoded first,
  * so the mapping stays one-to-one; the empty scope becomes a lone `%`, which no other scope yields.
  */
+const NEEDS_ENCODING = /[%{}]/;
+
 function encodeScope(scope: string): string {
   if (scope === "") return "%";
+  if (!NEEDS_ENCODING.test(scope)) return scope;
   return scope.replaceAll("%", "%25").replaceAll("{", "%7B").replaceAll("}", "%7D");
 }
 

@@ -9,6 +9,7 @@ export type FreshnessResult =
   | { fresh: false };
 
 const MAX_ASSURANCES = 20;
+const NOT_FRESH: FreshnessResult = Object.freeze({ fresh: false });
 
 export function createSessions(ctx: EngineContext) {
   const { store } = ctx;
@@ -30,14 +31,15 @@ export function createSessions(ctx: EngineContext) {
      * transaction-bound rule (the grant is consumed: one verification pays for one transaction).
      */
     async check(uid: string, sid: string | undefined, rule: Rule, txn?: string): Promise<FreshnessResult> {
-      if (!sid) return { fresh: false };
-      const now = ctx.now();
-      const { session, revokedBeforeMs } = await read(uid, sid);
-      const assurance = session && findAssurance(session, rule, now, revokedBeforeMs, txn);
-      if (!assurance) return { fresh: false };
-      if (rule.match === "transaction" && txn !== undefined && session) {
+      if (!sid) return NOT_FRESH;
+      const [rawSession, rawRevoked] = await store.getMany(uid, [keys.session(sid), keys.revoked]);
+      const session = parseSession(rawSession, uid);
+      if (!session) return NOT_FRESH;
+      const assurance = findAssurance(session, rule, ctx.now(), Number(rawRevoked) || 0, txn);
+      if (!assurance) return NOT_FRESH;
+      if (rule.match === "transaction" && txn !== undefined) {
         const grant = await store.take(uid, keys.txnGrant(session.familyId, txn));
-        if (grant === null) return { fresh: false };
+        if (grant === null) return NOT_FRESH;
       }
       return {
         fresh: true,

@@ -1,7 +1,7 @@
 // Threat: a code or challenge used twice: replay of an observed code, a double-submitted form,
 // or a race of parallel submissions of one valid code.
 import { describe, expect, it } from "vitest";
-import { alice, codeAt, enrollAlice, outcome, testEngine, wrong } from "../../test/helpers.js";
+import { alice, codeAt, enrollAlice, outcome, testEngine } from "../../test/helpers.js";
 
 describe("single use", () => {
   it("20 concurrent submissions of one valid code: exactly one succeeds", async () => {

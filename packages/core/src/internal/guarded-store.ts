@@ -6,13 +6,17 @@ import type { Store } from "../store/store.js";
  * must never be read as "no record", or a broken Redis would open every door (fail closed).
  */
 export function guardedStore(store: Store): Store {
+  const fail = (error: unknown): never => {
+    throw storeUnavailable(error);
+  };
+  // Not an async wrapper: one promise per call, not three (the guard's hot path goes through here).
   const wrap =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
+    (...args: A): Promise<R> => {
       try {
-        return await fn(...args);
+        return fn(...args).catch(fail);
       } catch (error) {
-        throw storeUnavailable(error);
+        return Promise.reject(storeUnavailable(error));
       }
     };
   return {

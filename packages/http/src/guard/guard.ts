@@ -31,6 +31,8 @@ export interface GuardRequest {
   readonly headers: { get(name: string): string | null };
 }
 
+const NO_INPUT: GuardInput = Object.freeze({});
+
 export type GuardResult = { pass: true; stepUp: StepUpInfo } | { pass: false; response: Response };
 
 function relativeUrl(url: URL): string {
@@ -46,15 +48,18 @@ export async function runGuard(
   request: GuardRequest,
   ctx: RequestContext,
   rule: Rule,
-  input: GuardInput = {},
+  input: GuardInput = NO_INPUT,
 ): Promise<GuardResult> {
-  const html = wantsHtml(request);
   const user = ctx.user;
   if (!user) {
     return { pass: false, response: problem("UNAUTHENTICATED", "Sign in first.") };
   }
   try {
-    const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
+    const now = http.engine.now();
+    const header = request.headers.get("cookie");
+    // A cache hit is synchronous: no await for the common case (the guard runs on every request).
+    const peeked = http.cookie.peek(header, now);
+    const cookie = peeked === undefined ? await http.cookie.read(header, now) : peeked;
     const sid = cookie && cookie.uid === user.id ? cookie.sid : undefined;
     const decision = await http.engine.decide(user, sid, rule, input.txn, ctx.ip);
     switch (decision.outcome) {
@@ -97,15 +102,15 @@ export async function runGuard(
           const e = new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", {
             retryAfter: decision.retryAfter,
           });
-          return { pass: false, response: html ? errorPage(http, e) : toResponse(e, http.log) };
+          return { pass: false, response: wantsHtml(request) ? errorPage(http, e) : toResponse(e, http.log) };
         }
         return {
           pass: false,
-          response: await challengeResponse(http, request, user, sid, rule, input, html),
+          response: await challengeResponse(http, request, user, sid, rule, input, wantsHtml(request)),
         };
     }
   } catch (error) {
-    if (html && error instanceof StepUpError && error.code === "STORE_UNAVAILABLE") {
+    if (error instanceof StepUpError && error.code === "STORE_UNAVAILABLE" && wantsHtml(request)) {
       http.log("store unavailable", { cause: String(error.cause) });
       return { pass: false, response: errorPage(http, error) };
     }

@@ -97,4 +97,24 @@ describe("@stepup/express", () => {
     expect(res.status).toBe(201);
     expect(res.body.challengeId).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
+
+  it("an async getUser is awaited (a promise is never taken for a user)", async () => {
+    const stepup = stepUp({
+      store: memoryStore(),
+      secret: "s".repeat(32),
+      appName: "Acme",
+      getUser: async (req) => (req.get("x-user") ? { id: String(req.get("x-user")) } : null),
+      factors: [totp()],
+      logger: { warn() {}, error() {} },
+    });
+    const a = express();
+    a.get(
+      "/r",
+      stepup.requireStepUp({ resource: "admin", action: "read" }),
+      (_req, res) => void res.json({ ok: true }),
+    );
+    expect((await request(a).get("/r").set("accept", "application/json")).body.error).toBe("unauthenticated");
+    const res = await request(a).get("/r").set("x-user", "alice").set("accept", "application/json");
+    expect(res.body.error).toBe("step_up_required");
+  });
 });

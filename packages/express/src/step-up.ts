@@ -47,6 +47,10 @@ export interface ExpressStepUp {
   http: StepUpHttp;
 }
 
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === "function";
+}
+
 function guardInput(req: Request, transaction: RequireStepUpOptions["transaction"]): GuardInput {
   const form = formFields(req);
   const txn = transaction ? transactionDigest(transaction(req)) : undefined;
@@ -98,7 +102,7 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
       return async function requireStepUp(req, res, next) {
         // The hot path: no promise for a synchronous getUser, no input object for a plain GET.
         const found = getUser(req);
-        const user = (found instanceof Promise ? await found : found) ?? null;
+        const user = (isThenable(found) ? await found : found) ?? null;
         const input = req.method === "GET" && !transaction ? undefined : guardInput(req, transaction);
         const result = await guard(new ExpressGuardRequest(req), { user, ip: req.ip }, input);
         if (result.pass) {

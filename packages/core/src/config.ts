@@ -134,6 +134,10 @@ export function resolveRule(
     fail(`${option}.factors`, "must list at least one factor");
   for (const f of factors)
     if (!factorTypes.has(f)) fail(`${option}.factors`, `names "${f}", which is not configured`);
+  const userVerification = input.userVerification ?? base.userVerification;
+  if (userVerification !== "required" && userVerification !== "preferred") {
+    fail(`${option}.userVerification`, 'must be "required" or "preferred"');
+  }
   return Object.freeze({
     resource,
     action,
@@ -141,6 +145,7 @@ export function resolveRule(
     level,
     factors: Object.freeze([...factors]),
     match,
+    userVerification,
   });
 }
 
@@ -178,7 +183,7 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     "default",
     "default",
     d,
-    { maxAge: 300, level: "mfa", factors: [...types], match: "session" },
+    { maxAge: 300, level: "mfa", factors: [...types], match: "session", userVerification: "preferred" },
     types,
   );
   const rules = new Map<string, Rule>();

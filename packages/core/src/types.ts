@@ -25,6 +25,11 @@ export interface RuleOptions {
   factors?: readonly string[];
   /** `session`: any recent verification counts (sudo mode); `action`: one for this pair. @default "session" */
   match?: MatchMode;
+  /**
+   * Whether the authenticator must verify the user (PIN, biometric), not only their presence.
+   * Applies to WebAuthn. @default "preferred"
+   */
+  userVerification?: "required" | "preferred";
 }
 
 /** A rule with every field resolved. */
@@ -35,6 +40,7 @@ export interface Rule {
   level: AssuranceLevel;
   factors: readonly string[];
   match: MatchMode;
+  userVerification: "required" | "preferred";
 }
 
 /** What one successful verification left in a step-up session. */
@@ -75,6 +81,8 @@ export interface Challenge {
   maxAge: number;
   level: AssuranceLevel;
   factors: readonly string[];
+  /** From the rule: WebAuthn must see the UV flag when "required". */
+  userVerification: "required" | "preferred";
   txn?: string;
   /** Same-origin path (with query) to return to after success. */
   returnTo?: string;
@@ -117,6 +125,9 @@ export type StepUpEventType =
   | "verification.succeeded"
   | "verification.failed"
   | "verification.locked"
+  | "recovery.used"
+  | "recovery.regenerated"
+  | "webauthn.counter_regressed"
   | "session.revoked"
   | "user.revoked";
 

@@ -106,6 +106,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
         maxAge: rule.maxAge,
         level: rule.level,
         factors: allowed,
+        userVerification: rule.userVerification,
         ...target,
         createdAtMs: now,
         expiresAtMs: now + config.challengeTtl * 1000,

@@ -1,6 +1,6 @@
 import type { Keyring } from "../internal/crypto.js";
 import type { Store } from "../store/store.js";
-import type { AssuranceLevel, Challenge, FactorRecord, StepUpUser } from "../types.js";
+import type { AssuranceLevel, Challenge, FactorRecord, StepUpEvent, StepUpUser } from "../types.js";
 
 /** What the engine hands a factor plugin: its tools, never the engine itself. */
 export interface FactorContext {
@@ -11,6 +11,10 @@ export interface FactorContext {
   keyring: Keyring;
   nowMs: number;
   randomBytes(length: number): Uint8Array;
+  /** The user's enrolled factors (e.g. to exclude known WebAuthn credentials). */
+  listFactors(): Promise<FactorRecord[]>;
+  /** Emits an audit event for this user (e.g. a WebAuthn counter regression). */
+  emit(event: Omit<StepUpEvent, "atMs" | "userId">): void;
 }
 
 /** The result of starting an enrollment: `pending` is kept server-side, `response` goes to the client. */

@@ -3,6 +3,7 @@ import type { FactorContext } from "../factors/factor.js";
 import type { Store } from "../store/store.js";
 import type { StepUpEvent, StepUpUser } from "../types.js";
 import type { Keyring } from "./crypto.js";
+import { keys, parseFactors } from "./records.js";
 
 /** What the engine's parts share. Built once by `createStepUp`. */
 export interface EngineContext {
@@ -45,6 +46,8 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
         keyring,
         nowMs: now(),
         randomBytes: config.randomBytes,
+        listFactors: async () => parseFactors(await store.hashGetAll(user.id, keys.factors)),
+        emit: (event) => this.emit({ ...event, userId: user.id }),
       };
     },
   };

@@ -16,6 +16,7 @@ import {
   stepUp,
   uniqueEmail,
   verify,
+  verifyRecovery,
 } from "./support/demo.js";
 import { privateRedis } from "./support/redis.js";
 import { wrongCode } from "./support/totp.js";
@@ -58,6 +59,16 @@ async function spendFactorBudget(agent: Agent, secret: string): Promise<Res[]> {
   return results;
 }
 
+/** The same for the user's recovery codes: with both locked the user has no way in for now. */
+async function spendRecoveryBudget(agent: Agent): Promise<Res[]> {
+  const results: Res[] = [];
+  for (let c = 0; c < 4; c++) {
+    const id = await openChallenge(agent);
+    for (let i = 0; i < 5; i++) results.push(await verifyRecovery(agent, id, `ZZZZ-ZZZZ-ZZZZ-ZZZ${i}`));
+  }
+  return results;
+}
+
 const statuses = (results: Res[]) => results.map((r) => r.status).sort();
 
 describe("concurrency against real Redis", () => {
@@ -88,18 +99,21 @@ describe("concurrency against real Redis", () => {
       expectProblem(r, 429, "too_many_attempts");
       expect(Number(r.headers["retry-after"])).toBeGreaterThan(0);
     }
-    // The burst counted 50 times against the factor too: the guard itself now answers 429.
-    const guarded = await agent.get("/api/export");
-    expectProblem(guarded, 429, "too_many_attempts");
-    expect(Number(guarded.headers["retry-after"])).toBeGreaterThan(0);
+    // The burst counted 50 times against the factor too: a fresh challenge refuses TOTP at once,
+    // while the guard still offers the recovery codes (a factor with its own budget).
+    const fresh = await verify(agent, await openChallenge(agent), await currentCode(secret));
+    expectProblem(fresh, 429, "too_many_attempts");
+    expectProblem(await agent.get("/api/export"), 401, "step_up_required");
     // And the right code is refused on this challenge.
     expect((await verify(agent, id, await currentCode(secret))).status).toBe(429);
   });
 
-  it("20 wrong codes spread over fresh challenges lock the factor: the guard answers 429, even the right code fails", async () => {
+  it("20 wrong codes per factor over fresh challenges lock every factor: the guard answers 429, even the right code fails", async () => {
     const { agent, secret } = await enrolled();
     const results = await spendFactorBudget(agent, secret);
     expect(statuses(results)).toEqual(Array<number>(20).fill(400));
+    expectProblem(await agent.get("/api/export"), 401, "step_up_required"); // recovery codes still open
+    expect(statuses(await spendRecoveryBudget(agent))).toEqual(Array<number>(20).fill(400));
     const guarded = await agent.get("/api/export");
     expectProblem(guarded, 429, "too_many_attempts");
     expect(Number(guarded.headers["retry-after"])).toBeGreaterThan(0);
@@ -118,9 +132,13 @@ describe("concurrency against real Redis", () => {
   it("Retry-After from a locked guard says when the lock really ends, not a full new window", async () => {
     const { agent, secret, userId, factorId } = await enrolled();
     expect(statuses(await spendFactorBudget(agent, secret))).toEqual(Array<number>(20).fill(400));
-    // Pretend the 15-minute window is nearly over: 30 s of it are left.
+    expect(statuses(await spendRecoveryBudget(agent))).toEqual(Array<number>(20).fill(400));
+    // Pretend the TOTP lock's 15-minute window is nearly over: 30 s of it are left (the counter's
+    // TTL, and the lock mark that records when it ends).
     const key = `stepup:{${userId}}:attempts:factor:${factorId}`;
     expect(await redis.client.expire(key, 30)).toBe(1);
+    const mark = `stepup:{${userId}}:locked:factor:${factorId}`;
+    expect(await redis.client.set(mark, String(Date.now() + 30_000), "EX", 30)).toBe("OK");
     const refused = await verify(agent, await openChallenge(agent), await currentCode(secret));
     expectProblem(refused, 429, "too_many_attempts");
     expect(Number(refused.headers["retry-after"])).toBeLessThanOrEqual(30);

@@ -76,7 +76,10 @@ describe("express demo: the guard in front of sensitive routes", () => {
     expect(problem).toMatchObject({ resource: "data", action: "export", maxAge: 300 });
     expect(problem.challengeId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
     expect(problem.challengeUrl).toBe(`/stepup/challenge/${String(problem.challengeId)}`);
-    expect(problem.factors).toEqual([expect.objectContaining({ type: "totp", primary: true })]);
+    expect(problem.factors).toEqual([
+      expect.objectContaining({ type: "totp", primary: true }),
+      expect.objectContaining({ type: "recovery", primary: false }),
+    ]);
     expect(json.headers["www-authenticate"]).toBeUndefined();
     expect(json.text).not.toContain(secret);
 

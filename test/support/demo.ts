@@ -93,6 +93,15 @@ export function verify(agent: Agent, challengeId: string, code: string): request
   return agent.post(`/stepup/api/challenges/${challengeId}/verify`).send({ factor: "totp", code });
 }
 
+/** Submits a recovery code on a challenge (the demo issues recovery codes with the first factor). */
+export async function verifyRecovery(agent: Agent, challengeId: string, code: string): Promise<Res> {
+  const opened = await agent.post("/stepup/api/challenges").send({ resource: "data", action: "export" });
+  const recovery = (opened.body.factors as { id: string; type: string }[]).find((f) => f.type === "recovery");
+  return agent
+    .post(`/stepup/api/challenges/${challengeId}/verify`)
+    .send({ factor: "recovery", factorId: recovery?.id, code });
+}
+
 /** A full step-up for data:export through the JSON API with the current code. */
 export async function stepUp(agent: Agent, secret: string): Promise<Res> {
   const res = await verify(agent, await openChallenge(agent), await currentCode(secret));

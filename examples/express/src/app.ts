@@ -1,4 +1,4 @@
-import { StepUpError, type Store, totp } from "@stepup/core";
+import { recoveryCodes, StepUpError, type Store, totp } from "@stepup/core";
 import { stepUp } from "@stepup/express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { getIronSession, type SessionOptions } from "iron-session";
@@ -55,7 +55,7 @@ export function createDemoApp(options: DemoOptions): Express {
     secret: options.stepupSecret,
     appName: "Stepup demo",
     getUser: (req) => (req.user ? { id: req.user.id, email: req.user.email } : null),
-    factors: [totp()],
+    factors: [totp(), recoveryCodes()],
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
 

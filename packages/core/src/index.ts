@@ -10,6 +10,11 @@ export type {
   FactorPlugin,
   VerifyOutcome,
 } from "./factors/factor.js";
+export {
+  type RecoveryCodesOptions,
+  type RecoveryCodesPlugin,
+  recoveryCodes,
+} from "./factors/recovery-codes.js";
 export { type TotpOptions, totp } from "./factors/totp.js";
 export type { Clock } from "./internal/clock.js";
 export { summarize as summarizeFactor } from "./internal/records.js";

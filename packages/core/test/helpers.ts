@@ -1,5 +1,12 @@
 import { generate } from "otplib";
-import { createStepUp, memoryStore, type StepUpOptions, type Store, totp } from "../src/index.js";
+import {
+  createStepUp,
+  memoryStore,
+  recoveryCodes,
+  type StepUpOptions,
+  type Store,
+  totp,
+} from "../src/index.js";
 import type { StepUpEvent } from "../src/types.js";
 
 /** RFC 6238 appendix B SHA-1 seed: injected as the "random" TOTP secret so vectors apply. */
@@ -29,7 +36,7 @@ export function testEngine(overrides: Partial<StepUpOptions> = {}, store: Store 
     store: s,
     secret: "test-secret-test-secret-test-secret-0123",
     appName: "Test",
-    factors: [totp()],
+    factors: [totp(), recoveryCodes()],
     clock,
     // The first random draw of 20 bytes is the TOTP secret: make it the RFC seed.
     randomBytes: (n) => {
@@ -56,11 +63,11 @@ export const alice = { id: "alice", email: "alice@example.com" };
 /** Enrolls TOTP for alice and moves the clock past the step used to confirm. */
 export async function enrollAlice(t: ReturnType<typeof testEngine>) {
   const started = await t.engine.factors.enrollStart(alice, "totp", {});
-  await t.engine.factors.enrollConfirm(alice, "totp", started.factorId, {
+  const confirmed = await t.engine.factors.enrollConfirm(alice, "totp", started.factorId, {
     code: await codeAt(t.clock.now()),
   });
   t.clock.advance(30_000);
-  return started;
+  return { ...started, recoveryCodes: confirmed.recoveryCodes ?? [] };
 }
 
 /** A promise's outcome as a value: "ok" or the StepUpError code. */

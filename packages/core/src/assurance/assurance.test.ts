@@ -134,6 +134,7 @@ describe("assurance freshness", () => {
     expect(t.events.map((e) => e.type)).toEqual([
       "factor.enrollment.started",
       "factor.enrolled",
+      "recovery.regenerated",
       "challenge.created",
       "verification.failed",
       "verification.succeeded",

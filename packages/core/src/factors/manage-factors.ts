@@ -2,6 +2,7 @@ import { StepUpError } from "../errors.js";
 import type { EngineContext } from "../internal/engine-context.js";
 import { keys, parseFactors, parseRecord } from "../internal/records.js";
 import type { FactorRecord, StepUpUser } from "../types.js";
+import type { RecoveryCodesPlugin } from "./recovery-codes.js";
 
 interface PendingEnrollment {
   type: string;
@@ -27,6 +28,28 @@ export function createFactorManager(ctx: EngineContext) {
 
   async function list(uid: string): Promise<FactorRecord[]> {
     return parseFactors(await store.hashGetAll(uid, keys.factors));
+  }
+
+  const plugin = config.factors.get("recovery");
+  const recovery = plugin?.type === "recovery" ? (plugin as RecoveryCodesPlugin) : undefined;
+
+  /** Issues codes, creating the recovery factor record the challenge flow picks them by. */
+  async function issueRecoveryCodes(user: StepUpUser): Promise<string[] | undefined> {
+    if (!recovery) return undefined;
+    if (!(await list(user.id)).some((f) => f.type === "recovery")) {
+      const id = ctx.newId(12);
+      const record: FactorRecord = {
+        id,
+        type: "recovery",
+        name: "Recovery codes",
+        createdAtMs: ctx.now(),
+        lastUsedAtMs: null,
+        primary: false,
+        data: {},
+      };
+      await store.hashSet(user.id, keys.factors, id, JSON.stringify(record));
+    }
+    return recovery.issue(ctx.factorContext(user));
   }
 
   async function find(uid: string, factorId: unknown): Promise<FactorRecord> {
@@ -69,7 +92,7 @@ export function createFactorManager(ctx: EngineContext) {
       type: string,
       factorId: unknown,
       input: unknown,
-    ): Promise<FactorRecord> {
+    ): Promise<{ factor: FactorRecord; recoveryCodes?: string[] }> {
       if (typeof factorId !== "string" || !/^[A-Za-z0-9_-]{8,64}$/.test(factorId)) {
         throw new StepUpError("ENROLLMENT_NOT_FOUND", "No pending enrollment with that id.");
       }
@@ -99,7 +122,7 @@ export function createFactorManager(ctx: EngineContext) {
       if ((await store.take(user.id, keys.enrollment(factorId))) === null) {
         throw new StepUpError("ENROLLMENT_NOT_FOUND", "No pending enrollment with that id.");
       }
-      const existing = await list(user.id);
+      const existing = (await list(user.id)).filter((f) => f.type !== "recovery");
       const factor: FactorRecord = {
         id: factorId,
         type,
@@ -111,7 +134,24 @@ export function createFactorManager(ctx: EngineContext) {
       };
       await store.hashSet(user.id, keys.factors, factorId, JSON.stringify(factor));
       ctx.emit({ type: "factor.enrolled", userId: user.id, factor: type, factorId });
-      return factor;
+      // The first factor comes with recovery codes, shown once: losing the phone must not mean
+      // losing the account, and codes issued later would need a step-up the user can no longer do.
+      const recoveryCodes = existing.length === 0 ? await issueRecoveryCodes(user) : undefined;
+      return recoveryCodes ? { factor, recoveryCodes } : { factor };
+    },
+
+    /** New recovery codes (old ones die). The HTTP layer requires a fresh step-up first. */
+    async regenerateRecoveryCodes(user: StepUpUser): Promise<string[]> {
+      if (!recovery) throw new StepUpError("NOT_FOUND", "Recovery codes are not enabled.");
+      if (!(await list(user.id)).some((f) => f.type !== "recovery")) {
+        throw new StepUpError("FACTOR_NOT_FOUND", "Set up a second factor first.");
+      }
+      return (await issueRecoveryCodes(user)) ?? [];
+    },
+
+    /** How many unused recovery codes a user has; null when recovery codes are not enabled. */
+    async recoveryCodesRemaining(uid: string): Promise<number | null> {
+      return recovery ? recovery.remaining(ctx.factorContext({ id: uid })) : null;
     },
 
     /** Renames a factor or makes it primary (the others stop being primary). */
@@ -150,6 +190,13 @@ export function createFactorManager(ctx: EngineContext) {
         throw new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
       }
       ctx.emit({ type: "factor.removed", userId: uid, factor: factor.type, factorId: factor.id });
+      // Recovery codes exist only beside a real factor: with the last one gone, so are they.
+      const rest = await list(uid);
+      if (recovery && (factor.type === "recovery" || !rest.some((f) => f.type !== "recovery"))) {
+        await recovery.clear(ctx.factorContext({ id: uid }));
+        for (const r of rest.filter((f) => f.type === "recovery"))
+          await store.hashDelete(uid, keys.factors, r.id);
+      }
     },
   };
 }

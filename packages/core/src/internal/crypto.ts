@@ -34,6 +34,8 @@ export interface Keyring {
   open(sealed: string, context: string): string;
   /** HMAC-SHA-256 of a value under the current hashing key (codes are stored only like this). */
   hash(value: string): string;
+  /** The hash of a value under every known key, current first (to look up codes hashed before a rotation). */
+  hashAll(value: string): string[];
   /** Constant-time check of a value against a stored hash, under any known key. */
   matches(value: string, hashed: string): boolean;
 }
@@ -66,6 +68,9 @@ export function createKeyring(secrets: readonly string[]): Keyring {
     },
     hash(value) {
       return `${current.id}.${createHmac("sha256", current.hashing).update(value).digest("base64url")}`;
+    },
+    hashAll(value) {
+      return sets.map((k) => `${k.id}.${createHmac("sha256", k.hashing).update(value).digest("base64url")}`);
     },
     matches(value, hashed) {
       const [id, digest] = hashed.split(".");

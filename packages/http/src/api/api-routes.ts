@@ -28,8 +28,13 @@ const route = (method: string, path: string, handler: Handler): Route => ({
 });
 
 async function listFactors(http: HttpContext, _r: Request, user: StepUpUser): Promise<Response> {
-  const factors = await http.engine.factors.list(user.id);
-  return json({ factors: factors.map(summarizeFactor) });
+  const [factors, recoveryCodesRemaining] = await Promise.all([
+    http.engine.factors.list(user.id),
+    http.engine.factors.recoveryCodesRemaining(user.id),
+  ]);
+  // Recovery codes are a count, not a factor the user manages one by one.
+  const listed = factors.filter((f) => f.type !== "recovery").map(summarizeFactor);
+  return json({ factors: listed, recoveryCodesRemaining });
 }
 
 async function enrollStart(
@@ -57,8 +62,8 @@ async function enrollConfirm(
   [type = "", factorId]: string[],
 ) {
   const body = await readJson(request);
-  const factor = await http.engine.factors.enrollConfirm(user, type, factorId, body);
-  return json({ factor: summarizeFactor(factor) });
+  const { factor, recoveryCodes } = await http.engine.factors.enrollConfirm(user, type, factorId, body);
+  return json({ factor: summarizeFactor(factor), ...(recoveryCodes ? { recoveryCodes } : {}) });
 }
 
 async function updateFactor(
@@ -155,6 +160,18 @@ async function status(http: HttpContext, request: Request, user: StepUpUser) {
   );
 }
 
+async function regenerateRecoveryCodes(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  ctx: RequestContext,
+) {
+  await readJson(request);
+  const guard = await runGuard(http, request, ctx, http.ownRules.recoveryRegenerate);
+  if (!guard.pass) return guard.response;
+  return json({ recoveryCodes: await http.engine.factors.regenerateRecoveryCodes(user) }, 201);
+}
+
 const ROUTES: Route[] = [
   route("GET", "factors", listFactors),
   route("POST", "factors/:", enrollStart),
@@ -165,6 +182,7 @@ const ROUTES: Route[] = [
   route("POST", "challenges/:/start", startChallenge),
   route("POST", "challenges/:/verify", verifyChallenge),
   route("GET", "status", status),
+  route("POST", "recovery-codes", regenerateRecoveryCodes),
 ];
 
 /** Routes a request under `{basePath}/api/`; `segments` are the path parts after `api`. */

@@ -17,7 +17,7 @@ const TITLE = "Confirm it's you";
 const ERROR_ID = "challenge-error";
 
 /** Factor types this page can verify with a plain HTML form. */
-const USABLE_TYPES = new Set(["totp"]);
+const USABLE_TYPES = new Set(["totp", "recovery"]);
 
 function primaryFirst<T extends PageFactor>(factors: readonly T[]): T[] {
   // A stable sort: the primary moves to the front, the others keep the server's order.
@@ -66,6 +66,24 @@ ${codeInput({
 </form>`;
 }
 
+function recoveryForm(data: ChallengePageData, factor: PageFactor, open: boolean): SafeHtml {
+  const action = `${data.basePath}/challenge/${encodeURIComponent(data.challengeId)}`;
+  return html`<details class="recovery"${open ? html` open` : ""}>
+<summary>Use a recovery code</summary>
+<form method="post" action="${action}">
+${csrfField(data.csrfToken)}
+${hiddenField("factor", "recovery")}
+${hiddenField("factorId", factor.id)}
+<div class="field">
+<label for="recovery-code">Recovery code</label>
+<input class="input" id="recovery-code" name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="32" required placeholder="XXXX-XXXX-XXXX-XXXX" aria-describedby="recovery-hint">
+<p class="hint" id="recovery-hint">Each recovery code works once.</p>
+</div>
+<button type="submit" class="button button-secondary button-block">Use recovery code</button>
+</form>
+</details>`;
+}
+
 function unavailableFactors(factors: readonly PageFactor[], heading: string): SafeHtml {
   const rows = factors.map(
     (f) => html`<li aria-disabled="true"><span class="name">${f.name}</span>
@@ -100,10 +118,12 @@ function lead(data: ChallengePageData, hasUsable: boolean): SafeHtml {
  */
 export function renderChallengePage(data: ChallengePageData): string {
   const usable = primaryFirst(data.factors.filter((f) => f.type === "totp"));
+  const recovery = data.factors.find((f) => f.type === "recovery");
   const others = primaryFirst(data.factors.filter((f) => !USABLE_TYPES.has(f.type)));
   const body = html`${cardHead(icons.lock, TITLE, lead(data, usable.length > 0))}
 ${data.error ? errorBox(data.error, data.attemptsRemaining) : ""}
 ${usable.length > 0 ? totpForm(data, usable) : ""}
+${recovery ? recoveryForm(data, recovery, usable.length === 0) : ""}
 ${data.factors.length === 0 ? setupPrompt(data.consoleUrl) : ""}
 ${others.length > 0 ? unavailableFactors(others, usable.length > 0 ? "Other methods" : "Your methods") : ""}
 ${usable.length === 0 && others.length > 0 ? html`<a class="button button-secondary button-block" href="${safeUrl(data.consoleUrl)}">Add an authenticator app</a>` : ""}

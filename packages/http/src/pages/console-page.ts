@@ -8,6 +8,7 @@ import {
   icons,
   infoNotice,
   isoDate,
+  plural,
   safeUrl,
 } from "./components.js";
 import { html, type SafeHtml } from "./html.js";
@@ -138,6 +139,26 @@ ${list}
 </section>`;
 }
 
+function recoverySection(data: ConsolePageData): SafeHtml {
+  if (data.recoveryCodesRemaining === null || data.recoveryCodesRemaining === undefined) return html``;
+  const fresh = data.newRecoveryCodes;
+  const codes = fresh
+    ? html`<div class="recovery-codes" role="region" aria-label="Your new recovery codes">
+<p><strong>Save these codes now.</strong> Each works once, and they will not be shown again.</p>
+<ol class="codes" id="recovery-codes">${fresh.map((c) => html`<li><code>${c}</code></li>`)}</ol></div>`
+    : "";
+  const hasFactors = data.factors.length > 0;
+  const regenerate = hasFactors
+    ? html`<form method="post" action="${data.basePath}/console/recovery-codes">${csrfField(data.csrfToken)}
+<button type="submit" class="button button-secondary button-small">Generate new codes</button></form>`
+    : "";
+  return html`<section class="section" aria-labelledby="recovery-title">
+<div class="section-head"><h2 id="recovery-title">Recovery codes</h2>${regenerate}</div>
+${codes}
+<p>${hasFactors ? `${plural(data.recoveryCodesRemaining, "unused code", "unused codes")}.` : "Recovery codes come with your first method."} Use one if you lose your authenticator; generating new codes cancels the old ones.</p>
+</section>`;
+}
+
 function signedInAs(user: ConsolePageData["user"]): SafeHtml {
   return html`Confirm sensitive actions with a second factor. Signed in as <strong>${user.email ?? user.name ?? user.id}</strong>.`;
 }
@@ -159,6 +180,7 @@ ${data.error ? errorAlert(data.error, ERROR_ID) : ""}
 ${data.notice ? infoNotice(data.notice) : ""}
 ${data.pendingTotp ? enrollSection(data, data.pendingTotp) : ""}
 ${factorsSection(data)}
+${recoverySection(data)}
 ${back}`;
   return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body, width: "wide" });
 }

@@ -55,6 +55,10 @@ export interface ConsolePageData extends PageBase {
   error?: string;
   /** Same-origin path to go back to after enrolling (from ?returnTo=). */
   returnTo?: string;
+  /** Unused recovery codes; null when recovery codes are not enabled. */
+  recoveryCodesRemaining?: number | null;
+  /** Codes just issued: shown once, never again. */
+  newRecoveryCodes?: readonly string[];
 }
 
 /** A small page for errors and dead ends (expired challenge, not signed in). */

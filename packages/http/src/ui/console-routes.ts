@@ -6,7 +6,10 @@ import { type ConsolePageData, renderConsolePage } from "../pages/index.js";
 import { checkOrigin, safeReturnTo } from "../security.js";
 import { newNonce, pageResponse } from "./page-response.js";
 
-type ConsoleState = Pick<ConsolePageData, "pendingTotp" | "notice" | "error" | "returnTo">;
+type ConsoleState = Pick<
+  ConsolePageData,
+  "pendingTotp" | "notice" | "error" | "returnTo" | "newRecoveryCodes"
+>;
 
 async function render(
   http: HttpContext,
@@ -15,7 +18,11 @@ async function render(
   status = 200,
 ): Promise<Response> {
   const nonce = newNonce();
-  const factors = (await http.engine.factors.list(user.id)).map(summarizeFactor);
+  const [all, recoveryCodesRemaining] = await Promise.all([
+    http.engine.factors.list(user.id),
+    http.engine.factors.recoveryCodesRemaining(user.id),
+  ]);
+  const factors = all.filter((f) => f.type !== "recovery").map(summarizeFactor);
   const body = renderConsolePage({
     appName: http.engine.config.appName,
     nonce,
@@ -27,6 +34,7 @@ async function render(
     },
     csrfToken: http.csrf.token(`${user.id}:console`),
     factors,
+    recoveryCodesRemaining,
     ...state,
   });
   return pageResponse(body, status, new Headers(), nonce);
@@ -75,8 +83,9 @@ export async function submitConsole(
         code: form.get("code") ?? undefined,
         ...(form.get("name") ? { name: form.get("name") } : {}),
       };
+      let confirmed: Awaited<ReturnType<typeof http.engine.factors.enrollConfirm>>;
       try {
-        await http.engine.factors.enrollConfirm(user, "totp", id, input);
+        confirmed = await http.engine.factors.enrollConfirm(user, "totp", id, input);
       } catch (error) {
         // A mistyped first code keeps the QR code on screen: the app has already scanned it.
         const pending = await http.engine.factors.enrollResume(user, "totp", id);
@@ -84,7 +93,18 @@ export async function submitConsole(
         const pendingTotp = pending as unknown as ConsoleState["pendingTotp"] & {};
         return render(http, user, { ...base, pendingTotp, error: error.message }, error.status);
       }
-      return render(http, user, { ...base, notice: "Authenticator app added." });
+      const codes = confirmed.recoveryCodes ? { newRecoveryCodes: confirmed.recoveryCodes } : {};
+      return render(http, user, { ...base, ...codes, notice: "Authenticator app added." });
+    }
+    if (first === "recovery-codes" && id === undefined) {
+      const guard = await runGuard(http, request, ctx, http.ownRules.recoveryRegenerate, { form: fields });
+      if (!guard.pass) return guard.response;
+      const newRecoveryCodes = await http.engine.factors.regenerateRecoveryCodes(user);
+      return render(http, user, {
+        ...base,
+        newRecoveryCodes,
+        notice: "New recovery codes issued; the old ones no longer work.",
+      });
     }
     if (first === "factors" && id && verb === "rename") {
       await http.engine.factors.update(user.id, id, { name: form.get("name") ?? undefined });

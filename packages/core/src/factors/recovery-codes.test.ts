@@ -1,0 +1,87 @@
+// Threats: a lost authenticator locking the user out for good; a recovery code stolen from the
+// database, used twice, raced, or guessed.
+import { generate } from "otplib";
+import { describe, expect, it } from "vitest";
+import { alice, codeAt, enrollAlice, outcome, testEngine } from "../../test/helpers.js";
+
+async function useRecovery(t: ReturnType<typeof testEngine>, code: string, sid = "s") {
+  const { challenge, factors } = await t.engine.openChallenge(alice, sid, t.engine.rules.lookup("a", "b"));
+  const factorId = factors.find((f) => f.type === "recovery")?.id;
+  return outcome(
+    t.engine.challenges.verify(alice, sid, challenge.id, { factor: "recovery", factorId, code }),
+  );
+}
+
+describe("recovery codes", () => {
+  it("the first factor comes with 10 distinct codes of 80 random bits, shown once", async () => {
+    const t = testEngine();
+    const { recoveryCodes } = await enrollAlice(t);
+    expect(recoveryCodes).toHaveLength(10);
+    for (const c of recoveryCodes) expect(c).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
+    expect(new Set(recoveryCodes).size).toBe(10);
+    expect(await t.engine.factors.recoveryCodesRemaining("alice")).toBe(10);
+    // A second factor does not issue (or replace) codes.
+    const second = await t.engine.factors.enrollStart(alice, "totp", {});
+    const secret = (second as unknown as { secret: string }).secret;
+    const code = await generate({ secret, epoch: Math.floor(t.clock.now() / 1000) });
+    const confirmed = await t.engine.factors.enrollConfirm(alice, "totp", second.factorId, { code });
+    expect(confirmed.recoveryCodes).toBeUndefined();
+  });
+
+  it("codes are stored only as keyed hashes: the store never holds one in plain text", async () => {
+    const t = testEngine();
+    const { recoveryCodes } = await enrollAlice(t);
+    const stored = JSON.stringify(await t.store.hashGetAll("alice", "recovery"));
+    for (const c of recoveryCodes) {
+      expect(stored).not.toContain(c);
+      expect(stored).not.toContain(c.replace(/-/g, ""));
+    }
+  });
+
+  it("a code works once; typed in lower case, without dashes or with O for 0 it is the same code", async () => {
+    const t = testEngine();
+    const { recoveryCodes } = await enrollAlice(t);
+    const [code = ""] = recoveryCodes;
+    expect(await useRecovery(t, code.toLowerCase().replace(/-/g, "").replace(/0/g, "o"))).toBe("ok");
+    expect(await useRecovery(t, code)).toBe("INVALID_CODE");
+    expect(await t.engine.factors.recoveryCodesRemaining("alice")).toBe(9);
+    expect(t.events.some((e) => e.type === "recovery.used")).toBe(true);
+  });
+
+  it("20 concurrent uses of one code (on 20 challenges): exactly one succeeds", async () => {
+    const t = testEngine({ limits: { perFactor: { max: 100, windowSeconds: 900 } } });
+    const { recoveryCodes } = await enrollAlice(t);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => useRecovery(t, recoveryCodes[0] ?? "", `s${i}`)),
+    );
+    expect(results.filter((r) => r === "ok")).toHaveLength(1);
+  });
+
+  it("guessing recovery codes is bounded like any factor: the 6th guess on a challenge is 429", async () => {
+    const t = testEngine();
+    await enrollAlice(t);
+    const { challenge, factors } = await t.engine.openChallenge(alice, "s", t.engine.rules.lookup("a", "b"));
+    const factorId = factors.find((f) => f.type === "recovery")?.id;
+    const results: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const guess = `AAAA-AAAA-AAAA-AAA${i}`;
+      results.push(
+        await outcome(
+          t.engine.challenges.verify(alice, "s", challenge.id, { factor: "recovery", factorId, code: guess }),
+        ),
+      );
+    }
+    expect(results).toEqual([...Array(5).fill("INVALID_CODE"), "TOO_MANY_ATTEMPTS"]);
+  });
+
+  it("regenerating kills every old code; removing the last real factor removes the codes too", async () => {
+    const t = testEngine();
+    const { recoveryCodes, factorId } = await enrollAlice(t);
+    const fresh = await t.engine.factors.regenerateRecoveryCodes(alice);
+    expect(await useRecovery(t, recoveryCodes[1] ?? "")).toBe("INVALID_CODE");
+    expect(await useRecovery(t, fresh[0] ?? "")).toBe("ok");
+    await t.engine.factors.remove("alice", factorId);
+    expect(await t.engine.factors.list("alice")).toEqual([]);
+    expect(await t.engine.factors.recoveryCodesRemaining("alice")).toBe(0);
+  });
+});

@@ -16,6 +16,7 @@ export {
   recoveryCodes,
 } from "./factors/recovery-codes.js";
 export { type TotpOptions, totp } from "./factors/totp.js";
+export { type WebAuthnOptions, webauthn } from "./factors/webauthn.js";
 export type { Clock } from "./internal/clock.js";
 export { summarize as summarizeFactor } from "./internal/records.js";
 export { createStepUp, type StepUp, type StepUpDecision } from "./step-up.js";

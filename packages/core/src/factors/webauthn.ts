@@ -1,0 +1,43 @@
+import type { FactorPlugin } from "./factor.js";
+import { startAssertion, verifyAssertion } from "./webauthn/authentication.js";
+import { WEBAUTHN } from "./webauthn/credential.js";
+import { readAuthenticationResponse } from "./webauthn/input.js";
+import { resolveWebAuthnOptions, type WebAuthnOptions } from "./webauthn/options.js";
+import { confirmRegistration, startRegistration } from "./webauthn/registration.js";
+
+export type { WebAuthnOptions } from "./webauthn/options.js";
+
+/**
+ * WebAuthn (passkeys and security keys) through @simplewebauthn/server. Reaches the level
+ * `phishing-resistant`: the signature covers the origin and RP ID, so a look-alike site gets nothing
+ * it can replay. One factor record per credential; a user may register several.
+ *
+ * Ceremonies: `enrollStart` -> `{ factorId, options }` for `navigator.credentials.create`, confirm
+ * with `{ response }`; a challenge's `start` -> `{ options, factorIds }` for
+ * `navigator.credentials.get`, verify with `{ factor: "webauthn", factorId, response }`, where
+ * `factorId = factorIds[response.id]`.
+ *
+ * `amr` is `["hwk"]` (RFC 8176: proof of possession of a hardware-secured key) whether or not the
+ * user was verified; the engine takes `amr` per plugin, not per verification.
+ *
+ * @throws TypeError at construction, naming a bad option (`rpID`, `origins`, `rpName`, `timeoutMs`,
+ *   `attestation`).
+ * @example
+ * createStepUp({ ..., factors: [totp(), webauthn({ rpID: "example.com", origins: ["https://app.example.com"] })] })
+ */
+export function webauthn(options: WebAuthnOptions): FactorPlugin {
+  const opts = resolveWebAuthnOptions(options);
+  return Object.freeze({
+    type: WEBAUTHN,
+    level: "phishing-resistant",
+    amr: Object.freeze(["hwk"]),
+    enrollStart: (ctx, _factorId, input) => startRegistration(opts, ctx, input),
+    enrollConfirm: (ctx, factorId, pending, input) =>
+      confirmRegistration(opts, ctx, factorId, pending, input),
+    challengeStart: (ctx, factor, challenge) => startAssertion(opts, ctx, factor, challenge),
+    checkInput(input) {
+      readAuthenticationResponse(input);
+    },
+    verify: (ctx, factor, challenge, input) => verifyAssertion(opts, ctx, factor, challenge, input),
+  } satisfies FactorPlugin);
+}

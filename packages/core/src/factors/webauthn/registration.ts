@@ -1,0 +1,131 @@
+import { generateRegistrationOptions, verifyRegistrationResponse } from "@simplewebauthn/server";
+import type { EnrollmentResult, EnrollmentStart, FactorContext } from "../factor.js";
+import { credentialsOf, sameBytes, userHandleFor, type WebAuthnCredentialData } from "./credential.js";
+import { isCrossOrigin, readClientData, readRegistrationResponse, readRegistrationStart } from "./input.js";
+import type { ResolvedWebAuthnOptions } from "./options.js";
+
+/** Random bytes per WebAuthn challenge (section 13.4.3 asks for at least 16). */
+export const CHALLENGE_BYTES = 32;
+
+/** As long as the engine keeps a pending enrollment (10 minutes): the used-mark must outlive it. */
+const PENDING_TTL_SECONDS = 600;
+
+/** Marks the registration challenge of a pending enrollment as used (in the user's scope). */
+const registrationUsedKey = (factorId: string) => `webauthn:registration:${factorId}`;
+
+/** What the engine keeps server-side between registration start and confirm. */
+interface PendingRegistration {
+  challenge: string;
+  userHandle: string;
+}
+
+function readPending(pending: Record<string, unknown>): PendingRegistration | undefined {
+  const { challenge, userHandle } = pending;
+  return typeof challenge === "string" && typeof userHandle === "string"
+    ? { challenge, userHandle }
+    : undefined;
+}
+
+/**
+ * Registration options for the browser (`navigator.credentials.create`), excluding credentials the
+ * user already has so one authenticator is not registered twice.
+ * @throws StepUpError INVALID_INPUT for a malformed `name` or `authenticatorAttachment`
+ */
+export async function startRegistration(
+  opts: ResolvedWebAuthnOptions,
+  ctx: FactorContext,
+  input: unknown,
+): Promise<EnrollmentStart> {
+  const { name, authenticatorAttachment } = readRegistrationStart(input);
+  const existing = await credentialsOf(ctx);
+  const userHandle = userHandleFor(ctx, existing);
+  const userName = ctx.user.email ?? ctx.user.name ?? ctx.user.id;
+  const options = await generateRegistrationOptions({
+    rpName: opts.rpName ?? ctx.appName,
+    rpID: opts.rpID,
+    userName,
+    userDisplayName: ctx.user.name ?? userName,
+    userID: new Uint8Array(Buffer.from(userHandle, "base64url")),
+    challenge: new Uint8Array(ctx.randomBytes(CHALLENGE_BYTES)),
+    timeout: opts.timeoutMs,
+    attestationType: "none",
+    excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
+    // A fresh object per call: the library writes `requireResidentKey` into it.
+    authenticatorSelection: {
+      residentKey: "preferred",
+      userVerification: "preferred",
+      ...(authenticatorAttachment ? { authenticatorAttachment } : {}),
+    },
+  });
+  const pending: PendingRegistration = { challenge: options.challenge, userHandle };
+  return {
+    pending: { ...pending },
+    response: { options },
+    name: name ?? (authenticatorAttachment === "platform" ? "Passkey" : "Security key"),
+  };
+}
+
+/**
+ * Verifies the attestation (`RegistrationResponseJSON`) against the pending challenge, which the
+ * first attempt uses up. `null` when the proof is wrong: a used or bad challenge, origin or RP ID, a
+ * framed ceremony, no user presence, or a credential the user already has (re-registering a known
+ * credential is refused, so its counter and name cannot be reset by registering it again). Library
+ * errors are not passed on: their messages quote expected values and are not for clients.
+ * @throws StepUpError INVALID_INPUT when the response is not shaped like a registration response
+ */
+export async function confirmRegistration(
+  opts: ResolvedWebAuthnOptions,
+  ctx: FactorContext,
+  factorId: string,
+  pendingRecord: Record<string, unknown>,
+  input: unknown,
+): Promise<EnrollmentResult | null> {
+  const response = readRegistrationResponse(input);
+  const pending = readPending(pendingRecord);
+  if (!pending) return null;
+  // The engine takes the pending enrollment only on success; the WebAuthn challenge in it is single
+  // use from the first attempt on, success or failure (a failed attempt means: start again).
+  const first = await ctx.store.setIfAbsent(
+    ctx.user.id,
+    registrationUsedKey(factorId),
+    "1",
+    PENDING_TTL_SECONDS,
+  );
+  if (!first) return null;
+  if (isCrossOrigin(readClientData(response.response.clientDataJSON, "response"))) return null;
+
+  let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  try {
+    verification = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: pending.challenge,
+      expectedOrigin: [...opts.origins],
+      expectedRPID: opts.rpID,
+      requireUserPresence: true,
+      // UV is a property of each step-up (the rule's `userVerification`), checked at authentication.
+      requireUserVerification: false,
+    });
+  } catch {
+    return null;
+  }
+  const info = verification.registrationInfo;
+  if (!verification.verified || !info) return null;
+  const { credential } = info;
+  // The library takes the id from authenticator data; the one the browser reports is what later
+  // assertions carry, so both must agree.
+  if (!sameBytes(credential.id, response.id)) return null;
+  const known = await credentialsOf(ctx);
+  if (known.some((c) => sameBytes(c.credentialId, credential.id))) return null;
+
+  const data: WebAuthnCredentialData = {
+    credentialId: credential.id,
+    publicKey: Buffer.from(credential.publicKey).toString("base64url"),
+    counter: credential.counter,
+    transports: response.response.transports ?? [],
+    userHandle: pending.userHandle,
+    aaguid: info.aaguid,
+    backedUp: info.credentialBackedUp,
+    deviceType: info.credentialDeviceType,
+  };
+  return { data: { ...data } };
+}

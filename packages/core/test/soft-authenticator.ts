@@ -6,7 +6,14 @@ import type {
   RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { isoCBOR } from "@simplewebauthn/server/helpers";
-import { type FactorRecord, type RuleOptions, type StepUpUser, totp, webauthn } from "../src/index.js";
+import {
+  type FactorRecord,
+  type RuleOptions,
+  type StepUpOptions,
+  type StepUpUser,
+  totp,
+  webauthn,
+} from "../src/index.js";
 import { outcome, testEngine } from "./helpers.js";
 
 // A software authenticator (CTAP2-like, ES256, "none" attestation) that produces real WebAuthn
@@ -208,8 +215,8 @@ export const ORIGIN = "http://localhost:3000";
 
 export type TestEngine = ReturnType<typeof testEngine>;
 
-export function webauthnEngine(): TestEngine {
-  return testEngine({ factors: [totp(), webauthn({ rpID: RP_ID, origins: [ORIGIN] })] });
+export function webauthnEngine(overrides: Partial<StepUpOptions> = {}): TestEngine {
+  return testEngine({ factors: [totp(), webauthn({ rpID: RP_ID, origins: [ORIGIN] })], ...overrides });
 }
 
 /** Registration options for `user`, as the engine hands them to the browser. */

@@ -1,3 +1,4 @@
+import type { Logger } from "../config.js";
 import type { Keyring } from "../internal/crypto.js";
 import type { Store } from "../store/store.js";
 import type { AssuranceLevel, Challenge, FactorRecord, StepUpEvent, StepUpUser } from "../types.js";
@@ -13,6 +14,8 @@ export interface FactorContext {
   randomBytes(length: number): Uint8Array;
   /** The user's enrolled factors (e.g. to exclude known WebAuthn credentials). */
   listFactors(): Promise<FactorRecord[]>;
+  /** Server-side log for library errors (never sent to clients). */
+  logger: Logger;
   /** Emits an audit event for this user (e.g. a WebAuthn counter regression). */
   emit(event: Omit<StepUpEvent, "atMs" | "userId">): void;
 }

@@ -46,6 +46,7 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
         keyring,
         nowMs: now(),
         randomBytes: config.randomBytes,
+        logger: config.logger,
         listFactors: async () => parseFactors(await store.hashGetAll(user.id, keys.factors)),
         emit: (event) => this.emit({ ...event, userId: user.id }),
       };

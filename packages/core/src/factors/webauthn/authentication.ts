@@ -133,7 +133,11 @@ export async function verifyAssertion(
       },
       requireUserVerification,
     });
-  } catch {
+  } catch (error) {
+    // The library's reason stays in the server log; the client only learns "not valid".
+    ctx.logger.warn("webauthn: assertion refused", {
+      reason: error instanceof Error ? error.message : String(error),
+    });
     return REFUSED;
   }
   if (!verification.verified) return REFUSED;

@@ -105,7 +105,10 @@ export async function confirmRegistration(
       // UV is a property of each step-up (the rule's `userVerification`), checked at authentication.
       requireUserVerification: false,
     });
-  } catch {
+  } catch (error) {
+    ctx.logger.warn("webauthn: registration refused", {
+      reason: error instanceof Error ? error.message : String(error),
+    });
     return null;
   }
   const info = verification.registrationInfo;

@@ -32,6 +32,17 @@ describe("webauthn: origin, RP ID and framing are exact", () => {
     expect(await attempt(t, alice, key)).toBe("ok"); // the same authenticator, untampered
   });
 
+  it("the library's reason for a refusal goes to the server log, never to the client", async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const t = webauthnEngine({ logger: { warn: (_m, meta) => void warnings.push(meta ?? {}), error() {} } });
+    const key = softAuthenticator();
+    await register(t, alice, key);
+    expect(await attempt(t, alice, key, { tamper: { origin: "https://login-example.evil" } })).toBe(
+      "INVALID_CODE",
+    );
+    expect(JSON.stringify(warnings)).toContain("login-example.evil");
+  });
+
   it.each(bent)("a registration from %s is refused", async (_, tamper) => {
     const t = webauthnEngine();
     const key = softAuthenticator();

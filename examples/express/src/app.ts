@@ -1,4 +1,4 @@
-import { recoveryCodes, StepUpError, type Store, totp } from "@stepup/core";
+import { recoveryCodes, StepUpError, type Store, totp, webauthn } from "@stepup/core";
 import { stepUp } from "@stepup/express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { getIronSession, type SessionOptions } from "iron-session";
@@ -13,6 +13,14 @@ export interface DemoOptions {
   stepupSecret: string;
   /** Overrides every demo rule's maxAge (seconds), e.g. from STEPUP_MAX_AGE. */
   maxAge?: number;
+  /**
+   * The exact origin browsers use for the demo (`http://localhost:3000`; the server passes
+   * STEPUP_ORIGIN or `http://localhost:${PORT}`). Passkeys are bound to it, so they are offered,
+   * with the passkey-only routes `/admin/security` and `/vault`, only when it is given.
+   */
+  origin?: string;
+  /** WebAuthn relying party id. @default the hostname of `origin` */
+  rpID?: string;
   /** Where step-up events go (the demo logs them). */
   onEvent?: Parameters<typeof stepUp>[0]["onEvent"];
 }
@@ -49,13 +57,18 @@ export function createDemoApp(options: DemoOptions): Express {
   };
   const session = (req: Request, res: Response) => getIronSession<DemoSession>(req, res, sessionOptions);
   const maxAge = (seconds: number) => options.maxAge ?? seconds;
+  const { origin } = options;
+  const passkeys =
+    origin === undefined
+      ? undefined
+      : webauthn({ rpID: options.rpID ?? new URL(origin).hostname, origins: [origin] });
 
   const stepup = stepUp({
     store: options.store,
     secret: options.stepupSecret,
     appName: "Stepup demo",
     getUser: (req) => (req.user ? { id: req.user.id, email: req.user.email } : null),
-    factors: [totp(), recoveryCodes()],
+    factors: passkeys ? [totp(), passkeys, recoveryCodes()] : [totp(), recoveryCodes()],
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
 
@@ -139,6 +152,43 @@ export function createDemoApp(options: DemoOptions): Express {
       res.json({ transferred: true, amount: req.body?.amount, to: req.body?.to });
     },
   );
+  if (passkeys) {
+    // Only a passkey or security key will do here: codes can be phished, WebAuthn cannot.
+    app.get(
+      "/admin/security",
+      stepup.requireStepUp({
+        resource: "security",
+        action: "manage",
+        maxAge: maxAge(300),
+        level: "phishing-resistant",
+        match: "action",
+      }),
+      (req, res) => {
+        res
+          .type("html")
+          .send(
+            `<!doctype html><title>Security settings</title><h1>Security settings</h1><p>Verified with a passkey at ${new Date(req.stepUp?.verifiedAt ?? 0).toISOString()}</p><p><a href="/">Home</a></p>`,
+          );
+      },
+    );
+    // And here the authenticator must also verify the user (PIN or biometric), not only their presence.
+    app.get(
+      "/vault",
+      stepup.requireStepUp({
+        resource: "vault",
+        action: "open",
+        maxAge: maxAge(300),
+        level: "phishing-resistant",
+        userVerification: "required",
+        match: "action",
+      }),
+      (_req, res) => {
+        res
+          .type("html")
+          .send(`<!doctype html><title>Vault</title><h1>Vault open</h1><p><a href="/">Home</a></p>`);
+      },
+    );
+  }
   app.use(stepup.errorHandler);
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof StepUpError && error.code === "STORE_UNAVAILABLE") {

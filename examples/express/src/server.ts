@@ -42,8 +42,11 @@ if (process.env.REDIS_URL) {
   store = memoryStore();
 }
 
+const port = Number(process.env.PORT ?? 3000);
 const app = createDemoApp({
   store,
+  // Passkeys are bound to the exact origin browsers use (scheme, host and port).
+  origin: process.env.STEPUP_ORIGIN || `http://localhost:${port}`,
   sessionSecret: secretFromEnv("SESSION_SECRET", DEV_SESSION_SECRET),
   stepupSecret: secretFromEnv("STEPUP_SECRET", DEV_STEPUP_SECRET),
   ...(maxAgeFromEnv() === undefined ? {} : { maxAge: maxAgeFromEnv() }),
@@ -53,7 +56,6 @@ const app = createDemoApp({
     ),
 });
 
-const port = Number(process.env.PORT ?? 3000);
 const server = app.listen(port, () => {
   console.log(`stepup demo on http://localhost:${port} (${redis ? "Redis store" : "memory store"})`);
 });

@@ -1,5 +1,6 @@
 import { createStepUp, type RuleOptions, type StepUp, StepUpError, type StepUpOptions } from "@stepup/core";
 import { handleApi } from "./api/api-routes.js";
+import { serveAsset } from "./assets/serve-asset.js";
 import { type GuardInput, type GuardRequest, type GuardResult, runGuard } from "./guard/guard.js";
 import type { HttpContext, RequestContext } from "./http-context.js";
 import { toResponse } from "./problem.js";
@@ -83,6 +84,8 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
   async function route(request: Request, ctx: RequestContext, segments: string[]): Promise<Response> {
     const [area, ...rest] = segments;
     if (area === "api") return handleApi(http, request, ctx, rest);
+    // The browser bundle is public and static: no user needed.
+    if (area === "assets" && rest.length === 1 && rest[0]) return serveAsset(request, rest[0], http.log);
     const user = ctx.user;
     try {
       if (!user) throw new StepUpError("UNAUTHENTICATED", "Sign in first.");

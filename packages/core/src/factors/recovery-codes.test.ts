@@ -2,7 +2,7 @@
 // database, used twice, raced, or guessed.
 import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
-import { alice, codeAt, enrollAlice, outcome, testEngine } from "../../test/helpers.js";
+import { alice, enrollAlice, outcome, testEngine } from "../../test/helpers.js";
 
 async function useRecovery(t: ReturnType<typeof testEngine>, code: string, sid = "s") {
   const { challenge, factors } = await t.engine.openChallenge(alice, sid, t.engine.rules.lookup("a", "b"));

@@ -1,3 +1,4 @@
+import { pageScript } from "../assets/page-script.js";
 import {
   cardHead,
   codeInput,
@@ -16,8 +17,8 @@ import type { ChallengePageData, PageFactor } from "./page-types.js";
 const TITLE = "Confirm it's you";
 const ERROR_ID = "challenge-error";
 
-/** Factor types this page can verify with a plain HTML form. */
-const USABLE_TYPES = new Set(["totp", "recovery"]);
+/** Factor types this page can verify: with a plain HTML form, or (webauthn) with the page script. */
+const USABLE_TYPES = new Set(["totp", "recovery", "webauthn"]);
 
 function primaryFirst<T extends PageFactor>(factors: readonly T[]): T[] {
   // A stable sort: the primary moves to the front, the others keep the server's order.
@@ -92,18 +93,34 @@ ${factorTypeLabel(f.type)} · not available on this page yet</li>`,
   return html`<h2 class="divider">${heading}</h2><ul class="other-factors">${rows}</ul>`;
 }
 
+/**
+ * The passkey button: hidden until the page script finds WebAuthn support (it cannot work without
+ * JavaScript), with a note shown to browsers without it.
+ */
+function passkeySection(hasCodeForm: boolean): SafeHtml {
+  return html`<div id="stepup-passkey" class="passkey" hidden>
+<button type="button" class="button button-primary button-block">Use a passkey or security key</button>
+<p class="hint passkey-status" data-stepup-status role="status"></p>
+${hasCodeForm ? html`<p class="divider-or" aria-hidden="true">or</p>` : ""}
+</div>
+<p class="hint" data-stepup-nojs>Your passkey or security key needs JavaScript and a browser that supports passkeys.</p>`;
+}
+
 function setupPrompt(consoleUrl: string): SafeHtml {
   return html`<p>A second factor, like a code from an authenticator app, protects sensitive actions even if
 someone learns your password. It takes about a minute to set up.</p>
 <a class="button button-primary button-block" href="${safeUrl(consoleUrl)}">Set up two-step verification</a>`;
 }
 
-function lead(data: ChallengePageData, hasUsable: boolean): SafeHtml {
+function lead(data: ChallengePageData, hasUsable: boolean, hasKeys: boolean): SafeHtml {
   const subject = html`<strong>${data.action} ${data.resource}</strong>`;
   if (data.factors.length === 0) {
     return html`You're about to ${subject}. This needs two-step verification, which isn't set up yet.`;
   }
+  if (!hasUsable && hasKeys)
+    return html`You're about to ${subject}. Use your passkey or security key to continue.`;
   if (!hasUsable) return html`You're about to ${subject}. Confirm with a second factor to continue.`;
+  // Without JavaScript the passkey button stays hidden, so the lead still points at the code.
   return html`You're about to ${subject}. Enter a code from your authenticator app to continue.`;
 }
 
@@ -119,14 +136,24 @@ function lead(data: ChallengePageData, hasUsable: boolean): SafeHtml {
 export function renderChallengePage(data: ChallengePageData): string {
   const usable = primaryFirst(data.factors.filter((f) => f.type === "totp"));
   const recovery = data.factors.find((f) => f.type === "recovery");
+  const keys = primaryFirst(data.factors.filter((f) => f.type === "webauthn"));
   const others = primaryFirst(data.factors.filter((f) => !USABLE_TYPES.has(f.type)));
-  const body = html`${cardHead(icons.lock, TITLE, lead(data, usable.length > 0))}
+  const script = pageScript(data, {
+    page: "challenge",
+    basePath: data.basePath,
+    challengeId: data.challengeId,
+    factors: keys,
+    after: data.after ?? { method: "GET", url: "/" },
+  });
+  const body = html`${cardHead(icons.lock, TITLE, lead(data, usable.length > 0, keys.length > 0))}
 ${data.error ? errorBox(data.error, data.attemptsRemaining) : ""}
+${keys.length > 0 ? passkeySection(usable.length > 0) : ""}
 ${usable.length > 0 ? totpForm(data, usable) : ""}
-${recovery ? recoveryForm(data, recovery, usable.length === 0) : ""}
+${recovery ? recoveryForm(data, recovery, usable.length === 0 && keys.length === 0) : ""}
 ${data.factors.length === 0 ? setupPrompt(data.consoleUrl) : ""}
 ${others.length > 0 ? unavailableFactors(others, usable.length > 0 ? "Other methods" : "Your methods") : ""}
-${usable.length === 0 && others.length > 0 ? html`<a class="button button-secondary button-block" href="${safeUrl(data.consoleUrl)}">Add an authenticator app</a>` : ""}
-${data.cancelUrl === undefined ? "" : html`<div class="actions"><a class="link-button" href="${safeUrl(data.cancelUrl)}">Cancel</a></div>`}`;
+${usable.length === 0 && keys.length === 0 && others.length > 0 ? html`<a class="button button-secondary button-block" href="${safeUrl(data.consoleUrl)}">Add an authenticator app</a>` : ""}
+${data.cancelUrl === undefined ? "" : html`<div class="actions"><a class="link-button" href="${safeUrl(data.cancelUrl)}">Cancel</a></div>`}
+${keys.length > 0 ? script : ""}`;
   return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body });
 }

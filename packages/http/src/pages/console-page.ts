@@ -1,3 +1,4 @@
+import { pageScript } from "../assets/page-script.js";
 import {
   cardHead,
   codeInput,
@@ -91,6 +92,21 @@ ${returnToField(data.returnTo)}
 </form>`;
 }
 
+/** "Add a passkey": JavaScript-only (WebAuthn), so hidden until the page script reveals it. */
+function addPasskey(data: ConsolePageData, prominent: boolean): SafeHtml | "" {
+  if (!data.passkeys) return "";
+  const cls = prominent ? "button-primary" : "button-secondary button-small";
+  return html`<div id="stepup-add-passkey" class="add-passkey" hidden>
+<button type="button" class="button ${cls}">Add a passkey or security key</button>
+<p class="hint passkey-status" data-stepup-status role="status"></p>
+</div>`;
+}
+
+function consoleUrl(data: ConsolePageData): string {
+  const query = data.returnTo === undefined ? "" : `?returnTo=${encodeURIComponent(data.returnTo)}`;
+  return `${data.basePath}/console${query}`;
+}
+
 function qrImage(qrCode: string): SafeHtml | "" {
   if (!QR_DATA_URL.test(qrCode)) return "";
   return html`<img class="qr" src="${qrCode}" width="184" height="184" alt="QR code for your authenticator app">`;
@@ -131,10 +147,10 @@ function factorsSection(data: ConsolePageData): SafeHtml {
   const list =
     data.factors.length === 0
       ? html`<div class="empty"><p>No methods yet. Add an authenticator app to protect sensitive actions.</p>
-${data.pendingTotp ? "" : addForm(data, true)}</div>`
+${data.pendingTotp ? "" : html`<div class="add-methods">${addForm(data, true)}${addPasskey(data, false)}</div>`}</div>`
       : html`<ul class="factor-list">${data.factors.map((f, i) => factorItem(data, f, i))}</ul>`;
   return html`<section class="section" aria-labelledby="factors-title">
-<div class="section-head"><h2 id="factors-title">Your methods</h2>${data.factors.length > 0 ? addForm(data, false) : ""}</div>
+<div class="section-head"><h2 id="factors-title">Your methods</h2>${data.factors.length > 0 ? html`<div class="add-methods">${addForm(data, false)}${addPasskey(data, false)}</div>` : ""}</div>
 ${list}
 </section>`;
 }
@@ -181,6 +197,7 @@ ${data.notice ? infoNotice(data.notice) : ""}
 ${data.pendingTotp ? enrollSection(data, data.pendingTotp) : ""}
 ${factorsSection(data)}
 ${recoverySection(data)}
-${back}`;
+${back}
+${data.passkeys ? pageScript(data, { page: "console", basePath: data.basePath, consoleUrl: consoleUrl(data) }) : ""}`;
   return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body, width: "wide" });
 }

@@ -34,6 +34,11 @@ export interface ChallengePageData extends PageBase {
   consoleUrl: string;
   /** Where "cancel" goes (same-origin path) or undefined. */
   cancelUrl?: string;
+  /**
+   * Where the browser script continues after a passkey verification (the JSON API does not
+   * redirect): GET reloads `url`, POST re-submits `fields` to it. Same-origin path.
+   */
+  after?: { method: "GET" | "POST"; url: string; fields?: readonly (readonly [string, string])[] };
 }
 
 /** After a successful step-up for an interrupted form POST: re-submit the original fields. */
@@ -59,6 +64,8 @@ export interface ConsolePageData extends PageBase {
   recoveryCodesRemaining?: number | null;
   /** Codes just issued: shown once, never again. */
   newRecoveryCodes?: readonly string[];
+  /** Whether passkeys and security keys (the `webauthn` factor) can be added. @default false */
+  passkeys?: boolean;
 }
 
 /** A small page for errors and dead ends (expired challenge, not signed in). */

@@ -287,7 +287,7 @@ describe("challenge page", () => {
     expect(radios).toHaveLength(2);
     expect(radios[0]).toContain('value="b"');
     expect(radios[0]).toContain("checked");
-    expect(page).toContain("Security key or passkey");
+    expect(page).toContain("Use a passkey or security key");
   });
 });
 

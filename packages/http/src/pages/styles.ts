@@ -96,6 +96,12 @@ color:var(--muted);font-size:.875rem}
 .section{margin-top:2rem;padding-top:1.75rem;border-top:1px solid var(--border)}
 .section-head{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.75rem;margin-bottom:1rem}
 .section-head h2{margin:0}
+[hidden]{display:none!important}
+.add-methods{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-start;justify-content:center}
+.add-methods form{margin:0}
+.passkey-status:empty{display:none}
+.divider-or{display:flex;align-items:center;gap:.75rem;margin:1.25rem 0;color:var(--muted);font-size:.875rem}
+.divider-or::before,.divider-or::after{content:"";flex:1;border-top:1px solid var(--border)}
 .factor-list{list-style:none;margin:0;padding:0}
 .factor{padding:1rem 1.125rem;border:1px solid var(--border);border-radius:12px;margin:0 0 .75rem}
 .factor-title{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}

@@ -35,6 +35,7 @@ async function render(
     csrfToken: http.csrf.token(`${user.id}:console`),
     factors,
     recoveryCodesRemaining,
+    passkeys: http.engine.config.factors.has("webauthn"),
     ...state,
   });
   return pageResponse(body, status, new Headers(), nonce);

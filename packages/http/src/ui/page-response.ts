@@ -66,6 +66,11 @@ export function challengePageResponse(
     factors: opened.factors.map((f) => ({ id: f.id, type: f.type, name: f.name, primary: f.primary })),
     csrfToken: http.csrf.token(`${user.id}:${challenge.id}`),
     consoleUrl: `${http.basePath}/console?returnTo=${encodeURIComponent(returnTo)}`,
+    after: {
+      method: challenge.method === "POST" ? "POST" : "GET",
+      url: returnTo,
+      ...(challenge.method === "POST" && challenge.form ? { fields: challenge.form } : {}),
+    },
     ...state,
   });
   return pageResponse(body, status, headers, nonce);

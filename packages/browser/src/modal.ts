@@ -1,0 +1,209 @@
+import { type ApiResult, callApi, errorMessage } from "./api.js";
+import { adoptStyles, h, uid } from "./dom.js";
+import { MODAL_CSS } from "./modal-styles.js";
+import type { ChallengeFactor, OpenStepUpResult } from "./types.js";
+import { CeremonyError, supportsPasskeys, verifyWithPasskey } from "./webauthn.js";
+
+/** What the modal needs: an open challenge and what it unlocks. */
+export interface ModalContext {
+  basePath: string;
+  resource: string;
+  action: string;
+  challengeId: string;
+  factors: readonly ChallengeFactor[];
+}
+
+/** A failed (or cancelled) step-up in the documented result shape. */
+export function failure(action: string, error: string): OpenStepUpResult {
+  return { success: false, payload: [{ success: false, sid: null, timestamp: null, action, error }] };
+}
+
+function success(action: string, body: Record<string, unknown>): OpenStepUpResult {
+  const sid = typeof body.sid === "string" ? body.sid : null;
+  const timestamp = typeof body.timestamp === "string" ? body.timestamp : null;
+  return { success: true, payload: [{ success: true, sid, timestamp, action, error: null }] };
+}
+
+function focusables(root: HTMLElement): HTMLElement[] {
+  const selector = "button, input, summary, a[href], [tabindex]:not([tabindex='-1'])";
+  return [...root.querySelectorAll<HTMLElement>(selector)].filter(
+    (el) => !el.hasAttribute("disabled") && el.offsetParent !== null,
+  );
+}
+
+/** Keeps Tab and Shift+Tab inside the dialog (showModal makes the page inert, but not the browser UI). */
+function trapFocus(dialog: HTMLDialogElement): void {
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const list = focusables(dialog);
+    const first = list[0];
+    const last = list[list.length - 1];
+    if (!first || !last) return;
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+}
+
+function codeForm(label: string, inputAttrs: Record<string, string>, button: string, cls: string) {
+  const id = uid("stepup-code");
+  const input = h("input", { id, name: "code", required: true, autocomplete: "off", ...inputAttrs });
+  const submit = h("button", { type: "submit", class: cls }, button);
+  const form = h("form", {}, h("div", { class: "su-field" }, h("label", { for: id }, label), input), submit);
+  return { form, input, submit };
+}
+
+/**
+ * Shows the step-up as a modal `<dialog>` and resolves when it is verified or dismissed (Escape,
+ * Cancel). Focus moves into the dialog, is trapped there, and returns to where it was afterwards.
+ */
+export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
+  adoptStyles("modal", MODAL_CSS);
+  return new Promise((resolve) => {
+    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const titleId = uid("stepup-title");
+    const leadId = uid("stepup-lead");
+    const error = h("div", { class: "su-error", role: "alert" });
+    const totp = ctx.factors.filter((f) => f.type === "totp");
+    const keys = supportsPasskeys() ? ctx.factors.filter((f) => f.type === "webauthn") : [];
+    const recovery = ctx.factors.find((f) => f.type === "recovery");
+    const busy: HTMLButtonElement[] = [];
+    let done = false;
+
+    const body = h("div", { class: "su-body" });
+    const dialog = h(
+      "dialog",
+      { class: "stepup-modal", "aria-labelledby": titleId, "aria-describedby": leadId },
+      body,
+    );
+    const finish = (result: OpenStepUpResult) => {
+      if (done) return;
+      done = true;
+      if (dialog.open) dialog.close();
+      dialog.remove();
+      previous?.focus();
+      resolve(result);
+    };
+    const setBusy = (on: boolean) => {
+      for (const b of busy) b.disabled = on;
+      dialog.setAttribute("aria-busy", String(on));
+    };
+    const settle = (result: ApiResult, retry?: HTMLInputElement) => {
+      if (result.ok) return finish(success(ctx.action, result.body));
+      const left = result.body.attemptsRemaining;
+      error.textContent =
+        errorMessage(result) +
+        (typeof left === "number" ? ` ${left} attempt${left === 1 ? "" : "s"} left.` : "");
+      if (retry) {
+        retry.value = "";
+        retry.setAttribute("aria-invalid", "true");
+        retry.focus();
+      }
+    };
+    const submitCode = async (factor: ChallengeFactor, input: HTMLInputElement) => {
+      setBusy(true);
+      const path = `api/challenges/${encodeURIComponent(ctx.challengeId)}/verify`;
+      const code = input.value.trim();
+      try {
+        settle(await callApi(ctx.basePath, path, { factor: factor.type, factorId: factor.id, code }), input);
+      } catch {
+        error.textContent = "Network error. Check your connection and try again.";
+      } finally {
+        setBusy(false);
+      }
+    };
+
+    const lead = h(
+      "p",
+      { id: leadId },
+      "You're about to ",
+      h("strong", {}, `${ctx.action} ${ctx.resource}`),
+      ". Confirm it's you to continue.",
+    );
+    body.append(h("h2", { id: titleId }, "Confirm it's you"), lead, error);
+
+    if (keys.length > 0) {
+      const button = h("button", { type: "button", class: "su-primary" }, "Use a passkey or security key");
+      busy.push(button);
+      button.addEventListener("click", async () => {
+        setBusy(true);
+        error.textContent = "";
+        try {
+          settle(await verifyWithPasskey(ctx.basePath, ctx.challengeId, ctx.factors));
+        } catch (e) {
+          error.textContent =
+            e instanceof CeremonyError
+              ? "The passkey prompt was closed or no matching key was found. Try again."
+              : "Network error. Check your connection and try again.";
+        } finally {
+          setBusy(false);
+        }
+      });
+      body.append(button);
+      if (totp.length > 0) body.append(h("div", { class: "su-divider" }, "or"));
+    }
+    const firstTotp = totp.find((f) => f.primary) ?? totp[0];
+    if (firstTotp) {
+      const { form, input, submit } = codeForm(
+        "Code from your authenticator app",
+        {
+          inputmode: "numeric",
+          autocomplete: "one-time-code",
+          pattern: "[0-9 ]{6,8}",
+          maxlength: "8",
+          class: "su-code",
+        },
+        "Verify",
+        keys.length > 0 ? "su-secondary" : "su-primary",
+      );
+      busy.push(submit);
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        void submitCode(firstTotp, input);
+      });
+      body.append(form);
+    }
+    if (recovery) {
+      const { form, input, submit } = codeForm(
+        "Recovery code",
+        { autocapitalize: "characters", spellcheck: "false", maxlength: "32" },
+        "Use recovery code",
+        "su-secondary",
+      );
+      busy.push(submit);
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        void submitCode(recovery, input);
+      });
+      const details = h("details", {}, h("summary", {}, "Use a recovery code"), form);
+      if (!firstTotp && keys.length === 0) details.open = true;
+      body.append(details);
+    }
+    if (!firstTotp && keys.length === 0 && !recovery) {
+      const href = `${ctx.basePath.replace(/\/+$/, "")}/console`;
+      body.append(
+        h(
+          "p",
+          {},
+          "This needs two-step verification, which isn't set up yet. ",
+          h("a", { href }, "Set it up"),
+        ),
+      );
+    }
+    const cancel = h("button", { type: "button", class: "su-link" }, "Cancel");
+    cancel.addEventListener("click", () => finish(failure(ctx.action, "cancelled")));
+    body.append(cancel);
+
+    // Escape (the dialog's cancel) and any other close count as a cancellation.
+    dialog.addEventListener("close", () => finish(failure(ctx.action, "cancelled")));
+    trapFocus(dialog);
+    document.body.append(dialog);
+    dialog.showModal();
+    const first = dialog.querySelector<HTMLElement>("input, button");
+    first?.focus();
+  });
+}

@@ -1,0 +1,64 @@
+import { callApi, errorCode } from "./api.js";
+import { failure, runModal } from "./modal.js";
+import type { ChallengeFactor, OpenStepUpResult } from "./types.js";
+
+/** Options of `openStepUp`. */
+export interface OpenStepUpOptions {
+  /** What is being unlocked, as in the server's rule (`"account"`). */
+  resource: string;
+  /** The action on it (`"delete"`). */
+  action: string;
+  /** Where stepup is mounted on this origin. @default "/stepup" */
+  basePath?: string;
+  /**
+   * A challenge the server already opened (the `challengeId` and `factors` of a `step_up_required`
+   * problem). Reusing it keeps what the server bound to it, such as a transaction digest.
+   */
+  challenge?: { challengeId: string; factors: readonly ChallengeFactor[] };
+}
+
+/** Reads the `factors` array of an API body, dropping malformed entries. */
+export function readFactors(value: unknown): ChallengeFactor[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((f: unknown) => {
+    const r = (typeof f === "object" && f !== null ? f : {}) as Record<string, unknown>;
+    return typeof r.id === "string" && typeof r.type === "string"
+      ? [
+          {
+            id: r.id,
+            type: r.type,
+            name: typeof r.name === "string" ? r.name : r.type,
+            primary: r.primary === true,
+          },
+        ]
+      : [];
+  });
+}
+
+/**
+ * Steps the signed-in user up for `resource:action` in an accessible modal dialog: opens a challenge
+ * (`POST {basePath}/api/challenges`), offers the user's factors (passkey, authenticator code,
+ * recovery code) and verifies through the JSON API. On success the server has rotated the step-up
+ * cookie, so the next request for that action passes.
+ *
+ * Never rejects: failures resolve with `success: false` and an `error` code (`"cancelled"` when the
+ * user pressed Escape or Cancel, `"unauthenticated"`, `"network_error"`, ...).
+ *
+ * @example
+ * const { success } = await openStepUp({ resource: "account", action: "delete" });
+ * if (success) await fetch("/account/delete", { method: "POST" });
+ */
+export async function openStepUp(options: OpenStepUpOptions): Promise<OpenStepUpResult> {
+  if (typeof options?.resource !== "string" || typeof options.action !== "string")
+    throw new TypeError("stepup: openStepUp needs { resource, action }");
+  const { resource, action } = options;
+  const basePath = options.basePath ?? "/stepup";
+  let challenge = options.challenge;
+  if (!challenge) {
+    const opened = await callApi(basePath, "api/challenges", { resource, action }).catch(() => undefined);
+    if (!opened) return failure(action, "network_error");
+    if (!opened.ok) return failure(action, errorCode(opened));
+    challenge = { challengeId: String(opened.body.challengeId), factors: readFactors(opened.body.factors) };
+  }
+  return runModal({ basePath, resource, action, ...challenge });
+}

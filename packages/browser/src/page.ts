@@ -1,0 +1,119 @@
+import { errorMessage } from "./api.js";
+import { readFactors } from "./open-step-up.js";
+import { stepUpFetch } from "./step-up-fetch.js";
+import { CeremonyError, registerPasskey, supportsPasskeys, verifyWithPasskey } from "./webauthn.js";
+
+/** Where a successful step-up on the challenge page continues (mirrors the no-JS form flow). */
+interface After {
+  method: "GET" | "POST";
+  url: string;
+  fields?: [string, string][];
+}
+
+function readData(): Record<string, unknown> | undefined {
+  const el = document.getElementById("stepup-data");
+  if (!el?.textContent) return undefined;
+  try {
+    const data: unknown = JSON.parse(el.textContent);
+    return typeof data === "object" && data !== null ? (data as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameOriginPath(url: unknown): string {
+  if (typeof url !== "string") return "/";
+  const u = new URL(url, location.href);
+  return u.origin === location.origin ? u.pathname + u.search + u.hash : "/";
+}
+
+/** GET: load the protected URL again; POST: re-submit the interrupted form's fields. */
+function continueAfter(after: After): void {
+  const url = sameOriginPath(after.url);
+  if (after.method !== "POST") {
+    location.replace(url);
+    return;
+  }
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = url;
+  for (const [name, value] of after.fields ?? []) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  document.body.append(form);
+  // The prototype's submit: a field named "submit" would shadow form.submit.
+  HTMLFormElement.prototype.submit.call(form);
+}
+
+/** Shows a JS-only block and hides its no-JS note, when the browser can run passkeys. */
+function reveal(sectionId: string): HTMLElement | undefined {
+  const section = document.getElementById(sectionId);
+  if (!section || !supportsPasskeys()) return undefined;
+  section.hidden = false;
+  for (const note of document.querySelectorAll<HTMLElement>("[data-stepup-nojs]")) note.hidden = true;
+  return section;
+}
+
+function wire(section: HTMLElement, run: (status: HTMLElement) => Promise<void>): void {
+  const button = section.querySelector("button");
+  const status = section.querySelector<HTMLElement>("[data-stepup-status]");
+  if (!button || !status) return;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = "";
+    try {
+      await run(status);
+    } catch (error) {
+      status.textContent =
+        error instanceof CeremonyError
+          ? "The passkey prompt was closed or no matching key was found. Try again."
+          : "Network error. Check your connection and try again.";
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+function enhanceChallenge(data: Record<string, unknown>, basePath: string): void {
+  const section = reveal("stepup-passkey");
+  if (!section) return;
+  const challengeId = String(data.challengeId ?? "");
+  const factors = readFactors(data.factors);
+  wire(section, async (status) => {
+    const result = await verifyWithPasskey(basePath, challengeId, factors);
+    if (!result.ok) {
+      status.textContent = errorMessage(result);
+      return;
+    }
+    status.textContent = "Verified. Continuing…";
+    continueAfter(data.after as After);
+  });
+}
+
+function enhanceConsole(data: Record<string, unknown>, basePath: string): void {
+  const section = reveal("stepup-add-passkey");
+  if (!section) return;
+  wire(section, async (status) => {
+    // Adding a second factor needs a fresh step-up: stepUpFetch shows the modal on the 401.
+    const result = await registerPasskey(basePath, { fetchImpl: stepUpFetch });
+    if (!result.ok) {
+      status.textContent =
+        result.body.error === "step_up_required" ? "Adding a passkey was cancelled." : errorMessage(result);
+      return;
+    }
+    status.textContent = "Passkey added.";
+    location.assign(sameOriginPath(data.consoleUrl));
+  });
+}
+
+/** Wires the stepup pages' JavaScript-only controls; pages work without it (TOTP, recovery forms). */
+export function enhancePage(): void {
+  const data = readData();
+  if (!data || typeof data.basePath !== "string") return;
+  if (data.page === "challenge") enhanceChallenge(data, data.basePath);
+  else if (data.page === "console") enhanceConsole(data, data.basePath);
+}

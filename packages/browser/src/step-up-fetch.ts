@@ -1,0 +1,47 @@
+import { openStepUp, readFactors } from "./open-step-up.js";
+
+async function stepUpProblem(response: Response): Promise<Record<string, unknown> | undefined> {
+  if (response.status !== 401) return undefined;
+  if (!(response.headers.get("content-type") ?? "").startsWith("application/problem+json")) return undefined;
+  try {
+    const body = (await response.clone().json()) as Record<string, unknown>;
+    return body.error === "step_up_required" ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The mount path, from the problem's `challengeUrl` (`/stepup/challenge/<id>` -> `/stepup`). */
+function basePathOf(problem: Record<string, unknown>): string {
+  const url = typeof problem.challengeUrl === "string" ? problem.challengeUrl : "";
+  const at = url.lastIndexOf("/challenge/");
+  return at > 0 && url.startsWith("/") ? url.slice(0, at) : "/stepup";
+}
+
+/**
+ * `fetch` that steps up when the server asks: on a 401 `application/problem+json` with
+ * `error: "step_up_required"` it opens the step-up modal for that challenge and, once verified,
+ * retries the request once. When the user cancels, the original 401 response is returned.
+ * Requests carry same-origin cookies (the `Request` default).
+ *
+ * @example
+ * const res = await stepUpFetch("/api/export");
+ * if (res.ok) download(await res.json());
+ */
+export async function stepUpFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const request = new Request(input, init);
+  // A clone made before sending: a body stream can only be read once.
+  const retry = request.clone();
+  const response = await fetch(request);
+  const problem = await stepUpProblem(response);
+  if (!problem || typeof problem.resource !== "string" || typeof problem.action !== "string") return response;
+  const result = await openStepUp({
+    resource: problem.resource,
+    action: problem.action,
+    basePath: basePathOf(problem),
+    ...(typeof problem.challengeId === "string"
+      ? { challenge: { challengeId: problem.challengeId, factors: readFactors(problem.factors) } }
+      : {}),
+  });
+  return result.success ? fetch(retry) : response;
+}

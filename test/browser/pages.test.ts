@@ -17,6 +17,7 @@ describe("stepup pages in Chromium", () => {
   let demo: Awaited<ReturnType<typeof startLocalDemo>>;
   let b: Browser;
   let recovery: string[] = [];
+  let assertion = { url: "", body: "" };
 
   beforeAll(async () => {
     demo = await startLocalDemo();
@@ -68,8 +69,27 @@ describe("stepup pages in Chromium", () => {
     // The TOTP form is not offered: a code cannot reach phishing-resistant.
     expect(await page.getByLabel("Verification code").count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, "challenge-passkey.png"), fullPage: true });
+    const captured = page.waitForRequest((r) => /\/stepup\/api\/challenges\/[^/]+\/verify$/.test(r.url()));
     await button.click();
     await page.getByRole("heading", { name: "Security settings" }).waitFor();
+    assertion = { url: (await captured).url(), body: (await captured).postData() ?? "" };
+  });
+
+  it("a captured passkey assertion cannot be replayed, on its own challenge or on a new one", async () => {
+    const { page } = b;
+    expect(assertion.body).toContain('"factor":"webauthn"');
+    const statuses = await page.evaluate(async ({ url, body }) => {
+      const post = (to: string, data: string) =>
+        fetch(to, { method: "POST", headers: { "content-type": "application/json" }, body: data });
+      const again = await post(url, body); // the same challenge: consumed by the first use
+      const opened = await post("/stepup/api/challenges", JSON.stringify({ resource: "security", action: "manage" }));
+      const { challengeId } = (await opened.json()) as { challengeId: string };
+      const { factorId } = JSON.parse(body) as { factorId: string };
+      await post(`/stepup/api/challenges/${challengeId}/start`, JSON.stringify({ factor: "webauthn", factorId }));
+      const replay = await post(`/stepup/api/challenges/${challengeId}/verify`, body);
+      return [again.status, replay.status];
+    }, assertion);
+    expect(statuses).toEqual([404, 400]);
   });
 
   it("refuses an authenticator that did not verify the user where the rule requires it", async () => {

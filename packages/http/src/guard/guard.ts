@@ -1,7 +1,7 @@
 import { type Rule, StepUpError, type StepUpUser } from "@stepup/core";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { problem, toResponse } from "../problem.js";
-import { wantsHtml } from "../security.js";
+import { safeReturnTo, wantsHtml } from "../security.js";
 import { challengePageResponse, errorPage } from "../ui/page-response.js";
 
 /** What a protected handler may read about the step-up that let it run. */
@@ -35,8 +35,12 @@ const NO_INPUT: GuardInput = Object.freeze({});
 
 export type GuardResult = { pass: true; stepUp: StepUpInfo } | { pass: false; response: Response };
 
+/**
+ * Where to come back to after the step-up. A request path like `//evil.example/x` is a valid path
+ * on our origin but a protocol-relative URL to a browser: such paths go home instead.
+ */
 function relativeUrl(url: URL): string {
-  return url.pathname + url.search;
+  return safeReturnTo(url.pathname + url.search, url) ?? "/";
 }
 
 /**

@@ -1,21 +1,15 @@
 // Threats: recovery codes that leak through the API, that can be regenerated (and so read) with a
 // first-factor session alone, or that work twice.
-import { memoryStore, recoveryCodes, totp } from "@stepup/core";
+import { recoveryCodes, totp } from "@stepup/core";
 import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
-import { createStepUpHttp } from "../create-step-up-http.js";
+import { testHttp } from "../../test/helpers.js";
 
 const origin = "http://localhost:3000";
 const user = { id: "alice", email: "alice@example.com" };
 
 function client() {
-  const http = createStepUpHttp({
-    store: memoryStore(),
-    secret: "s".repeat(32),
-    appName: "Acme",
-    factors: [totp(), recoveryCodes({ count: 8 })],
-    logger: { warn() {}, error() {} },
-  });
+  const http = testHttp({ factors: [totp(), recoveryCodes({ count: 8 })] });
   let cookie = "";
   return async (method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = { accept: "application/json", origin, cookie };

@@ -1,18 +1,9 @@
-// Threat: an open redirect through the challenge's return address. A request path such as
-// `//evil.example/x` is a path on our origin, but a browser reads it as a protocol-relative URL.
-import { memoryStore, totp } from "@stepup/core";
 import { describe, expect, it } from "vitest";
-import { createStepUpHttp } from "../create-step-up-http.js";
+import { testHttp } from "../../test/helpers.js";
 
 describe("guard: the return address of a challenge", () => {
   it("a protocol-relative request path returns home, in the page data and the stored challenge", async () => {
-    const http = createStepUpHttp({
-      store: memoryStore(),
-      secret: "s".repeat(32),
-      appName: "Acme",
-      factors: [totp()],
-      logger: { warn() {}, error() {} },
-    });
+    const http = testHttp();
     const guard = http.guard({ resource: "admin", action: "read" });
     const request = new Request("http://localhost:3000//evil.example/x?y=1", {
       headers: { accept: "text/html" },

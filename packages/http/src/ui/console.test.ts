@@ -1,21 +1,12 @@
-// Threats: enrolling an attacker's authenticator with only a first-factor session; removing the
-// user's factor without a step-up; cross-site form posts to the console.
-import { memoryStore, totp } from "@stepup/core";
 import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
-import { createStepUpHttp } from "../create-step-up-http.js";
+import { testHttp } from "../../test/helpers.js";
 
 const origin = "http://localhost:3000";
 const user = { id: "alice", email: "alice@example.com" };
 
 function setup() {
-  const http = createStepUpHttp({
-    store: memoryStore(),
-    secret: "s".repeat(32),
-    appName: "Acme",
-    factors: [totp()],
-    logger: { warn() {}, error() {} },
-  });
+  const http = testHttp();
   let cookie = "";
   const send = async (path: string, form?: Record<string, string>) => {
     const init: RequestInit = { headers: { accept: "text/html", origin, cookie } };

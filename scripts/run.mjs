@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 // One entry point for the README's commands, so they work on a fresh machine with only Node and npm:
 //   npm run demo   -> install, build, start the Express demo
+//   npm run demo:next -> install, build (next build), start the Next.js demo (next start)
 //   npm test       -> install, then lint, typecheck, build and every test
 //   npm run bench  -> install, build, run the benchmark
 // pnpm is installed when missing (corepack cannot fetch it on these machines).
@@ -60,6 +61,11 @@ if (command === "demo") {
     env,
   });
   must("node", ["examples/express/dist/server.js"], { env });
+} else if (command === "demo:next") {
+  must(pm, ["turbo", "run", "build", "--filter=@stepup/example-next...", "--output-logs=errors-only"], {
+    env,
+  });
+  must("node", ["examples/next/scripts/start.mjs"], { env });
 } else if (command === "test") {
   must(pm, ["exec", "biome", "check", "."], { env });
   must(pm, ["turbo", "run", "build", "typecheck", "test", "--output-logs=new-only", "--concurrency=2"], {
@@ -69,6 +75,6 @@ if (command === "demo") {
   must(pm, ["turbo", "run", "build", "--filter=@stepup/tests...", "--output-logs=errors-only"], { env });
   must(pm, ["--filter", "@stepup/tests", "run", "bench"], { env });
 } else {
-  console.error("usage: node scripts/run.mjs demo|test|bench");
+  console.error("usage: node scripts/run.mjs demo|demo:next|test|bench");
   process.exit(2);
 }

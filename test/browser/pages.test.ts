@@ -82,10 +82,16 @@ describe("stepup pages in Chromium", () => {
       const post = (to: string, data: string) =>
         fetch(to, { method: "POST", headers: { "content-type": "application/json" }, body: data });
       const again = await post(url, body); // the same challenge: consumed by the first use
-      const opened = await post("/stepup/api/challenges", JSON.stringify({ resource: "security", action: "manage" }));
+      const opened = await post(
+        "/stepup/api/challenges",
+        JSON.stringify({ resource: "security", action: "manage" }),
+      );
       const { challengeId } = (await opened.json()) as { challengeId: string };
       const { factorId } = JSON.parse(body) as { factorId: string };
-      await post(`/stepup/api/challenges/${challengeId}/start`, JSON.stringify({ factor: "webauthn", factorId }));
+      await post(
+        `/stepup/api/challenges/${challengeId}/start`,
+        JSON.stringify({ factor: "webauthn", factorId }),
+      );
       const replay = await post(`/stepup/api/challenges/${challengeId}/verify`, body);
       return [again.status, replay.status];
     }, assertion);

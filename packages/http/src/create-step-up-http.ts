@@ -85,7 +85,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     const [area, ...rest] = segments;
     if (area === "api") return handleApi(http, request, ctx, rest);
     // The browser bundle is public and static: no user needed.
-    if (area === "assets" && rest.length === 1 && rest[0]) return serveAsset(request, rest[0], http.log);
+    if (area === "assets" && rest.length === 1 && rest[0]) return serveAsset(request, rest[0]);
     const user = ctx.user;
     try {
       if (!user) throw new StepUpError("UNAUTHENTICATED", "Sign in first.");

@@ -1,32 +1,28 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { source as stepupJs } from "@stepup/browser/bundle-source";
 
 interface Asset {
   body: Uint8Array<ArrayBuffer>;
   etag: string;
 }
 
-/** The files served under `{basePath}/assets/`, by name, resolved from installed packages. */
-const SOURCES: Readonly<Record<string, string>> = { "stepup.js": "@stepup/browser/bundle" };
+/**
+ * The files served under `{basePath}/assets/`. The bundle arrives as a module (a string export), not
+ * a file path: a server that is bundled itself (Next's Turbopack) carries modules, not package files.
+ */
+const SOURCES: Readonly<Record<string, string>> = { "stepup.js": stepupJs };
 
 const cache = new Map<string, Asset | null>();
 
-/** Reads an asset once per process and keeps it in memory; null when it is not installed or built. */
-function load(name: string, log: (message: string, meta: Record<string, unknown>) => void): Asset | null {
+/** Encodes an asset once per process and keeps it in memory; null for an unknown name. */
+function load(name: string): Asset | null {
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
-  const specifier = SOURCES[name];
+  const text = Object.hasOwn(SOURCES, name) ? SOURCES[name] : undefined;
   let asset: Asset | null = null;
-  if (specifier) {
-    try {
-      const body = new Uint8Array(readFileSync(createRequire(import.meta.url).resolve(specifier)));
-      const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
-      asset = { body, etag };
-    } catch (error) {
-      // Pages still work without it (plain forms); say why passkeys are missing, once.
-      log("browser bundle unavailable", { asset: name, error: String(error) });
-    }
+  if (text !== undefined) {
+    const body = new Uint8Array(Buffer.from(text, "utf8"));
+    asset = { body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` };
   }
   cache.set(name, asset);
   return asset;
@@ -36,12 +32,8 @@ function load(name: string, log: (message: string, meta: Record<string, unknown>
  * GET/HEAD `{basePath}/assets/:name`: the browser bundle of @stepup/browser, from memory, with a
  * strong ETag (304 on a match) and an hour of public caching. Unknown names are 404.
  */
-export function serveAsset(
-  request: Request,
-  name: string,
-  log: (message: string, meta: Record<string, unknown>) => void,
-): Response {
-  const asset = request.method === "GET" || request.method === "HEAD" ? load(name, log) : null;
+export function serveAsset(request: Request, name: string): Response {
+  const asset = request.method === "GET" || request.method === "HEAD" ? load(name) : null;
   if (!asset) {
     const status = request.method === "GET" || request.method === "HEAD" ? 404 : 405;
     return new Response(null, { status, headers: { "cache-control": "no-store" } });

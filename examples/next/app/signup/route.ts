@@ -1,0 +1,4 @@
+import { signup } from "../../lib/auth-routes";
+
+export const dynamic = "force-dynamic";
+export const POST = signup;

@@ -1,0 +1,70 @@
+import { getIronSession } from "iron-session";
+import { cookies } from "next/headers";
+import { type DemoSession, demo } from "./demo";
+
+type Body = Record<string, unknown>;
+
+async function readBody(request: Request): Promise<{ body: Body; form: boolean }> {
+  const type = request.headers.get("content-type") ?? "";
+  if (type.startsWith("application/x-www-form-urlencoded")) {
+    return { body: Object.fromEntries(new URLSearchParams(await request.text())), form: true };
+  }
+  try {
+    const body = (await request.json()) as unknown;
+    return { body: typeof body === "object" && body !== null ? (body as Body) : {}, form: false };
+  } catch {
+    return { body: {}, form: false };
+  }
+}
+
+function credentials(body: Body): { email: string; password: string } | undefined {
+  const { email, password } = body;
+  if (typeof email !== "string" || typeof password !== "string") return undefined;
+  if (!/^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email) || password.length < 8 || password.length > 200)
+    return undefined;
+  return { email, password };
+}
+
+/** A form post goes back home (303); a JSON client gets JSON. */
+function reply(form: boolean, status: number, body: Body): Response {
+  if (form && status < 400) return new Response(null, { status: 303, headers: { location: "/" } });
+  return Response.json(body, { status });
+}
+
+export const session = async () => getIronSession<DemoSession>(await cookies(), demo().sessionOptions);
+
+export async function signup(request: Request): Promise<Response> {
+  const { body, form } = await readBody(request);
+  const c = credentials(body);
+  if (!c)
+    return Response.json(
+      { error: "invalid_input", detail: "Give an email and a password of 8+ characters." },
+      { status: 400 },
+    );
+  const user = await demo().users.signup(c.email, c.password);
+  if (!user) return Response.json({ error: "email_taken" }, { status: 409 });
+  const s = await session();
+  Object.assign(s, { userId: user.id, email: user.email });
+  await s.save();
+  return reply(form, 201, { id: user.id, email: user.email });
+}
+
+export async function login(request: Request): Promise<Response> {
+  const { body, form } = await readBody(request);
+  const c = credentials(body);
+  const user = c && (await demo().users.login(c.email, c.password));
+  if (!user) return Response.json({ error: "invalid_credentials" }, { status: 401 });
+  const s = await session();
+  Object.assign(s, { userId: user.id, email: user.email });
+  await s.save();
+  return reply(form, 200, { id: user.id, email: user.email });
+}
+
+export async function logout(request: Request): Promise<Response> {
+  const { form } = await readBody(request.clone());
+  // End the app's own session first: logging out must work even while the store is down.
+  (await session()).destroy();
+  const response = reply(form, 200, { ok: true });
+  response.headers.append("set-cookie", await demo().stepup.clear(request));
+  return response;
+}

@@ -1,0 +1,94 @@
+import { memoryStore, recoveryCodes, type Store, totp } from "@stepup/core";
+import { createStepUp, type NextStepUp } from "@stepup/next";
+import { redisStore } from "@stepup/redis";
+import { Redis } from "ioredis";
+import { type SessionOptions, unsealData } from "iron-session";
+import { createUsers } from "./users";
+
+/** The demo's own login session ("your existing auth"), in its iron-session cookie `demo_session`. */
+export interface DemoSession {
+  userId?: string;
+  email?: string;
+}
+
+interface Demo {
+  store: Store;
+  users: ReturnType<typeof createUsers>;
+  stepup: NextStepUp;
+  sessionOptions: SessionOptions;
+  /** Every rule's maxAge, or STEPUP_MAX_AGE when set. */
+  maxAge(seconds: number): number;
+}
+
+const BUILDING = process.env.NEXT_PHASE === "phase-production-build";
+
+function secret(name: "SESSION_SECRET" | "STEPUP_SECRET"): string {
+  const value = process.env[name];
+  if (value) return value;
+  // `next build` loads route modules without serving anything: no secret is needed then.
+  if (BUILDING) return "build-time-placeholder-never-used-0123456789";
+  // scripts/start.mjs (pnpm demo:next) sets the development fallbacks, or refuses under production.
+  throw new Error(`demo: ${name} is not set (start the demo with \`pnpm demo:next\`)`);
+}
+
+function maxAgeFromEnv(): number | undefined {
+  const raw = process.env.STEPUP_MAX_AGE;
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error("demo: STEPUP_MAX_AGE must be a whole number >= 1");
+  return value;
+}
+
+function create(): Demo {
+  let store: Store;
+  if (process.env.REDIS_URL && !BUILDING) {
+    const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
+    redis.on("error", (error) => console.error("demo: redis error:", error.message));
+    store = redisStore({ client: redis });
+  } else {
+    store = memoryStore();
+  }
+  const sessionOptions: SessionOptions = {
+    password: secret("SESSION_SECRET"),
+    cookieName: "demo_session",
+    cookieOptions: { httpOnly: true, sameSite: "lax", secure: false },
+  };
+  const override = maxAgeFromEnv();
+  const stepup = createStepUp({
+    store,
+    secret: secret("STEPUP_SECRET"),
+    appName: "Stepup demo (Next.js)",
+    factors: [totp(), recoveryCodes()],
+    // Who is signed in: the demo's own session cookie, read straight from the request.
+    getUser: async (request) => {
+      const sealed = /(?:^|;\s*)demo_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];
+      if (!sealed) return null;
+      const s = await unsealData<DemoSession>(decodeURIComponent(sealed), {
+        password: sessionOptions.password,
+      }).catch(() => ({}) as DemoSession);
+      return s.userId && s.email ? { id: s.userId, email: s.email } : null;
+    },
+    onEvent: (event) =>
+      console.log(
+        `stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`,
+      ),
+  });
+  return {
+    store,
+    users: createUsers(store),
+    stepup,
+    sessionOptions,
+    maxAge: (seconds) => override ?? seconds,
+  };
+}
+
+// One instance per process, even if Next loads this module in several route bundles: the memory
+// store and the guard's caches must be shared by every route.
+const slot = globalThis as typeof globalThis & { __stepupNextDemo?: Demo };
+
+/** The demo's singletons: store, users, stepup. */
+export function demo(): Demo {
+  slot.__stepupNextDemo ??= create();
+  return slot.__stepupNextDemo;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Starts the built demo with `next start`, with the same environment contract as the Express demo:
+// PORT (default 3000), REDIS_URL, STEPUP_MAX_AGE, SESSION_SECRET / STEPUP_SECRET. `next start` always
+// runs with NODE_ENV=production, so the development-secret fallback is decided here, from the
+// environment the demo was started with.
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+
+const DEV = {
+  SESSION_SECRET: "dev-only-session-secret-0123456789abcdef",
+  STEPUP_SECRET: "dev-only-stepup-secret-0123456789abcdef",
+};
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+for (const [name, fallback] of Object.entries(DEV)) {
+  if (env[name]) continue;
+  if (env.NODE_ENV === "production") {
+    console.error(
+      `demo: ${name} is not set; refusing to start with a development secret under NODE_ENV=production.`,
+    );
+    process.exit(1);
+  }
+  console.warn(
+    `\n  WARNING: ${name} is not set. Using a fixed DEVELOPMENT value: anyone can forge cookies.\n`,
+  );
+  env[name] = fallback;
+}
+const port = env.PORT || "3000";
+const host = env.HOST || "localhost";
+const next = createRequire(import.meta.url).resolve("next/dist/bin/next");
+const child = spawn(process.execPath, [next, "start", "-p", port, "-H", host], {
+  env,
+  stdio: "inherit",
+  cwd: new URL("..", import.meta.url),
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,157 @@
+// The adapter through Next's own calling convention: `new Request()` into the route handler, and a
+// Server Action guard fed the headers Next would give it.
+import { memoryStore, totp } from "@stepup/core";
+import { describe, expect, it } from "vitest";
+import { createStepUp } from "./create-step-up.js";
+import type { ActionRequestApi } from "./guard-action.js";
+
+const SECRET = "unit-test-secret-0123456789abcdef-0123456789";
+const ORIGIN = "http://localhost:3000";
+
+function setup(user: { id: string } | null = { id: "u1" }) {
+  const set: { name: string; value: string; options: Record<string, unknown> }[] = [];
+  let incoming: Record<string, string> = {};
+  const api: ActionRequestApi = {
+    headers: async () => new Headers(incoming),
+    cookies: async () => ({
+      set: (name: string, value: string, options: Record<string, unknown>) =>
+        set.push({ name, value, options }),
+    }),
+  };
+  const stepup = createStepUp(
+    { store: memoryStore(), secret: SECRET, appName: "Test", factors: [totp()], getUser: () => user },
+    api,
+  );
+  return {
+    stepup,
+    set,
+    actionHeaders: (h: Record<string, string>) => {
+      incoming = h;
+    },
+  };
+}
+
+const json = (path: string, headers: Record<string, string> = {}) =>
+  new Request(`${ORIGIN}${path}`, { headers: { accept: "application/json", ...headers } });
+
+describe("withStepUp", () => {
+  it("answers 401 step_up_required and never runs the handler when not fresh", async () => {
+    const { stepup } = setup();
+    let ran = false;
+    const GET = stepup.withStepUp(
+      () => {
+        ran = true;
+        return Response.json({ ok: true });
+      },
+      { resource: "data", action: "export", maxAge: 300 },
+    );
+    const res = await GET(json("/api/export"), {});
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe("step_up_required");
+    expect(ran).toBe(false);
+  });
+
+  it("still guards a request carrying x-middleware-subrequest (no proxy.ts bypass)", async () => {
+    const { stepup } = setup();
+    const GET = stepup.withStepUp(() => Response.json({ ok: true }), {
+      resource: "data",
+      action: "export",
+      maxAge: 300,
+    });
+    for (const value of ["middleware", "proxy:proxy:proxy:proxy:proxy", "src/middleware"]) {
+      const res = await GET(json("/api/export", { "x-middleware-subrequest": value }), {});
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it("answers 401 unauthenticated without a user", async () => {
+    const { stepup } = setup(null);
+    const GET = stepup.withStepUp(() => Response.json({}), {
+      resource: "data",
+      action: "export",
+      maxAge: 300,
+    });
+    const res = await GET(json("/api/export"), {});
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe("unauthenticated");
+  });
+
+  it("lets Next's redirect()/notFound() errors from getUser through untouched", async () => {
+    for (const digest of ["NEXT_REDIRECT;replace;/login;307;", "NEXT_HTTP_ERROR_FALLBACK;404"]) {
+      const thrown = Object.assign(new Error(digest), { digest });
+      const stepup = createStepUp({
+        store: memoryStore(),
+        secret: SECRET,
+        appName: "Test",
+        factors: [totp()],
+        getUser: () => {
+          throw thrown;
+        },
+      });
+      const GET = stepup.withStepUp(() => Response.json({}), { resource: "a", action: "b", maxAge: 60 });
+      await expect(GET(json("/x"), {})).rejects.toBe(thrown);
+      await expect(stepup.handlers.GET(json("/stepup/api/factors"))).rejects.toBe(thrown);
+    }
+  });
+
+  it("turns other getUser failures into a 500 with no details (fail closed)", async () => {
+    const stepup = createStepUp({
+      store: memoryStore(),
+      secret: SECRET,
+      appName: "Test",
+      factors: [totp()],
+      logger: { error() {}, warn() {}, info() {} },
+      getUser: () => {
+        throw new Error("db down at /srv/app.js:12");
+      },
+    } as Parameters<typeof createStepUp>[0]);
+    const GET = stepup.withStepUp(() => Response.json({}), { resource: "a", action: "b", maxAge: 60 });
+    const res = await GET(json("/x"), {});
+    expect(res.status).toBe(500);
+    expect(await res.text()).not.toContain("srv");
+  });
+});
+
+describe("handlers", () => {
+  it("serve the /stepup API", async () => {
+    const { stepup } = setup();
+    const res = await stepup.handlers.GET(json("/stepup/api/factors"));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ factors: [] });
+  });
+});
+
+describe("guardAction", () => {
+  const opts = { resource: "account", action: "delete", maxAge: 300 };
+
+  it("refuses a missing Origin", async () => {
+    const { stepup, actionHeaders } = setup();
+    actionHeaders({ host: "localhost:3000" });
+    expect(await stepup.guardAction(opts)).toEqual({ ok: false, error: "origin_mismatch" });
+  });
+
+  it("refuses a foreign Origin", async () => {
+    const { stepup, actionHeaders } = setup();
+    actionHeaders({ host: "localhost:3000", origin: "https://evil.example" });
+    expect(await stepup.guardAction(opts)).toEqual({ ok: false, error: "origin_mismatch" });
+  });
+
+  it("answers stepUpRequired with an open challenge and sets the new step-up cookie via cookies()", async () => {
+    const { stepup, actionHeaders, set } = setup();
+    actionHeaders({ host: "localhost:3000", origin: ORIGIN, accept: "text/x-component" });
+    const result = await stepup.guardAction(opts);
+    expect(result.ok).toBe(false);
+    if (result.ok || !("stepUpRequired" in result)) throw new Error("expected stepUpRequired");
+    expect(result.stepUpRequired).toMatchObject({ resource: "account", action: "delete", maxAge: 300 });
+    expect(result.stepUpRequired.challengeId).toMatch(/\S+/);
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+    expect(set.map((c) => c.name)).toEqual(["stepup"]);
+    expect(set[0]?.options).toMatchObject({ httpOnly: true, path: "/", sameSite: "lax" });
+  });
+
+  it("answers unauthenticated without a user", async () => {
+    const { stepup, actionHeaders } = setup(null);
+    actionHeaders({ host: "localhost:3000", origin: ORIGIN });
+    expect(await stepup.guardAction(opts)).toEqual({ ok: false, error: "unauthenticated" });
+  });
+});

@@ -1,0 +1,213 @@
+import type { StepUpUser } from "@stepup/core";
+import {
+  createStepUpHttp,
+  type GuardInput,
+  type GuardOptions,
+  type StepUpHttp,
+  type StepUpHttpOptions,
+  type StepUpInfo,
+  transactionDigest,
+} from "@stepup/http";
+import { cookies, headers } from "next/headers.js";
+import type { GuardActionResult } from "./action-result.js";
+import {
+  type ActionRequestApi,
+  actionRequest,
+  applyCookies,
+  originAllowed,
+  toActionResult,
+} from "./guard-action.js";
+import { rethrowNextErrors } from "./next-errors.js";
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** Options of `createStepUp()`: the HTTP layer's options plus how to find the signed-in user. */
+export interface NextStepUpOptions extends StepUpHttpOptions {
+  /** Who is signed in, from your own auth (session cookie, JWT, anything); null when nobody. */
+  getUser: (request: Request) => MaybePromise<StepUpUser | null | undefined>;
+  /**
+   * Read the client address from the first hop of `X-Forwarded-For` (and `X-Forwarded-Host`/`-Proto`
+   * for Server Actions). Only set it behind a proxy that overwrites those headers.
+   * @default false
+   */
+  trustProxy?: boolean;
+}
+
+/** Options of one protected route handler. */
+export interface WithStepUpOptions extends GuardOptions {
+  /** For `match: "transaction"`: the request's details to bind the step-up to (e.g. amount, payee). */
+  transaction?: (request: Request) => MaybePromise<unknown>;
+}
+
+/** Options of one guarded Server Action. */
+export interface GuardActionOptions extends GuardOptions {
+  /** For `match: "transaction"`: the action's details to bind the step-up to. */
+  transaction?: unknown;
+}
+
+/** A route handler after `withStepUp`: what Next calls. */
+export type RouteHandler<Context> = (request: Request, context: Context) => Promise<Response>;
+
+/** A route handler that runs only with a fresh step-up; `stepUp` says what was verified. */
+export type SteppedUpHandler<Context> = (
+  request: Request,
+  context: Context,
+  stepUp: StepUpInfo,
+) => MaybePromise<Response>;
+
+type Handler = (request: Request) => Promise<Response>;
+
+/** What `createStepUp()` returns. */
+export interface NextStepUp {
+  /** Wraps a route handler so it only runs with a fresh enough step-up. */
+  withStepUp<Context = unknown>(
+    handler: SteppedUpHandler<Context>,
+    options: WithStepUpOptions,
+  ): RouteHandler<Context>;
+  /** `export const { GET, POST, PATCH, DELETE } = stepup.handlers` in `app/stepup/[...stepup]/route.ts`. */
+  handlers: { GET: Handler; POST: Handler; PATCH: Handler; DELETE: Handler };
+  /** Guards a Server Action: `const g = await stepup.guardAction(opts); if (!g.ok) return g;` */
+  guardAction(options: GuardActionOptions): Promise<GuardActionResult>;
+  /** Logout: ends the step-up session everywhere; returns the Set-Cookie header that deletes the cookie. */
+  clear(request: Request): Promise<string>;
+  /** The underlying HTTP layer and engine (revokeUser, events). */
+  http: StepUpHttp;
+}
+
+const NEXT_REQUEST_API: ActionRequestApi = { headers, cookies } as unknown as ActionRequestApi;
+
+/**
+ * Step-up MFA for the Next.js App Router (route handlers and Server Actions). Create it once, in a
+ * module of its own, and import it where needed.
+ *
+ * @throws TypeError at start-up for a bad option, naming it.
+ * @example
+ * export const stepup = createStepUp({ store: memoryStore(), secret, appName: "Acme", factors: [totp()],
+ *   getUser: async () => (await currentUser()) ?? null });
+ * export const POST = stepup.withStepUp(async () => Response.json({ deleted: true }),
+ *   { resource: "account", action: "delete", maxAge: 300 });
+ */
+export function createStepUp(
+  options: NextStepUpOptions,
+  api: ActionRequestApi = NEXT_REQUEST_API,
+): NextStepUp {
+  if (typeof options?.getUser !== "function")
+    throw new TypeError("stepup: option `getUser` must be a function");
+  const { getUser, trustProxy = false, ...httpOptions } = options;
+  const http = createStepUpHttp(httpOptions);
+  const trustedOrigins = options.trustedOrigins ?? [];
+  const guards = new Map<string, ReturnType<StepUpHttp["guard"]>>();
+
+  const ipOf = (request: Request): string | undefined =>
+    trustProxy ? request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || undefined : undefined;
+
+  /** The app's user; a throw other than Next's own control flow fails closed (no handler). */
+  async function userOf(request: Request): Promise<StepUpUser | null> {
+    return (await getUser(request)) ?? null;
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    let user: StepUpUser | null;
+    try {
+      user = await userOf(request);
+    } catch (error) {
+      rethrowNextErrors(error);
+      http.engine.config.logger.error("getUser failed", { cause: String(error) });
+      return internalError();
+    }
+    const ip = ipOf(request);
+    return http.handle(request, { user, ...(ip ? { ip } : {}) });
+  }
+
+  return Object.freeze({
+    http,
+    handlers: Object.freeze({ GET: handle, POST: handle, PATCH: handle, DELETE: handle }),
+
+    withStepUp<Context>(handler: SteppedUpHandler<Context>, opts: WithStepUpOptions): RouteHandler<Context> {
+      if (typeof handler !== "function") throw new TypeError("stepup: withStepUp needs a handler function");
+      const { transaction, ...guardOptions } = opts ?? ({} as WithStepUpOptions);
+      if (transaction !== undefined && typeof transaction !== "function")
+        throw new TypeError("stepup: option `transaction` must be a function");
+      const guard = http.guard(guardOptions);
+      return async function steppedUp(request, context) {
+        let passed: StepUpInfo;
+        try {
+          const user = await userOf(request);
+          const input = await guardInput(request, transaction);
+          const ip = ipOf(request);
+          const result = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
+          if (!result.pass) return result.response;
+          passed = result.stepUp;
+        } catch (error) {
+          rethrowNextErrors(error);
+          http.engine.config.logger.error("step-up guard failed", { cause: String(error) });
+          return internalError();
+        }
+        // The handler's own errors (including redirect() and notFound()) are Next's to handle.
+        return handler(request, context, passed);
+      };
+    },
+
+    async guardAction(opts: GuardActionOptions): Promise<GuardActionResult> {
+      const { transaction, ...guardOptions } = opts ?? ({} as GuardActionOptions);
+      const guard = guardFor(guardOptions);
+      const { request, host, ip } = actionRequest(await api.headers(), trustProxy);
+      if (!originAllowed(request.headers.get("origin"), host, trustedOrigins))
+        return { ok: false, error: "origin_mismatch" };
+      let result: Awaited<ReturnType<typeof guard>>;
+      try {
+        const user = await userOf(request);
+        const input = transaction === undefined ? undefined : { txn: transactionDigest(transaction) };
+        result = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
+      } catch (error) {
+        rethrowNextErrors(error);
+        http.engine.config.logger.error("step-up guard failed", { cause: String(error) });
+        return { ok: false, error: "internal_error" };
+      }
+      if (!result.pass) await applyCookies(result.response, api);
+      return toActionResult(result);
+    },
+
+    async clear(request: Request): Promise<string> {
+      const user = await userOf(request);
+      return http.clear(request, user?.id);
+    },
+  });
+
+  /** One guard per resource:action (declared once; `declareRule` validates the options). */
+  function guardFor(opts: GuardOptions): ReturnType<StepUpHttp["guard"]> {
+    const key = JSON.stringify(opts);
+    let guard = guards.get(key);
+    if (!guard) {
+      guard = http.guard(opts);
+      guards.set(key, guard);
+    }
+    return guard;
+  }
+}
+
+/**
+ * The guard's extra inputs: the transaction digest, and an HTML form post's fields so the challenge
+ * page can re-submit them after the step-up. Reads a clone: the handler still gets the body.
+ */
+async function guardInput(
+  request: Request,
+  transaction: WithStepUpOptions["transaction"],
+): Promise<GuardInput | undefined> {
+  const form =
+    request.method === "POST" &&
+    (request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded")
+      ? [...new URLSearchParams(await request.clone().text())]
+      : undefined;
+  const txn = transaction ? transactionDigest(await transaction(request.clone())) : undefined;
+  if (!form && txn === undefined) return undefined;
+  return { ...(form ? { form } : {}), ...(txn === undefined ? {} : { txn }) };
+}
+
+/** A failure of the app's own code (getUser, transaction): a 500 with no details (fail closed). */
+function internalError(): Response {
+  return Response.json(
+    { type: "about:blank", title: "Internal error", status: 500, error: "internal_error" },
+    { status: 500, headers: { "content-type": "application/problem+json", "cache-control": "no-store" } },
+  );
+}

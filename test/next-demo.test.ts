@@ -1,0 +1,185 @@
+// The Next.js demo (examples/next), built with `next build` and run with `next start`: the same HTTP
+// contract as the Express demo, the proxy.ts bypass (CVE-2025-29927's x-middleware-subrequest) and
+// forged Server Action calls.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PASSWORD, uniqueEmail } from "./support/demo.js";
+import { actionValue, type NextDemo, serverActionId, startNextDemo } from "./support/next.js";
+import { Browser } from "./support/process.js";
+import { rawRequest } from "./support/raw-http.js";
+import { awayFromStepBoundary, codeFor, STEP_MS } from "./support/totp.js";
+
+let demo: NextDemo;
+let origin = "";
+
+beforeAll(async () => {
+  demo = await startNextDemo();
+  origin = demo.origin;
+}, 60_000);
+afterAll(async () => {
+  await demo?.stop();
+});
+
+async function signedIn(): Promise<Browser> {
+  const b = new Browser();
+  const res = await b.post(origin, "/signup", { email: uniqueEmail("next"), password: PASSWORD });
+  expect(res.status, res.text).toBe(201);
+  return b;
+}
+
+/** Enrolls TOTP with the previous step's code, so the current one stays unused for the step-up. */
+async function enrollTotp(b: Browser): Promise<string> {
+  await awayFromStepBoundary();
+  const started = await b.post(origin, "/stepup/api/factors/totp");
+  expect(started.status, started.text).toBe(201);
+  const { factorId, secret } = started.json as { factorId: string; secret: string };
+  const code = await codeFor(secret, Date.now() - STEP_MS);
+  const confirmed = await b.post(origin, `/stepup/api/factors/totp/${factorId}/confirm`, { code });
+  expect(confirmed.status, confirmed.text).toBe(200);
+  return secret;
+}
+
+function callAction(b: Browser, headers: Record<string, string | undefined>) {
+  const h: Record<string, string> = {
+    "next-action": serverActionId("deleteAccount"),
+    accept: "text/x-component",
+    "content-type": "text/plain;charset=UTF-8",
+  };
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = v;
+  return fetch(`${origin}/`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { ...h, ...(b.jar.size > 0 ? { cookie: b.cookieHeader() } : {}) },
+    body: "[]",
+  }).then(async (res) => {
+    // The guard may start a step-up session: the action sets its cookie like any response.
+    for (const c of res.headers.getSetCookie()) {
+      const [pair = ""] = c.split(";");
+      const i = pair.indexOf("=");
+      b.jar.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+    return { status: res.status, text: await res.text() };
+  });
+}
+
+describe("examples/next: the Express demo's HTTP contract", () => {
+  it("GET /api/export: 401 step_up_required, then TOTP enroll + verify, then 200 JSON", async () => {
+    const b = await signedIn();
+    const first = await b.get(origin, "/api/export");
+    expect(first.status).toBe(401);
+    expect(first.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(first.json).toMatchObject({ error: "step_up_required", resource: "data", action: "export" });
+
+    const secret = await enrollTotp(b);
+    const challenge = await b.get(origin, "/api/export");
+    expect(challenge.status).toBe(401);
+    const challengeId = String(challenge.json.challengeId);
+    const verified = await b.post(origin, `/stepup/api/challenges/${challengeId}/verify`, {
+      factor: "totp",
+      code: await codeFor(secret, Date.now()),
+    });
+    expect(verified.status, verified.text).toBe(200);
+    const after = await b.get(origin, "/api/export");
+    expect(after.status, after.text).toBe(200);
+    expect(after.json).toMatchObject({ records: [] });
+
+    // The demo's rules are sudo mode (match: "session"), as in the Express demo: one step-up counts.
+    const del = await b.post(origin, "/account/delete", {});
+    expect(del.status, del.text).toBe(200);
+    expect(del.json).toMatchObject({ deleted: true });
+  });
+
+  it("GET /admin from a browser navigation: 401 with the challenge page inline, no-store", async () => {
+    const b = await signedIn();
+    // fetch always sends Sec-Fetch-Mode: cors; a navigation needs a hand-written request.
+    const { host } = new URL(origin);
+    const res = await rawRequest(
+      origin,
+      `GET /admin HTTP/1.1\r\nHost: ${host}\r\nAccept: text/html,application/xhtml+xml\r\nSec-Fetch-Mode: navigate\r\nCookie: ${b.cookieHeader()}\r\n`,
+    );
+    expect(res.status).toBe(401);
+    expect(res.headers["content-type"]).toMatch(/^text\/html/);
+    expect(res.headers["cache-control"]).toMatch(/no-store/);
+    expect(res.body).toMatch(/<title>Confirm it&#39;s you/);
+  });
+
+  it("serves the browser bundle through Next too (the pages' passkey script)", async () => {
+    const res = await new Browser().get(origin, "/stepup/assets/stepup.js");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(res.text.length).toBeGreaterThan(1000);
+  });
+
+  it("without a login the guard answers 401 unauthenticated", async () => {
+    const res = await new Browser().get(origin, "/api/export");
+    expect(res.status).toBe(401);
+    expect(res.json).toMatchObject({ error: "unauthenticated" });
+  });
+
+  it("logout ends the app session and the step-up cookie", async () => {
+    const b = await signedIn();
+    await b.get(origin, "/api/export"); // issues a step-up cookie
+    expect(b.jar.has("stepup")).toBe(true);
+    const out = await b.post(origin, "/logout");
+    expect(out.status, out.text).toBe(200);
+    expect(b.jar.has("stepup")).toBe(false);
+    expect((await b.get(origin, "/api/export")).json).toMatchObject({ error: "unauthenticated" });
+  });
+});
+
+describe("examples/next: protection never depends on proxy.ts", () => {
+  it("a request carrying x-middleware-subrequest is still guarded", async () => {
+    const b = await signedIn();
+    for (const value of ["middleware", "src/middleware", "proxy:proxy:proxy:proxy:proxy", "1"]) {
+      const h = { "x-middleware-subrequest": value };
+      expect((await b.request(origin, "GET", "/api/export", undefined, h)).status).toBe(401);
+      expect((await b.request(origin, "POST", "/account/delete", {}, h)).status).toBe(401);
+      const page = await b.request(origin, "GET", "/admin", undefined, { ...h, accept: "text/html" });
+      expect(page.status).toBe(401);
+    }
+  });
+});
+
+describe("examples/next: the guarded Server Action (a public POST endpoint)", () => {
+  it("same origin and not fresh: the typed stepUpRequired result with an open challenge", async () => {
+    const b = await signedIn();
+    const res = await callAction(b, { origin });
+    expect(res.status, res.text).toBe(200);
+    expect(actionValue(res.text)).toMatchObject({
+      ok: false,
+      stepUpRequired: { resource: "account", action: "delete", maxAge: 300 },
+    });
+  });
+
+  it("a missing Origin is refused with origin_mismatch", async () => {
+    const b = await signedIn();
+    const res = await callAction(b, {});
+    expect(actionValue(res.text), res.text).toEqual({ ok: false, error: "origin_mismatch" });
+  });
+
+  it("a foreign Origin is refused, even with a spoofed X-Forwarded-Host that satisfies Next's own check", async () => {
+    const b = await signedIn();
+    const plain = await callAction(b, { origin: "http://evil.example" });
+    expect(actionValue(plain.text)?.ok, plain.text).not.toBe(true);
+    const spoofed = await callAction(b, {
+      origin: "http://evil.example",
+      "x-forwarded-host": "evil.example",
+    });
+    expect(actionValue(spoofed.text), spoofed.text).toEqual({ ok: false, error: "origin_mismatch" });
+  });
+
+  it("after a step-up for account:delete the action runs", async () => {
+    const b = await signedIn();
+    const secret = await enrollTotp(b);
+    const required = actionValue((await callAction(b, { origin })).text);
+    const challengeId = String(
+      (required?.stepUpRequired as { challengeId?: string } | undefined)?.challengeId,
+    );
+    const verified = await b.post(origin, `/stepup/api/challenges/${challengeId}/verify`, {
+      factor: "totp",
+      code: await codeFor(secret, Date.now()),
+    });
+    expect(verified.status, verified.text).toBe(200);
+    const done = await callAction(b, { origin });
+    expect(actionValue(done.text), done.text).toMatchObject({ ok: true, deleted: true });
+  });
+});

@@ -1,0 +1,90 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { SESSION_SECRET, STEPUP_SECRET } from "./demo.js";
+import { freePort } from "./process.js";
+
+const APP = fileURLToPath(new URL("../../examples/next/", import.meta.url));
+const START = `${APP}scripts/start.mjs`;
+const MANIFEST = `${APP}.next/server/server-reference-manifest.json`;
+
+/** The built Next demo (`next start` through examples/next/scripts/start.mjs) that a test owns. */
+export interface NextDemo {
+  /** `http://localhost:<port>`: the host the browser sees, so WebAuthn and Origin checks line up. */
+  readonly origin: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the built Next demo on a free port and waits until it answers. */
+export async function startNextDemo(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<NextDemo> {
+  if (!existsSync(MANIFEST))
+    throw new Error("examples/next is not built: pnpm turbo run build --filter @stepup/example-next...");
+  const port = await freePort();
+  const child = spawn(process.execPath, [START], {
+    cwd: APP,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      PORT: String(port),
+      HOST: "localhost",
+      SESSION_SECRET,
+      STEPUP_SECRET,
+      NEXT_TELEMETRY_DISABLED: "1",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const collect = (d: Buffer): void => {
+    output += d.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const origin = `http://localhost:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`next demo exited with ${child.exitCode}:\n${output}`);
+    const up = await fetch(`${origin}/`, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (up) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`next demo did not start within ${timeoutMs} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { origin, output: () => output, stop };
+}
+
+/** The id Next gave a Server Action at build time (what a browser sends as `Next-Action`). */
+export function serverActionId(exportedName: string): string {
+  const manifest = JSON.parse(readFileSync(MANIFEST, "utf8")) as {
+    node: Record<string, { exportedName?: string }>;
+  };
+  const hit = Object.entries(manifest.node).find(([, v]) => v.exportedName === exportedName);
+  if (!hit) throw new Error(`no server action ${exportedName} in ${MANIFEST}`);
+  return hit[0];
+}
+
+/** Reads the value of a Server Action's RSC response (the `1:` row that holds the returned JSON). */
+export function actionValue(text: string): Record<string, unknown> | undefined {
+  const row = text.split("\n").find((line) => line.startsWith("1:"));
+  if (!row) return undefined;
+  try {
+    return JSON.parse(row.slice(2)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}

@@ -104,7 +104,14 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
         const found = getUser(req);
         const user = (isThenable(found) ? await found : found) ?? null;
         const input = req.method === "GET" && !transaction ? undefined : guardInput(req, transaction);
-        const result = await guard(new ExpressGuardRequest(req), { user, ip: req.ip }, input);
+        const ctx = {
+          user,
+          // Express computes req.ip through proxy-addr on every read: only when needed.
+          get ip() {
+            return req.ip;
+          },
+        };
+        const result = await guard(new ExpressGuardRequest(req), ctx, input);
         if (result.pass) {
           req.stepUp = result.stepUp;
           next();

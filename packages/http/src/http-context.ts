@@ -6,8 +6,11 @@ import type { SessionCookie } from "./session-cookie.js";
 export interface RequestContext {
   /** The signed-in user per the app's `getUser`, or null. */
   user: StepUpUser | null;
-  /** The client address (for per-IP guessing limits), when the adapter knows it. */
-  ip?: string;
+  /**
+   * The client address (per-IP guessing limits, the policy hook), when the adapter knows it. May be
+   * a getter: the guard's fresh path reads it only when a policy hook is configured.
+   */
+  readonly ip?: string | undefined;
 }
 
 /** Resolved HTTP settings plus the engine: shared by the guard, API and pages. */

@@ -65,7 +65,9 @@ export async function runGuard(
     const peeked = http.cookie.peek(header, now);
     const cookie = peeked === undefined ? await http.cookie.read(header, now) : peeked;
     const sid = cookie && cookie.uid === user.id ? cookie.sid : undefined;
-    const decision = await http.engine.decide(user, sid, rule, input.txn, ctx.ip);
+    // The client address only feeds a policy hook: adapters may compute it lazily (a getter).
+    const ip = http.engine.config.policy ? ctx.ip : undefined;
+    const decision = await http.engine.decide(user, sid, rule, input.txn, ip);
     switch (decision.outcome) {
       case "allow": {
         const a = decision.assurance;

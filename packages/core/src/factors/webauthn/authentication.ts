@@ -1,9 +1,8 @@
-import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@simplewebauthn/server";
-import { parseAuthenticatorData } from "@simplewebauthn/server/helpers";
 import type { Challenge, FactorRecord } from "../../types.js";
 import type { FactorContext, VerifyOutcome } from "../factor.js";
 import { credentialOf, credentialsOf, sameBytes, WEBAUTHN } from "./credential.js";
 import { isCrossOrigin, readAuthenticationResponse, readClientData } from "./input.js";
+import { webauthnHelpers, webauthnServer } from "./library.js";
 import type { ResolvedWebAuthnOptions } from "./options.js";
 import { CHALLENGE_BYTES } from "./registration.js";
 
@@ -52,7 +51,7 @@ export async function startAssertion(
     ...all.filter((c) => c.factorId !== factor.id),
   ];
   const remainingMs = challenge.expiresAtMs - ctx.nowMs;
-  const options = await generateAuthenticationOptions({
+  const options = await (await webauthnServer()).generateAuthenticationOptions({
     rpID: opts.rpID,
     challenge: new Uint8Array(ctx.randomBytes(CHALLENGE_BYTES)),
     allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })),
@@ -101,6 +100,7 @@ export async function verifyAssertion(
   if (userHandle !== undefined && !sameBytes(userHandle, credential.userHandle)) return REFUSED;
   if (isCrossOrigin(readClientData(response.response.clientDataJSON, "response"))) return REFUSED;
 
+  const { parseAuthenticatorData } = await webauthnHelpers();
   let flags: ReturnType<typeof parseAuthenticatorData>["flags"];
   try {
     flags = parseAuthenticatorData(
@@ -115,9 +115,9 @@ export async function verifyAssertion(
   const requireUserVerification = challenge.userVerification === "required";
   if (requireUserVerification && !flags.uv) return REFUSED;
 
-  let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+  let verification: Awaited<ReturnType<typeof import("@simplewebauthn/server").verifyAuthenticationResponse>>;
   try {
-    verification = await verifyAuthenticationResponse({
+    verification = await (await webauthnServer()).verifyAuthenticationResponse({
       response,
       expectedChallenge: issued.challenge,
       expectedOrigin: [...opts.origins],

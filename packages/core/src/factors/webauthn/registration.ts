@@ -1,7 +1,7 @@
-import { generateRegistrationOptions, verifyRegistrationResponse } from "@simplewebauthn/server";
 import type { EnrollmentResult, EnrollmentStart, FactorContext } from "../factor.js";
 import { credentialsOf, sameBytes, userHandleFor, type WebAuthnCredentialData } from "./credential.js";
 import { isCrossOrigin, readClientData, readRegistrationResponse, readRegistrationStart } from "./input.js";
+import { webauthnServer } from "./library.js";
 import type { ResolvedWebAuthnOptions } from "./options.js";
 
 /** Random bytes per WebAuthn challenge (section 13.4.3 asks for at least 16). */
@@ -40,7 +40,7 @@ export async function startRegistration(
   const existing = await credentialsOf(ctx);
   const userHandle = userHandleFor(ctx, existing);
   const userName = ctx.user.email ?? ctx.user.name ?? ctx.user.id;
-  const options = await generateRegistrationOptions({
+  const options = await (await webauthnServer()).generateRegistrationOptions({
     rpName: opts.rpName ?? ctx.appName,
     rpID: opts.rpID,
     userName,
@@ -94,9 +94,9 @@ export async function confirmRegistration(
   if (!first) return null;
   if (isCrossOrigin(readClientData(response.response.clientDataJSON, "response"))) return null;
 
-  let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  let verification: Awaited<ReturnType<typeof import("@simplewebauthn/server").verifyRegistrationResponse>>;
   try {
-    verification = await verifyRegistrationResponse({
+    verification = await (await webauthnServer()).verifyRegistrationResponse({
       response,
       expectedChallenge: pending.challenge,
       expectedOrigin: [...opts.origins],

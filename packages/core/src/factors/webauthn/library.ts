@@ -1,0 +1,16 @@
+/**
+ * @simplewebauthn/server, loaded on first use: it brings ASN.1, X.509 and DI libraries that an app
+ * with TOTP only should not load (start-up time, heap, and so GC on every request of the guard).
+ */
+let server: Promise<typeof import("@simplewebauthn/server")> | undefined;
+let helpers: Promise<typeof import("@simplewebauthn/server/helpers")> | undefined;
+
+export function webauthnServer(): Promise<typeof import("@simplewebauthn/server")> {
+  server ??= import("@simplewebauthn/server");
+  return server;
+}
+
+export function webauthnHelpers(): Promise<typeof import("@simplewebauthn/server/helpers")> {
+  helpers ??= import("@simplewebauthn/server/helpers");
+  return helpers;
+}

@@ -1,9 +1,8 @@
 import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SESSION_SECRET, STEPUP_SECRET } from "./demo.js";
-import { freePort } from "./process.js";
+import { freePort, supervise } from "./process.js";
 
 const APP = fileURLToPath(new URL("../../examples/next/", import.meta.url));
 const START = `${APP}scripts/start.mjs`;
@@ -36,24 +35,13 @@ export async function startNextDemo(env: Record<string, string> = {}, timeoutMs 
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  const collect = (d: Buffer): void => {
-    output += d.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const supervised = supervise(child);
+  const { stop } = supervised;
   const origin = `http://localhost:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`next demo exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`next demo exited with ${child.exitCode}:\n${supervised.output()}`);
     const up = await fetch(`${origin}/`, { signal: AbortSignal.timeout(2_000) }).then(
       (r) => r.status === 200,
       () => false,
@@ -61,11 +49,11 @@ export async function startNextDemo(env: Record<string, string> = {}, timeoutMs 
     if (up) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`next demo did not start within ${timeoutMs} ms:\n${output}`);
+      throw new Error(`next demo did not start within ${timeoutMs} ms:\n${supervised.output()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { origin, output: () => output, stop };
+  return { origin, output: supervised.output, stop };
 }
 
 /** The id Next gave a Server Action at build time (what a browser sends as `Next-Action`). */

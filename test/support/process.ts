@@ -4,6 +4,27 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
+/** Collects a child's output and stops it (SIGTERM, then SIGKILL after a grace period). */
+export function supervise(child: ChildProcess, graceMs = 3_000): { output(): string; stop(): Promise<void> } {
+  let output = "";
+  const collect = (d: Buffer): void => {
+    output += d.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return {
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 export const DEMO_SERVER = fileURLToPath(new URL("../../examples/express/dist/server.js", import.meta.url));
 
 export async function freePort(): Promise<number> {
@@ -37,30 +58,19 @@ export async function spawnDemo(env: Record<string, string>, timeoutMs = 15_000)
     env: { ...process.env, NODE_ENV: "test", PORT: String(port), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  const collect = (d: Buffer): void => {
-    output += d.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 2_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const supervised = supervise(child);
+  const { stop } = supervised;
   const deadline = Date.now() + timeoutMs;
-  while (!output.includes("stepup demo on")) {
-    if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}:\n${output}`);
+  while (!supervised.output().includes("stepup demo on")) {
+    if (child.exitCode !== null)
+      throw new Error(`demo exited with ${child.exitCode}:\n${supervised.output()}`);
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`demo did not start within ${timeoutMs} ms:\n${output}`);
+      throw new Error(`demo did not start within ${timeoutMs} ms:\n${supervised.output()}`);
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { origin: `http://127.0.0.1:${port}`, child, output: () => output, stop };
+  return { origin: `http://127.0.0.1:${port}`, child, output: supervised.output, stop };
 }
 
 /**

@@ -82,7 +82,7 @@ describe("forged requests are refused, never a 500 or a grant", () => {
     expect(page.status).toBe(403);
   });
 
-  it("a foreign returnTo on the console never becomes a link", async () => {
+  it("a foreign returnTo on the console never becomes a link, also after dot-segment normalisation", async () => {
     for (const returnTo of [
       "https://evil.example",
       "//evil.example",
@@ -90,21 +90,7 @@ describe("forged requests are refused, never a 500 or a grant", () => {
       "javascript:alert(1)",
       "/\tjavascript:evil.example",
       "http:evil.example",
-    ]) {
-      const res = await c.agent
-        .get(`/stepup/console?returnTo=${encodeURIComponent(returnTo)}`)
-        .set("accept", "text/html");
-      c.bodies.push(res.text);
-      expect(res.status).toBe(200);
-      expect(res.text).not.toMatch(/evil\.example|javascript:/i);
-      expect(res.text).not.toContain("Back to where you were");
-    }
-    const ok = await c.agent.get("/stepup/console?returnTo=%2Fadmin").set("accept", "text/html");
-    expect(ok.text).toContain('href="/admin"');
-  });
-
-  it("a dot-segment returnTo (/.//evil.example) is refused, not normalized into the off-site //evil.example", async () => {
-    for (const returnTo of [
+      // Dot segments can normalise into "//evil.example": refused too, not echoed back.
       "/.//evil.example",
       "/..//evil.example",
       "/%2e%2e//evil.example",
@@ -115,8 +101,11 @@ describe("forged requests are refused, never a 500 or a grant", () => {
         .set("accept", "text/html");
       c.bodies.push(res.text);
       expect(res.status).toBe(200);
-      expect.soft(res.text.match(/.{0,60}evil\.example.{0,10}/g), returnTo).toBeNull();
+      expect(res.text, returnTo).not.toMatch(/evil\.example|javascript:/i);
+      expect(res.text).not.toContain("Back to where you were");
     }
+    const ok = await c.agent.get("/stepup/console?returnTo=%2Fadmin").set("accept", "text/html");
+    expect(ok.text).toContain('href="/admin"');
   });
 
   it("the challenge form without, with a wrong, or with another challenge's CSRF token is refused", async () => {

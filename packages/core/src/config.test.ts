@@ -32,6 +32,12 @@ describe("createStepUp options", () => {
     );
   });
 
+  it("a count is not described as seconds", () => {
+    expect(() => createStepUp({ ...good, limits: { perChallenge: 0 } })).toThrow(
+      "stepup: option `limits.perChallenge` must be a whole number from 1 to 1000",
+    );
+  });
+
   it("totp window is validated", () => {
     expect(() => totp({ window: { past: -1 } })).toThrow(/window\.past/);
   });

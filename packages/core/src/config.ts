@@ -98,18 +98,23 @@ function fail(option: string, expected: string): never {
   throw new TypeError(`stepup: option \`${option}\` ${expected}`);
 }
 
-function seconds(option: string, value: unknown, fallback: number, max = 31_536_000): number {
+function wholeNumber(option: string, value: unknown, fallback: number, max: number, unit: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
-    fail(option, `must be a whole number of seconds from 1 to ${max}`);
+    fail(option, `must be a whole number${unit} from 1 to ${max}`);
   }
   return value;
 }
 
+const seconds = (option: string, value: unknown, fallback: number, max = 31_536_000) =>
+  wholeNumber(option, value, fallback, max, " of seconds");
+const count = (option: string, value: unknown, fallback: number, max: number) =>
+  wholeNumber(option, value, fallback, max, "");
+
 function limit(option: string, value: LimitOptions | undefined, fallback: LimitOptions): LimitOptions {
   if (value === undefined) return fallback;
   return Object.freeze({
-    max: seconds(`${option}.max`, value.max, fallback.max, 1_000_000),
+    max: count(`${option}.max`, value.max, fallback.max, 1_000_000),
     windowSeconds: seconds(`${option}.windowSeconds`, value.windowSeconds, fallback.windowSeconds),
   });
 }
@@ -205,7 +210,7 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     defaults,
     policy: options.policy,
     limits: Object.freeze({
-      perChallenge: seconds("limits.perChallenge", l.perChallenge, 5, 1000),
+      perChallenge: count("limits.perChallenge", l.perChallenge, 5, 1000),
       perFactor: limit("limits.perFactor", l.perFactor, { max: 20, windowSeconds: 900 }),
       perIp: limit("limits.perIp", l.perIp, { max: 100, windowSeconds: 900 }),
     }),

@@ -24,7 +24,6 @@ export function createSessions(ctx: EngineContext) {
   }
 
   return {
-    read,
 
     /**
      * Answers "fresh enough?" for a rule. Costs one store round trip, plus one atomic `take` for a

@@ -24,7 +24,6 @@ export function createSessions(ctx: EngineContext) {
   }
 
   return {
-
     /**
      * Answers "fresh enough?" for a rule. Costs one store round trip, plus one atomic `take` for a
      * transaction-bound rule (the grant is consumed: one verification pays for one transaction).

@@ -18,6 +18,22 @@ export interface LimitOptions {
   windowSeconds: number;
 }
 
+/** The consecutive-failure lock (NIST SP 800-63B section 5.2.2). */
+export interface LockoutOptions {
+  /**
+   * Consecutive failed verifications (all factors together) after which the user is locked until
+   * `engine.unlockUser` or a recovery code. At most 100. @default 100
+   */
+  maxFailures?: number;
+  /**
+   * Failures allowed before each further attempt must wait a growing delay (2 s, 4 s, 8 s, ...).
+   * @default 10
+   */
+  delayAfter?: number;
+  /** The longest such delay, in seconds. @default 900 */
+  maxDelaySeconds?: number;
+}
+
 /** Context a `policy` hook decides on. */
 export interface PolicyContext {
   user: StepUpUser;
@@ -56,8 +72,10 @@ export interface StepUpOptions {
     perChallenge?: number;
     /** Guesses per user and factor. @default { max: 20, windowSeconds: 900 } */
     perFactor?: LimitOptions;
-    /** Guesses per client address, all users. @default { max: 100, windowSeconds: 900 } */
+    /** Guesses per client address (IPv6: per /64), all users. @default { max: 100, windowSeconds: 900 } */
     perIp?: LimitOptions;
+    /** Consecutive failures per user: growing delays, then a hard lock. */
+    lockout?: LockoutOptions;
   };
   /** How long a challenge stays open, in seconds. @default 600 */
   challengeTtl?: number;
@@ -78,10 +96,15 @@ export interface ResolvedConfig {
   secrets: readonly string[];
   appName: string;
   factors: ReadonlyMap<string, FactorPlugin>;
-  rules: Map<string, Rule>;
+  rules: ReadonlyMap<string, Rule>;
   defaults: Omit<Rule, "resource" | "action">;
   policy: StepUpOptions["policy"];
-  limits: { perChallenge: number; perFactor: LimitOptions; perIp: LimitOptions };
+  limits: {
+    perChallenge: number;
+    perFactor: LimitOptions;
+    perIp: LimitOptions;
+    lockout: Required<LockoutOptions>;
+  };
   challengeTtl: number;
   sessionTtl: number;
   onEvent: StepUpOptions["onEvent"];
@@ -126,7 +149,7 @@ export function resolveRule(
   action: string,
   input: RuleOptions,
   base: Omit<Rule, "resource" | "action">,
-  factorTypes: ReadonlySet<string>,
+  plugins: ReadonlyMap<string, FactorPlugin>,
 ): Rule {
   if (!NAME.test(resource)) fail(`${option}.resource`, "must be 1-64 of A-Z a-z 0-9 _ . -");
   if (!NAME.test(action)) fail(`${option}.action`, "must be 1-64 of A-Z a-z 0-9 _ . -");
@@ -138,10 +161,18 @@ export function resolveRule(
   if (!Array.isArray(factors) || factors.length === 0)
     fail(`${option}.factors`, "must list at least one factor");
   for (const f of factors)
-    if (!factorTypes.has(f)) fail(`${option}.factors`, `names "${f}", which is not configured`);
+    if (!plugins.has(f)) fail(`${option}.factors`, `names "${f}", which is not configured`);
   const userVerification = input.userVerification ?? base.userVerification;
   if (userVerification !== "required" && userVerification !== "preferred") {
     fail(`${option}.userVerification`, 'must be "required" or "preferred"');
+  }
+  // Only factors that can verify the user (WebAuthn) can meet "required": a rule none of whose
+  // factors can would never pass.
+  if (userVerification === "required" && !factors.some((f) => plugins.get(f)?.verifiesUser === true)) {
+    fail(
+      `${option}.userVerification`,
+      'is "required", but none of its factors can verify the user (add webauthn)',
+    );
   }
   return Object.freeze({
     resource,
@@ -151,6 +182,17 @@ export function resolveRule(
     factors: Object.freeze([...factors]),
     match,
     userVerification,
+  });
+}
+
+function resolveLockout(input: LockoutOptions): Required<LockoutOptions> {
+  const maxFailures = count("limits.lockout.maxFailures", input.maxFailures, 100, 100);
+  const delayAfter =
+    input.delayAfter === 0 ? 0 : count("limits.lockout.delayAfter", input.delayAfter, 10, maxFailures);
+  return Object.freeze({
+    maxFailures,
+    delayAfter,
+    maxDelaySeconds: seconds("limits.lockout.maxDelaySeconds", input.maxDelaySeconds, 900, 86_400),
   });
 }
 
@@ -181,20 +223,22 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     if (factors.has(f.type)) fail("factors", `lists "${f.type}" twice`);
     factors.set(f.type, f);
   }
-  const types = new Set(factors.keys());
+  const types = [...factors.keys()];
   const d = options.defaults ?? {};
   const defaults = resolveRule(
     "defaults",
     "default",
     "default",
     d,
-    { maxAge: 300, level: "mfa", factors: [...types], match: "session", userVerification: "preferred" },
-    types,
+    { maxAge: 300, level: "mfa", factors: types, match: "session", userVerification: "preferred" },
+    factors,
   );
   const rules = new Map<string, Rule>();
   for (const [key, rule] of Object.entries(options.rules ?? {})) {
-    const [resource = "", action = ""] = key.split(":");
-    rules.set(key, resolveRule(`rules["${key}"]`, resource, action, rule, defaults, types));
+    const parts = key.split(":");
+    if (parts.length !== 2) fail(`rules["${key}"]`, 'must be keyed "resource:action"');
+    const [resource = "", action = ""] = parts;
+    rules.set(key, resolveRule(`rules["${key}"]`, resource, action, rule, defaults, factors));
   }
   if (options.policy !== undefined && typeof options.policy !== "function")
     fail("policy", "must be a function");
@@ -213,6 +257,7 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
       perChallenge: count("limits.perChallenge", l.perChallenge, 5, 1000),
       perFactor: limit("limits.perFactor", l.perFactor, { max: 20, windowSeconds: 900 }),
       perIp: limit("limits.perIp", l.perIp, { max: 100, windowSeconds: 900 }),
+      lockout: resolveLockout(l.lockout ?? {}),
     }),
     challengeTtl: seconds("challengeTtl", options.challengeTtl, 600, 86_400),
     sessionTtl: seconds("sessionTtl", options.sessionTtl, 86_400),

@@ -1,13 +1,23 @@
 export { findAssurance, meetsLevel } from "./assurance/find-assurance.js";
 export type { FreshnessResult } from "./assurance/sessions.js";
 export type { ChallengeTarget, OpenedChallenge, VerifyInput, VerifyResult } from "./challenge/challenges.js";
-export type { LimitOptions, Logger, PolicyContext, ResolvedConfig, StepUpOptions } from "./config.js";
+export { MAX_FORM_BYTES, MAX_OPEN_CHALLENGES } from "./challenge/challenges.js";
+export type {
+  LimitOptions,
+  LockoutOptions,
+  Logger,
+  PolicyContext,
+  ResolvedConfig,
+  StepUpOptions,
+} from "./config.js";
 export { errorStatus, StepUpError, type StepUpErrorCode, type StepUpErrorDetails } from "./errors.js";
+export type { EnrollmentConfirmed } from "./factors/enrollment.js";
 export type {
   EnrollmentResult,
   EnrollmentStart,
   FactorContext,
   FactorPlugin,
+  FactorStore,
   VerifyOutcome,
 } from "./factors/factor.js";
 export {
@@ -17,9 +27,12 @@ export {
 } from "./factors/recovery-codes.js";
 export { type TotpOptions, totp } from "./factors/totp.js";
 export { type WebAuthnOptions, webauthn } from "./factors/webauthn.js";
+export { clientGroup } from "./internal/client-address.js";
 export type { Clock } from "./internal/clock.js";
-export { summarize as summarizeFactor } from "./internal/records.js";
-export { createStepUp, type StepUp, type StepUpDecision } from "./step-up.js";
+export { offer as offerFactor, summarize as summarizeFactor } from "./internal/records.js";
+export type { OwnAction, StepUpRequired } from "./policy/own-actions.js";
+export { OWN_RESOURCE, waivable } from "./policy/waivable.js";
+export { createStepUp, type DecideInput, type StepUp, type StepUpDecision } from "./step-up.js";
 export { memoryStore } from "./store/memory-store.js";
 export type { Store } from "./store/store.js";
 export type {
@@ -29,6 +42,7 @@ export type {
   FactorRecord,
   FactorSummary,
   MatchMode,
+  OfferedFactor,
   PolicyDecision,
   Rule,
   RuleOptions,

@@ -1,20 +1,19 @@
-import { createSessions, type FreshnessResult } from "./assurance/sessions.js";
+import { createSessions } from "./assurance/sessions.js";
+import { createAttemptLimiter } from "./challenge/attempt-limiter.js";
 import { type ChallengeTarget, createChallenges } from "./challenge/challenges.js";
 import { type ResolvedConfig, resolveConfig, type StepUpOptions } from "./config.js";
 import { createFactorManager } from "./factors/manage-factors.js";
 import { createKeyring } from "./internal/crypto.js";
 import { createEngineContext } from "./internal/engine-context.js";
 import { guardedStore } from "./internal/guarded-store.js";
-import { keys } from "./internal/records.js";
+import { keys } from "./internal/keys.js";
+import { parseFactors } from "./internal/records.js";
+import { createDecider } from "./policy/decide.js";
+import { createOwnActions } from "./policy/own-actions.js";
 import { createRuleBook } from "./policy/rules.js";
-import type { PolicyDecision, Rule, RuleOptions, StepUpUser } from "./types.js";
+import type { Rule, RuleOptions, StepUpUser } from "./types.js";
 
-/** What the guard learns about a request: a value, never an exception, for expected outcomes. */
-export type StepUpDecision =
-  | ({ outcome: "allow" } & Extract<FreshnessResult, { fresh: true }>)
-  | { outcome: "allow-by-policy" }
-  | { outcome: "challenge"; rule: Rule; retryAfter: number }
-  | { outcome: "block" };
+export type { DecideInput, StepUpDecision } from "./policy/decide.js";
 
 /**
  * Creates the step-up engine: factors, challenges, assurance records, rules and events, over a
@@ -23,16 +22,19 @@ export type StepUpDecision =
  * @throws TypeError at start-up when an option is missing or wrong, naming the option.
  * @example
  * const engine = createStepUp({ store: memoryStore(), secret: process.env.STEPUP_SECRET!, appName: "Acme", factors: [totp()] });
- * const rule = engine.rules.declare("account", "delete", { maxAge: 300 });
- * const decision = await engine.decide(user, sid, rule);
+ * const rule = engine.declareRule("account", "delete", { maxAge: 300 });
+ * const decision = await engine.decide({ user, sid, rule });
  */
 export function createStepUp(options: StepUpOptions) {
   const config: ResolvedConfig = resolveConfig(options);
   const ctx = createEngineContext(config, guardedStore(config.store), createKeyring(config.secrets));
   const sessions = createSessions(ctx);
-  const challenges = createChallenges(ctx, sessions);
-  const factors = createFactorManager(ctx);
+  const limiter = createAttemptLimiter(ctx);
+  const challenges = createChallenges(ctx, sessions, limiter);
   const rules = createRuleBook(ctx);
+  const decide = createDecider(ctx, sessions, limiter);
+  const own = createOwnActions(rules, decide);
+  const factors = createFactorManager(ctx, own);
 
   return Object.freeze({
     config,
@@ -40,37 +42,17 @@ export function createStepUp(options: StepUpOptions) {
     challenges,
     factors,
     sessions,
+    /** The rules of stepup's own actions (`stepup:factor.add`, `stepup:factor.remove`, `stepup:recovery.regenerate`). */
+    ownRules: own.rules,
     /** A new random step-up session id (128 bits). */
     newSessionId: () => ctx.newId(),
     now: () => ctx.now(),
+    decide,
 
     /**
-     * The guard's question. When fresh this costs one store round trip; the policy hook and the
-     * lock-out read run only when a challenge is due.
+     * Opens a challenge for a rule, bound to the user and step-up session.
+     * @throws StepUpError PAYLOAD_TOO_LARGE for a form over 16 KiB
      */
-    async decide(
-      user: StepUpUser,
-      sid: string | undefined,
-      rule: Rule,
-      txn?: string,
-      ip?: string,
-    ): Promise<StepUpDecision> {
-      if (config.policy) {
-        const decision: PolicyDecision = await config.policy({ user, rule, ...(ip ? { ip } : {}) });
-        if (decision === "BLOCK") return { outcome: "block" };
-        if (decision === "ALLOW") return { outcome: "allow-by-policy" };
-      }
-      const freshness = await sessions.check(user.id, sid, rule, txn);
-      if (freshness.fresh) return { outcome: "allow", ...freshness };
-      const enrolled = (await factors.list(user.id)).filter((f) => rule.factors.includes(f.type));
-      const retryAfter = await challenges.lockedFor(
-        user.id,
-        enrolled.map((f) => f.id),
-      );
-      return { outcome: "challenge", rule, retryAfter };
-    },
-
-    /** Opens a challenge for a rule, bound to the user and step-up session. */
     openChallenge(user: StepUpUser, sid: string, rule: Rule, target?: ChallengeTarget) {
       return challenges.open(user, sid, rule, target);
     },
@@ -80,12 +62,23 @@ export function createStepUp(options: StepUpOptions) {
     /** Ends every step-up of a user on every process (admin reset, password change). */
     revokeUser: sessions.revokeUser,
 
-    /** Whether a user has any factor (adding a second one then needs a fresh step-up). */
-    async hasFactors(uid: string): Promise<boolean> {
-      return Object.keys(await ctx.store.hashGetAll(uid, keys.factors)).length > 0;
+    /**
+     * Ends a user's lock after too many failed verifications (an administrator, once the user's
+     * identity is confirmed another way): the hard lock, the growing delay and the failure count.
+     */
+    async unlockUser(uid: string): Promise<void> {
+      const ids = parseFactors(await ctx.store.hashGetAll(uid, keys.factors)).map((f) => f.id);
+      await limiter.unlock(uid, ids);
+      ctx.emit({ type: "user.unlocked", userId: uid });
     },
 
-    /** Declares a guard's rule at start-up (merging configured rules and defaults). */
+    /** Whether a user has a factor other than recovery codes. */
+    hasFactors: factors.hasFactors,
+
+    /**
+     * Declares a guard's rule at start-up (merging configured rules and defaults).
+     * @throws TypeError for a bad option, or a pair already declared with different options
+     */
     declareRule(resource: string, action: string, opts?: RuleOptions): Rule {
       return rules.declare(resource, action, opts);
     },

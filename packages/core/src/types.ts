@@ -53,6 +53,11 @@ export interface Assurance {
   level: AssuranceLevel;
   /** RFC 8176 method references, e.g. `["otp"]`. */
   amr: readonly string[];
+  /**
+   * Whether the authenticator verified the user (WebAuthn UV), not only their presence. A rule with
+   * `userVerification: "required"` counts only assurances where this is true.
+   */
+  userVerified: boolean;
   resource: string;
   action: string;
   /** Transaction digest, when the challenge was bound to one. */
@@ -84,11 +89,16 @@ export interface Challenge {
   /** From the rule: WebAuthn must see the UV flag when "required". */
   userVerification: "required" | "preferred";
   txn?: string;
+  /** What is being approved, in words (a transaction rule's `describe`), shown on the page and modal. */
+  description?: string;
   /** Same-origin path (with query) to return to after success. */
   returnTo?: string;
   /** The original method of the request that was interrupted (a form POST is re-submitted). */
   method?: string;
-  /** Original urlencoded form fields, re-submitted after success. */
+  /**
+   * Original urlencoded form fields, re-submitted after success. At most 16 KiB, and sealed at rest
+   * (AES-256-GCM, like factor secrets): forms can hold passwords or card numbers.
+   */
   form?: readonly (readonly [string, string])[];
   createdAtMs: number;
   expiresAtMs: number;
@@ -101,6 +111,14 @@ export interface FactorSummary {
   name: string;
   createdAt: string;
   lastUsedAt: string | null;
+  primary: boolean;
+}
+
+/** A factor as a challenge offers it (to the page, the modal, a JSON client): no dates, no secrets. */
+export interface OfferedFactor {
+  id: string;
+  type: string;
+  name: string;
   primary: boolean;
 }
 
@@ -125,6 +143,8 @@ export type StepUpEventType =
   | "verification.succeeded"
   | "verification.failed"
   | "verification.locked"
+  | "lockout"
+  | "user.unlocked"
   | "recovery.used"
   | "recovery.regenerated"
   | "webauthn.counter_regressed"

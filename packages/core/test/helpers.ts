@@ -7,6 +7,7 @@ import {
   type Store,
   totp,
 } from "../src/index.js";
+import type { StepUpRequired } from "../src/policy/own-actions.js";
 import type { StepUpEvent } from "../src/types.js";
 
 /** RFC 6238 appendix B SHA-1 seed: injected as the "random" TOTP secret so vectors apply. */
@@ -60,14 +61,43 @@ export function codeAt(ms: number): Promise<string> {
 
 export const alice = { id: "alice", email: "alice@example.com" };
 
-/** Enrolls TOTP for alice and moves the clock past the step used to confirm. */
+/** The answer of an engine call that must not need a step-up (fails the test if it does). */
+export function done<T>(result: T | StepUpRequired): T {
+  if (typeof result === "object" && result !== null && "stepUpRequired" in result) {
+    const { resource, action } = result.stepUpRequired;
+    throw new Error(`unexpected: a step-up for ${resource}:${action} is required`);
+  }
+  return result as T;
+}
+
+/** Enrolls TOTP for alice (her first factor) and moves the clock past the step used to confirm. */
 export async function enrollAlice(t: ReturnType<typeof testEngine>) {
-  const started = await t.engine.factors.enrollStart(alice, "totp", {});
-  const confirmed = await t.engine.factors.enrollConfirm(alice, "totp", started.factorId, {
+  const started = done(await t.engine.factors.enrollStart(alice, "totp", {}, undefined)) as {
+    factorId: string;
+    secret: string;
+  };
+  const confirmed = done(
+    await t.engine.factors.enrollConfirm(
+      alice,
+      "totp",
+      started.factorId,
+      { code: await codeAt(t.clock.now()) },
+      undefined,
+    ),
+  );
+  t.clock.advance(30_000);
+  return { ...started, recoveryCodes: confirmed.recoveryCodes ?? [] };
+}
+
+/** Steps alice up with her (RFC-seed) TOTP factor in session `sid`; the rotated session id. */
+export async function stepUpAlice(t: ReturnType<typeof testEngine>, sid = "s0"): Promise<string> {
+  const { challenge } = await t.engine.openChallenge(alice, sid, t.engine.rules.lookup("test", "step-up"));
+  const result = await t.engine.challenges.verify(alice, sid, challenge.id, {
+    factor: "totp",
     code: await codeAt(t.clock.now()),
   });
   t.clock.advance(30_000);
-  return { ...started, recoveryCodes: confirmed.recoveryCodes ?? [] };
+  return result.sid;
 }
 
 /** A promise's outcome as a value: "ok" or the StepUpError code. */

@@ -14,7 +14,7 @@ import {
   totp,
   webauthn,
 } from "../src/index.js";
-import { outcome, testEngine } from "./helpers.js";
+import { done, outcome, stepUpAlice, testEngine } from "./helpers.js";
 
 // A software authenticator (CTAP2-like, ES256, "none" attestation) that produces real WebAuthn
 // responses, signed with a real P-256 key, so tests exercise @simplewebauthn/server and the factor
@@ -220,29 +220,70 @@ export function webauthnEngine(overrides: Partial<StepUpOptions> = {}): TestEngi
 }
 
 /** Registration options for `user`, as the engine hands them to the browser. */
-export async function registrationOptions(t: TestEngine, user: StepUpUser) {
-  const started = await t.engine.factors.enrollStart(user, "webauthn", {});
+export async function registrationOptions(t: TestEngine, user: StepUpUser, sid?: string) {
+  const started = done(await t.engine.factors.enrollStart(user, "webauthn", {}, sid)) as { factorId: string };
   return {
     factorId: started.factorId,
     options: (started as Record<string, unknown>).options as PublicKeyCredentialCreationOptionsJSON,
   };
 }
 
-/** Registers `authenticator` for `user` through the engine; the new factor record. */
+/** A step-up for stepup's own `factor.add` rule proved with `authenticator`; the new session id. */
+export async function stepUpWithKey(t: TestEngine, user: StepUpUser, authenticator: SoftAuthenticator) {
+  const sid = `step-up-${crypto.randomUUID()}`;
+  const { challenge } = await t.engine.openChallenge(user, sid, t.engine.ownRules["factor.add"]);
+  const { options, factorIds } = await startAssertion(t, user, sid, challenge.id);
+  const response = authenticator.authenticate(options);
+  const result = await t.engine.challenges.verify(user, sid, challenge.id, {
+    factor: "webauthn",
+    factorId: factorIds[response.id],
+    response,
+  });
+  return result.sid;
+}
+
+/** The first authenticator each user registered per engine: it proves the step-up for the next ones. */
+const firstKeys = new WeakMap<TestEngine, Map<string, SoftAuthenticator>>();
+
+/**
+ * Registers `authenticator` for `user` through the engine; the new factor record. A user's second
+ * credential needs a fresh step-up (`stepup:factor.add`), as in production: the helper proves it
+ * with the user's first registered authenticator (whose signature counter moves by one).
+ */
 export async function register(
   t: TestEngine,
   user: StepUpUser,
   authenticator: SoftAuthenticator,
   tamper?: Tamper,
+  sid?: string,
 ): Promise<FactorRecord> {
-  const { factorId, options } = await registrationOptions(t, user);
+  const keys = firstKeys.get(t) ?? new Map<string, SoftAuthenticator>();
+  firstKeys.set(t, keys);
+  const first = keys.get(user.id);
+  let session = sid;
+  if (session === undefined && (await t.engine.hasFactors(user.id))) {
+    // With a passkey, prove it with the first one; else with the (RFC seed) TOTP of enrollAlice.
+    session = first
+      ? await stepUpWithKey(t, user, first)
+      : await stepUpAlice(t, `totp-${crypto.randomUUID()}`);
+  }
+  const { factorId, options } = await registrationOptions(t, user, session);
   const response = authenticator.register(options, tamper);
-  return (await t.engine.factors.enrollConfirm(user, "webauthn", factorId, { response })).factor;
+  const factor = done(
+    await t.engine.factors.enrollConfirm(user, "webauthn", factorId, { response }, session),
+  ).factor;
+  if (!first) keys.set(user.id, authenticator);
+  return factor;
 }
 
 /** Opens a step-up challenge under a rule requiring `phishing-resistant` unless told otherwise. */
 export async function openChallenge(t: TestEngine, user: StepUpUser, sid: string, rule: RuleOptions = {}) {
-  const resolved = t.engine.rules.declare("vault", "open", { level: "phishing-resistant", ...rule });
+  // One rule per pair: other options get their own action name.
+  const extra = Object.entries(rule)
+    .map(([k, v]) => `${k}-${String(v)}`)
+    .join("-");
+  const action = extra === "" ? "open" : `open-${extra}`.slice(0, 64);
+  const resolved = t.engine.rules.declare("vault", action, { level: "phishing-resistant", ...rule });
   return (await t.engine.openChallenge(user, sid, resolved)).challenge;
 }
 

@@ -1,6 +1,7 @@
 import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
   createStepUpHttp,
+  describeTransaction,
   type GuardInput,
   type GuardOptions,
   problem,
@@ -29,8 +30,18 @@ export interface ExpressStepUpOptions extends StepUpHttpOptions {
 
 /** Options of one protected route. */
 export interface RequireStepUpOptions extends GuardOptions {
-  /** For `match: "transaction"`: the request's details to bind the step-up to (e.g. amount, payee). */
+  /**
+   * For `match: "transaction"`: the request's details to bind the step-up to (e.g. amount, payee),
+   * as typed values (`{ amount: 100 }` and `{ amount: ["100"] }` are different transactions). Throw
+   * `StepUpError("INVALID_INPUT")` for details that make no sense: the client gets a 400.
+   */
   transaction?: (req: Request) => unknown;
+  /**
+   * What is being approved, in words the user checks before confirming ("Send 1234 to alice"):
+   * shown on the challenge page and in the modal, and bound into the transaction digest (PSD2
+   * dynamic linking). At most 200 characters. Only with `transaction`.
+   */
+  describe?: (req: Request) => string;
 }
 
 /** What `stepUp()` returns. */
@@ -51,10 +62,16 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null)?.then === "function";
 }
 
-function guardInput(req: Request, transaction: RequireStepUpOptions["transaction"]): GuardInput {
+function guardInput(
+  req: Request,
+  transaction: RequireStepUpOptions["transaction"],
+  describe: RequireStepUpOptions["describe"],
+): GuardInput {
   const form = formFields(req);
-  const txn = transaction ? transactionDigest(transaction(req)) : undefined;
-  return { ...(form ? { form } : {}), ...(txn === undefined ? {} : { txn }) };
+  if (!transaction) return form ? { form } : {};
+  const description = describe ? describeTransaction(describe(req)) : undefined;
+  const txn = transactionDigest(transaction(req), description);
+  return { ...(form ? { form } : {}), txn, ...(description === undefined ? {} : { description }) };
 }
 
 async function userOf(getUser: ExpressStepUpOptions["getUser"], req: Request): Promise<StepUpUser | null> {
@@ -94,16 +111,28 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
     router,
     http,
     requireStepUp(opts) {
-      const { transaction, ...guardOptions } = opts ?? ({} as RequireStepUpOptions);
+      const { transaction, describe, ...guardOptions } = opts ?? ({} as RequireStepUpOptions);
       if (transaction !== undefined && typeof transaction !== "function") {
         throw new TypeError("stepup: option `transaction` must be a function");
+      }
+      if (describe !== undefined && (typeof describe !== "function" || !transaction)) {
+        throw new TypeError("stepup: option `describe` must be a function, given with `transaction`");
       }
       const guard = http.guard(guardOptions);
       return async function requireStepUp(req, res, next) {
         // The hot path: no promise for a synchronous getUser, no input object for a plain GET.
         const found = getUser(req);
         const user = (isThenable(found) ? await found : found) ?? null;
-        const input = req.method === "GET" && !transaction ? undefined : guardInput(req, transaction);
+        const view = new ExpressGuardRequest(req);
+        let input: GuardInput | undefined;
+        try {
+          input = req.method === "GET" && !transaction ? undefined : guardInput(req, transaction, describe);
+        } catch (error) {
+          // The app's transaction/describe refused the request's details: a client error.
+          if (!(error instanceof StepUpError)) throw error;
+          await sendResponse(res, problem(error.code, error.message, { ...error.details }));
+          return;
+        }
         const ctx = {
           user,
           // Express computes req.ip through proxy-addr on every read: only when needed.
@@ -111,13 +140,13 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
             return req.ip;
           },
         };
-        const result = await guard(new ExpressGuardRequest(req), ctx, input);
-        if (result.pass) {
-          req.stepUp = result.stepUp;
+        const outcome = await guard(view, ctx, input);
+        if (outcome.kind === "pass") {
+          req.stepUp = outcome.stepUp;
           next();
           return;
         }
-        await sendResponse(res, result.response);
+        await sendResponse(res, http.render(view, outcome));
       };
     },
     async clear(req, res) {

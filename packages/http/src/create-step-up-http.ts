@@ -1,7 +1,8 @@
 import { createStepUp, type RuleOptions, type StepUp, StepUpError, type StepUpOptions } from "@stepup/core";
 import { handleApi } from "./api/api-routes.js";
 import { serveAsset } from "./assets/serve-asset.js";
-import { type GuardInput, type GuardRequest, type GuardResult, runGuard } from "./guard/guard.js";
+import { type GuardInput, type GuardOutcome, type GuardRequest, runGuard } from "./guard/guard.js";
+import { renderGuard, type StepUpRequiredBody, stepUpRequiredBody } from "./guard/render-guard.js";
 import type { HttpContext, RequestContext } from "./http-context.js";
 import { toResponse } from "./problem.js";
 import { createCsrf } from "./security.js";
@@ -23,7 +24,10 @@ export interface StepUpHttpOptions extends StepUpOptions {
     sameSite?: "Lax" | "Strict";
     domain?: string;
   };
-  /** Origins allowed to make state-changing calls. @default the request's own origin */
+  /**
+   * Origins allowed to make state-changing calls besides the request's own (e.g. the https origin
+   * browsers see when a proxy terminates TLS). @default none
+   */
   trustedOrigins?: readonly string[];
 }
 
@@ -71,14 +75,6 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     }),
     csrf: createCsrf(engine.config.secrets[0] ?? ""),
     log: (message, meta) => logger.error(message, meta),
-    ownRules: {
-      factorAdd: engine.declareRule("stepup", "factor.add", { maxAge: 300, match: "session" }),
-      factorRemove: engine.declareRule("stepup", "factor.remove", { maxAge: 300, match: "session" }),
-      recoveryRegenerate: engine.declareRule("stepup", "recovery.regenerate", {
-        maxAge: 300,
-        match: "session",
-      }),
-    },
   };
 
   async function route(request: Request, ctx: RequestContext, segments: string[]): Promise<Response> {
@@ -130,15 +126,30 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
       }
     },
 
-    /** Builds a guard for one route; validates its options now (start-up), not per request. */
+    /**
+     * Builds a guard for one route; validates its options now (start-up), not per request. The
+     * guard answers with data (`GuardOutcome`); `render` turns an outcome that did not pass into
+     * the Response DESIGN's table gives.
+     * @throws TypeError for a bad option, or a rule declared elsewhere with different options
+     */
     guard(
       opts: GuardOptions,
-    ): (request: GuardRequest, ctx: RequestContext, input?: GuardInput) => Promise<GuardResult> {
+    ): (request: GuardRequest, ctx: RequestContext, input?: GuardInput) => Promise<GuardOutcome> {
       if (typeof opts !== "object" || opts === null)
         throw new TypeError("stepup: requireStepUp needs { resource, action }");
       const { resource, action, ...rule } = opts;
       const resolved = engine.declareRule(resource, action, rule);
       return (request, ctx, input) => runGuard(http, request, ctx, resolved, input);
+    },
+
+    /** The Response for a guard outcome that did not pass (page, problem+json, headers, cookies). */
+    render(request: GuardRequest, outcome: Exclude<GuardOutcome, { kind: "pass" }>): Response {
+      return renderGuard(http, request, outcome);
+    },
+
+    /** The public fields of a step-up-required outcome (what the 401 body holds). */
+    stepUpRequired(outcome: Extract<GuardOutcome, { kind: "step-up-required" }>): StepUpRequiredBody {
+      return stepUpRequiredBody(http, outcome);
     },
 
     /**

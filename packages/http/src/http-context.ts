@@ -1,4 +1,4 @@
-import type { Rule, StepUp, StepUpUser } from "@stepup/core";
+import type { StepUp, StepUpUser } from "@stepup/core";
 import type { createCsrf } from "./security.js";
 import type { SessionCookie } from "./session-cookie.js";
 
@@ -21,6 +21,4 @@ export interface HttpContext {
   csrf: ReturnType<typeof createCsrf>;
   trustedOrigins: readonly string[];
   log(message: string, meta: Record<string, unknown>): void;
-  /** Rules of stepup's own sensitive calls (resource `stepup`). */
-  ownRules: { factorAdd: Rule; factorRemove: Rule; recoveryRegenerate: Rule };
 }

@@ -4,7 +4,10 @@ export {
   type StepUpHttp,
   type StepUpHttpOptions,
 } from "./create-step-up-http.js";
-export type { GuardInput, GuardRequest, GuardResult, StepUpInfo } from "./guard/guard.js";
+export type { GuardInput, GuardOutcome, GuardRequest, StepUpInfo } from "./guard/guard.js";
+export { lockedError, type StepUpRequiredBody } from "./guard/render-guard.js";
 export type { RequestContext } from "./http-context.js";
+export type { CookieToSet } from "./internal/cookies.js";
+export { setCookieHeader } from "./internal/cookies.js";
 export { problem, wireCode } from "./problem.js";
-export { transactionDigest } from "./transaction-digest.js";
+export { describeTransaction, transactionDigest } from "./transaction-digest.js";

@@ -1,5 +1,11 @@
 import { sealData, unsealData } from "iron-session";
-import { type CookieAttributes, readCookie, serializeCookie } from "./internal/cookies.js";
+import {
+  type CookieAttributes,
+  type CookieToSet,
+  readCookie,
+  serializeCookie,
+  setCookieHeader,
+} from "./internal/cookies.js";
 
 /** What the step-up cookie holds: pointers only, never assurances (those live in the store). */
 export interface CookieSession {
@@ -84,10 +90,15 @@ export function createSessionCookie(options: SessionCookieOptions) {
       return value;
     },
 
+    /** A new sealed session, as a cookie to set. */
+    async create(session: CookieSession, url: URL): Promise<CookieToSet> {
+      const sealed = await sealData(session, { password, ttl: options.ttlSeconds });
+      return { name: options.name, value: sealed, attributes: attributes(url, options.ttlSeconds) };
+    },
+
     /** A Set-Cookie header carrying a new sealed session. */
     async issue(session: CookieSession, url: URL): Promise<string> {
-      const sealed = await sealData(session, { password, ttl: options.ttlSeconds });
-      return serializeCookie(options.name, sealed, attributes(url, options.ttlSeconds));
+      return setCookieHeader(await this.create(session, url));
     },
 
     /** A Set-Cookie header deleting the cookie. */

@@ -1,27 +1,11 @@
-import type { StepUpInfo } from "@stepup/http";
+import type { OfferedFactor } from "@stepup/core";
+import type { StepUpInfo, StepUpRequiredBody } from "@stepup/http";
 
 /** A factor a challenge offers (what the step-up modal lists). */
-export interface StepUpRequiredFactor {
-  id: string;
-  type: string;
-  name: string;
-  primary: boolean;
-}
+export type StepUpRequiredFactor = OfferedFactor;
 
 /** What the client needs to step up and retry: the server already opened the challenge. */
-export interface StepUpRequired {
-  challengeId: string;
-  challengeUrl: string;
-  resource: string;
-  action: string;
-  /** Seconds a verification stays fresh for this rule. */
-  maxAge: number;
-  factors: StepUpRequiredFactor[];
-  /** ISO time the challenge expires. */
-  expiresAt: string;
-  /** Present when the user has no factor yet: where to enroll one. */
-  enrollUrl?: string;
-}
+export type StepUpRequired = StepUpRequiredBody;
 
 /** Why a guarded Server Action did not run (besides needing a step-up). */
 export type GuardActionError =
@@ -30,6 +14,10 @@ export type GuardActionError =
   | "unauthenticated"
   | "step_up_blocked"
   | "too_many_attempts"
+  /** Locked after too many failed verifications: a recovery code or an administrator ends it. */
+  | "user_locked"
+  /** The action's transaction details were refused. */
+  | "invalid_input"
   | "store_unavailable"
   | "internal_error";
 

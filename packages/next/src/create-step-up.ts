@@ -1,8 +1,10 @@
-import type { StepUpUser } from "@stepup/core";
+import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
   createStepUpHttp,
+  describeTransaction,
   type GuardInput,
   type GuardOptions,
+  problem,
   type StepUpHttp,
   type StepUpHttpOptions,
   type StepUpInfo,
@@ -10,6 +12,7 @@ import {
 } from "@stepup/http";
 import { cookies, headers } from "next/headers.js";
 import type { GuardActionResult } from "./action-result.js";
+import { forwardedHop, type TrustProxy, trustedHops } from "./client-address.js";
 import {
   type ActionRequestApi,
   actionRequest,
@@ -26,23 +29,38 @@ export interface NextStepUpOptions extends StepUpHttpOptions {
   /** Who is signed in, from your own auth (session cookie, JWT, anything); null when nobody. */
   getUser: (request: Request) => MaybePromise<StepUpUser | null | undefined>;
   /**
-   * Read the client address from the first hop of `X-Forwarded-For` (and `X-Forwarded-Host`/`-Proto`
-   * for Server Actions). Only set it behind a proxy that overwrites those headers.
-   * @default false
+   * How many proxies in front of the app append to `X-Forwarded-For` (`true` = one). The client
+   * address is then the entry the last trusted proxy wrote, counted from the right (never the
+   * first, which the client chooses); `X-Forwarded-Host`/`-Proto` are read the same way for Server
+   * Actions. Route handlers in Next see no socket address: without this or `clientIp`, per-address
+   * guessing limits cannot apply, and stepup says so at start-up. @default false
    */
-  trustProxy?: boolean;
+  trustProxy?: TrustProxy;
+  /** The client address of a request, when your platform provides it another way. Wins over `trustProxy`. */
+  clientIp?: (request: Request) => string | undefined;
 }
 
 /** Options of one protected route handler. */
 export interface WithStepUpOptions extends GuardOptions {
-  /** For `match: "transaction"`: the request's details to bind the step-up to (e.g. amount, payee). */
+  /**
+   * For `match: "transaction"`: the request's details to bind the step-up to (e.g. amount, payee),
+   * as typed values. Gets a copy of the request (body at most 64 KiB). Throw
+   * `StepUpError("INVALID_INPUT")` for details that make no sense: the client gets a 400.
+   */
   transaction?: (request: Request) => MaybePromise<unknown>;
+  /**
+   * What is being approved, in words ("Send 1234 to alice"): shown on the challenge page and in
+   * the modal, and bound into the transaction digest. At most 200 characters. Only with `transaction`.
+   */
+  describe?: (request: Request) => MaybePromise<string>;
 }
 
 /** Options of one guarded Server Action. */
 export interface GuardActionOptions extends GuardOptions {
   /** For `match: "transaction"`: the action's details to bind the step-up to. */
   transaction?: unknown;
+  /** What is being approved, in words (bound into the digest with `transaction`). */
+  description?: string;
 }
 
 /** A route handler after `withStepUp`: what Next calls. */
@@ -93,13 +111,22 @@ export function createStepUp(
 ): NextStepUp {
   if (typeof options?.getUser !== "function")
     throw new TypeError("stepup: option `getUser` must be a function");
-  const { getUser, trustProxy = false, ...httpOptions } = options;
+  const { getUser, trustProxy, clientIp, ...httpOptions } = options;
+  if (clientIp !== undefined && typeof clientIp !== "function")
+    throw new TypeError("stepup: option `clientIp` must be a function");
+  const hops = trustedHops(trustProxy);
   const http = createStepUpHttp(httpOptions);
   const trustedOrigins = options.trustedOrigins ?? [];
   const guards = new Map<string, ReturnType<StepUpHttp["guard"]>>();
+  const logger = http.engine.config.logger;
+  if (!clientIp && hops === 0) {
+    logger.warn(
+      "the client address is unknown (Next route handlers see no socket address): per-address guessing limits are off. Set `trustProxy` to the number of proxies that append X-Forwarded-For, or `clientIp(request)`.",
+    );
+  }
 
   const ipOf = (request: Request): string | undefined =>
-    trustProxy ? request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || undefined : undefined;
+    clientIp ? clientIp(request) : forwardedHop(request.headers.get("x-forwarded-for"), hops);
 
   /** The app's user; a throw other than Next's own control flow fails closed (no handler). */
   async function userOf(request: Request): Promise<StepUpUser | null> {
@@ -112,7 +139,7 @@ export function createStepUp(
       user = await userOf(request);
     } catch (error) {
       rethrowNextErrors(error);
-      http.engine.config.logger.error("getUser failed", { cause: String(error) });
+      logger.error("getUser failed", { cause: String(error) });
       return internalError();
     }
     const ip = ipOf(request);
@@ -125,22 +152,25 @@ export function createStepUp(
 
     withStepUp<Context>(handler: SteppedUpHandler<Context>, opts: WithStepUpOptions): RouteHandler<Context> {
       if (typeof handler !== "function") throw new TypeError("stepup: withStepUp needs a handler function");
-      const { transaction, ...guardOptions } = opts ?? ({} as WithStepUpOptions);
+      const { transaction, describe, ...guardOptions } = opts ?? ({} as WithStepUpOptions);
       if (transaction !== undefined && typeof transaction !== "function")
         throw new TypeError("stepup: option `transaction` must be a function");
+      if (describe !== undefined && (typeof describe !== "function" || !transaction))
+        throw new TypeError("stepup: option `describe` must be a function, given with `transaction`");
       const guard = http.guard(guardOptions);
       return async function steppedUp(request, context) {
         let passed: StepUpInfo;
         try {
           const user = await userOf(request);
-          const input = await guardInput(request, transaction);
+          const input = await guardInput(request, transaction, describe);
           const ip = ipOf(request);
-          const result = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
-          if (!result.pass) return result.response;
-          passed = result.stepUp;
+          const outcome = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
+          if (outcome.kind !== "pass") return http.render(request, outcome);
+          passed = outcome.stepUp;
         } catch (error) {
           rethrowNextErrors(error);
-          http.engine.config.logger.error("step-up guard failed", { cause: String(error) });
+          if (error instanceof StepUpError) return problem(error.code, error.message, { ...error.details });
+          logger.error("step-up guard failed", { cause: String(error) });
           return internalError();
         }
         // The handler's own errors (including redirect() and notFound()) are Next's to handle.
@@ -149,23 +179,32 @@ export function createStepUp(
     },
 
     async guardAction(opts: GuardActionOptions): Promise<GuardActionResult> {
-      const { transaction, ...guardOptions } = opts ?? ({} as GuardActionOptions);
+      const { transaction, description, ...guardOptions } = opts ?? ({} as GuardActionOptions);
       const guard = guardFor(guardOptions);
-      const { request, host, ip } = actionRequest(await api.headers(), trustProxy);
-      if (!originAllowed(request.headers.get("origin"), host, trustedOrigins))
+      const { request, origin } = actionRequest(await api.headers(), hops);
+      if (!originAllowed(request.headers.get("origin"), origin, trustedOrigins))
         return { ok: false, error: "origin_mismatch" };
-      let result: Awaited<ReturnType<typeof guard>>;
       try {
         const user = await userOf(request);
-        const input = transaction === undefined ? undefined : { txn: transactionDigest(transaction) };
-        result = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
+        const text = description === undefined ? undefined : describeTransaction(description);
+        const input: GuardInput | undefined =
+          transaction === undefined
+            ? undefined
+            : {
+                txn: transactionDigest(transaction, text),
+                ...(text === undefined ? {} : { description: text }),
+              };
+        const ip = ipOf(request);
+        const outcome = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
+        if (outcome.kind === "step-up-required") await applyCookies(outcome.cookies, api);
+        return toActionResult(http, outcome, logger.error);
       } catch (error) {
         rethrowNextErrors(error);
-        http.engine.config.logger.error("step-up guard failed", { cause: String(error) });
+        if (error instanceof StepUpError && error.code === "INVALID_INPUT")
+          return { ok: false, error: "invalid_input" };
+        logger.error("step-up guard failed", { cause: String(error) });
         return { ok: false, error: "internal_error" };
       }
-      if (!result.pass) await applyCookies(result.response, api);
-      return toActionResult(result);
     },
 
     async clear(request: Request): Promise<string> {
@@ -187,21 +226,24 @@ export function createStepUp(
 }
 
 /**
- * The guard's extra inputs: the transaction digest, and an HTML form post's fields so the challenge
- * page can re-submit them after the step-up. Reads a clone: the handler still gets the body.
+ * The guard's extra inputs: the transaction digest (with its description), and an HTML form
+ * post's fields so the challenge page can re-submit them after the step-up. Reads clones: the
+ * handler still gets the body.
  */
 async function guardInput(
   request: Request,
   transaction: WithStepUpOptions["transaction"],
+  describe: WithStepUpOptions["describe"],
 ): Promise<GuardInput | undefined> {
   const form =
     request.method === "POST" &&
     (request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded")
       ? [...new URLSearchParams(await request.clone().text())]
       : undefined;
-  const txn = transaction ? transactionDigest(await transaction(request.clone())) : undefined;
-  if (!form && txn === undefined) return undefined;
-  return { ...(form ? { form } : {}), ...(txn === undefined ? {} : { txn }) };
+  if (!transaction) return form ? { form } : undefined;
+  const description = describe ? describeTransaction(await describe(request.clone())) : undefined;
+  const txn = transactionDigest(await transaction(request.clone()), description);
+  return { ...(form ? { form } : {}), txn, ...(description === undefined ? {} : { description }) };
 }
 
 /** A failure of the app's own code (getUser, transaction): a 500 with no details (fail closed). */

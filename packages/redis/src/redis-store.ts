@@ -50,6 +50,31 @@ end
 return 0
 `);
 
+// Compare and write in one step: of two concurrent callers, the smaller value can never land after
+// the larger one (a TOTP time step older than the last one used stays refused).
+const ADVANCE = lua(`
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(current) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+`);
+
+// RPUSH, then LTRIM to the newest ARGV[2] values, returning what was trimmed: one atomic step, so
+// concurrent appends can never leave the list longer than its cap.
+const APPEND = lua(`
+local length = redis.call('RPUSH', KEYS[1], ARGV[1])
+local max = tonumber(ARGV[2])
+local dropped = {}
+if length > max then
+  dropped = redis.call('LRANGE', KEYS[1], 0, length - max - 1)
+  redis.call('LTRIM', KEYS[1], length - max, -1)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return dropped
+`);
+
 /**
  * Creates a {@link Store} over Redis (6.2 or later, for GETDEL), shared by every process that
  * uses the same Redis. Each method is one atomic Redis command or Lua script.
@@ -114,8 +139,29 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     async setIfAbsent(scope, key, value, ttlSeconds) {
       // SET NX answers "OK" to the one writer and null to everyone else, atomically.
-      const result = await client.set(redisKey(scope, key), value, "EX", checkTtl(ttlSeconds), "NX");
+      const result =
+        ttlSeconds === null
+          ? await client.set(redisKey(scope, key), value, "NX")
+          : await client.set(redisKey(scope, key), value, "EX", checkTtl(ttlSeconds), "NX");
       return result === "OK";
+    },
+
+    async advance(scope, key, value, ttlSeconds) {
+      if (!Number.isSafeInteger(value))
+        throw new RangeError(`redisStore: advance needs an integer, got ${value}`);
+      return (await run(ADVANCE, redisKey(scope, key), [value, checkTtl(ttlSeconds)])) === 1;
+    },
+
+    async append(scope, key, value, maxLength, ttlSeconds) {
+      if (!Number.isSafeInteger(maxLength) || maxLength < 1)
+        throw new RangeError(`redisStore: maxLength must be a whole number >= 1, got ${maxLength}`);
+      const reply = await run(APPEND, redisKey(scope, key), [value, maxLength, checkTtl(ttlSeconds)]);
+      if (!Array.isArray(reply)) throw new TypeError("redisStore: unexpected reply from the append script");
+      return reply.map(String);
+    },
+
+    async list(scope, key) {
+      return client.lrange(redisKey(scope, key), 0, -1);
     },
 
     async take(scope, key) {

@@ -115,7 +115,9 @@ describe("assurance freshness", () => {
     ) as unknown as Store;
     const t = testEngine({}, flaky);
     broken = true;
-    await expect(t.engine.decide(alice, "s", t.engine.rules.lookup("a", "b"))).rejects.toMatchObject({
+    await expect(
+      t.engine.decide({ user: alice, sid: "s", rule: t.engine.rules.lookup("a", "b") }),
+    ).rejects.toMatchObject({
       code: "STORE_UNAVAILABLE",
     });
   });

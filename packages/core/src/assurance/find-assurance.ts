@@ -14,7 +14,7 @@ export function meetsLevel(level: AssuranceLevel, required: AssuranceLevel): boo
  */
 export function findAssurance(
   session: SessionRecord,
-  rule: Pick<Rule, "maxAge" | "level" | "factors" | "match" | "resource" | "action">,
+  rule: Pick<Rule, "maxAge" | "level" | "factors" | "match" | "resource" | "action" | "userVerification">,
   nowMs: number,
   revokedBeforeMs: number,
   txn?: string,
@@ -24,6 +24,9 @@ export function findAssurance(
   for (const a of session.assurances) {
     if (a.atMs <= revokedBeforeMs || a.atMs < oldest || a.atMs > nowMs + 60_000) continue;
     if (!meetsLevel(a.level, rule.level) || !rule.factors.includes(a.factor)) continue;
+    // The UV flag is checked against the assurance, not only when it was made: a presence-only
+    // passkey tap for one rule must not later satisfy a rule that demands user verification.
+    if (rule.userVerification === "required" && a.userVerified !== true) continue;
     if (rule.match !== "session" && (a.resource !== rule.resource || a.action !== rule.action)) continue;
     if (rule.match === "transaction" && (txn === undefined || a.txn !== txn)) continue;
     if (!best || a.atMs > best.atMs) best = a;

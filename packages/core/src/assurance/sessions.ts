@@ -1,5 +1,6 @@
 import type { EngineContext } from "../internal/engine-context.js";
-import { keys, parseSession } from "../internal/records.js";
+import { keys } from "../internal/keys.js";
+import { parseSession } from "../internal/records.js";
 import type { Assurance, Rule, SessionRecord } from "../types.js";
 import { findAssurance } from "./find-assurance.js";
 

@@ -1,24 +1,29 @@
-import { meetsLevel } from "../assurance/find-assurance.js";
 import type { Sessions } from "../assurance/sessions.js";
 import { StepUpError } from "../errors.js";
 import type { EngineContext } from "../internal/engine-context.js";
-import { keys, parseChallenge, parseFactors } from "../internal/records.js";
+import { keys } from "../internal/keys.js";
+import { parseChallenge } from "../internal/records.js";
+import { answeringTypes, enrolledOf } from "../policy/decide.js";
 import type { Assurance, Challenge, FactorRecord, Rule, StepUpUser } from "../types.js";
-import { createAttemptLimiter } from "./attempt-limiter.js";
+import type { AttemptLimiter } from "./attempt-limiter.js";
 
-/** Where to go after success, and what to re-submit. */
+/** Where to go after success, what to re-submit, and what is being approved. */
 export interface ChallengeTarget {
   returnTo?: string;
   method?: string;
   form?: readonly (readonly [string, string])[];
   txn?: string;
+  /** What is being approved, in words (at most 200 characters). */
+  description?: string;
 }
 
 /** What a client needs to answer a challenge. */
 export interface OpenedChallenge {
   challenge: Challenge;
-  /** Enrolled factors this challenge accepts, primary first. */
+  /** Enrolled factors this challenge accepts and that can take a guess now, primary first. */
   factors: FactorRecord[];
+  /** The user is locked after too many failures: only a recovery path is offered. */
+  userLocked: boolean;
 }
 
 /** A proof to check: which factor, and its input (e.g. `{ code }`). */
@@ -35,30 +40,64 @@ export interface VerifyResult {
   challenge: Challenge;
 }
 
-export function createChallenges(ctx: EngineContext, sessions: Sessions) {
-  const { store, config } = ctx;
-  const limiter = createAttemptLimiter(ctx);
+/** Open challenges per user: opening more drops the oldest, so challenges cannot fill the store. */
+export const MAX_OPEN_CHALLENGES = 20;
+/** A form kept for re-submission, urlencoded. */
+export const MAX_FORM_BYTES = 16 * 1024;
+const MAX_DESCRIPTION = 200;
+const ID = /^[A-Za-z0-9_-]{16,64}$/;
 
-  async function enrolled(uid: string): Promise<FactorRecord[]> {
-    return parseFactors(await store.hashGetAll(uid, keys.factors));
+const notFound = () =>
+  new StepUpError("CHALLENGE_NOT_FOUND", "This verification request does not exist or has expired.");
+
+/** What is stored: the challenge with its form sealed. */
+type StoredChallenge = Omit<Challenge, "form"> & { sealedForm?: string };
+
+export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter: AttemptLimiter) {
+  const { store, config } = ctx;
+  const formContext = (c: Pick<Challenge, "uid" | "id">) => `${c.uid}:${c.id}:form`;
+
+  function seal(challenge: Challenge): StoredChallenge {
+    const { form, ...rest } = challenge;
+    if (!form) return rest;
+    return { ...rest, sealedForm: ctx.keyring.seal(JSON.stringify(form), formContext(challenge)) };
+  }
+
+  function unseal(stored: StoredChallenge): Challenge {
+    const { sealedForm, ...rest } = stored;
+    if (sealedForm === undefined) return rest;
+    try {
+      const form = JSON.parse(ctx.keyring.open(sealedForm, formContext(stored))) as [string, string][];
+      return { ...rest, form };
+    } catch {
+      return rest; // a form sealed under a retired secret: the step-up still works, the form is lost
+    }
   }
 
   async function load(uid: string, id: unknown): Promise<Challenge> {
-    if (typeof id !== "string" || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) {
-      throw new StepUpError(
-        "CHALLENGE_NOT_FOUND",
-        "This verification request does not exist or has expired.",
-      );
-    }
+    if (typeof id !== "string" || !ID.test(id)) throw notFound();
     const [raw] = await store.getMany(uid, [keys.challenge(id)]);
-    const challenge = parseChallenge(raw, uid);
-    if (!challenge || challenge.expiresAtMs <= ctx.now()) {
+    const stored = parseChallenge(raw, uid) as StoredChallenge | undefined;
+    if (!stored || stored.expiresAtMs <= ctx.now()) throw notFound();
+    return unseal(stored);
+  }
+
+  function checkTarget(target: ChallengeTarget): void {
+    if (
+      target.form &&
+      new URLSearchParams(target.form as [string, string][]).toString().length > MAX_FORM_BYTES
+    ) {
       throw new StepUpError(
-        "CHALLENGE_NOT_FOUND",
-        "This verification request does not exist or has expired.",
+        "PAYLOAD_TOO_LARGE",
+        `A form kept for a step-up must be at most ${MAX_FORM_BYTES} bytes.`,
       );
     }
-    return challenge;
+    if (
+      target.description !== undefined &&
+      (target.description.length === 0 || target.description.length > MAX_DESCRIPTION)
+    ) {
+      throw new TypeError(`stepup: a transaction's description must be 1-${MAX_DESCRIPTION} characters`);
+    }
   }
 
   function pickFactor(challenge: Challenge, factors: FactorRecord[], input: VerifyInput): FactorRecord {
@@ -78,25 +117,42 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
     return factor;
   }
 
-  return {
-    enrolled,
-    load,
-    lockedFor: limiter.lockedFor,
+  async function loadOwn(user: StepUpUser, sid: string, id: unknown): Promise<Challenge> {
+    const challenge = await load(user.id, id);
+    if (challenge.sid !== sid)
+      throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
+    return challenge;
+  }
 
-    /** Opens a single-use challenge bound to the user and their step-up session. */
+  /** The factors a challenge offers now: enrolled, answering its rule, not locked. */
+  async function offered(uid: string, challenge: Pick<Challenge, "factors">) {
+    const all = await enrolledOf(ctx, uid, challenge.factors);
+    const state = await limiter.state(uid, all);
+    return { factors: state.usable, userLocked: state.userLocked };
+  }
+
+  return {
+    load,
+
+    /** The challenge and the factors it offers now, for a page or client showing it again. */
+    async show(user: StepUpUser, sid: string, id: unknown): Promise<OpenedChallenge> {
+      const challenge = await loadOwn(user, sid, id);
+      return { challenge, ...(await offered(user.id, challenge)) };
+    },
+
+    /**
+     * Opens a single-use challenge bound to the user and their step-up session. A user keeps at
+     * most 20 open: the oldest is dropped.
+     * @throws StepUpError PAYLOAD_TOO_LARGE for a form over 16 KiB
+     */
     async open(
       user: StepUpUser,
       sid: string,
       rule: Rule,
       target: ChallengeTarget = {},
     ): Promise<OpenedChallenge> {
+      checkTarget(target);
       const now = ctx.now();
-      // Only factors strong enough for the rule's level may answer it.
-      const allowed = rule.factors.filter((t) => {
-        const plugin = config.factors.get(t);
-        return plugin !== undefined && meetsLevel(plugin.level, rule.level);
-      });
-      const factors = (await enrolled(user.id)).filter((f) => allowed.includes(f.type));
       const challenge: Challenge = {
         id: ctx.newId(),
         uid: user.id,
@@ -105,13 +161,33 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
         action: rule.action,
         maxAge: rule.maxAge,
         level: rule.level,
-        factors: allowed,
+        // Only factors strong enough for the rule's level (and able to verify the user, when it
+        // demands that) may answer it.
+        factors: answeringTypes(ctx, rule),
         userVerification: rule.userVerification,
         ...target,
         createdAtMs: now,
         expiresAtMs: now + config.challengeTtl * 1000,
       };
-      await store.set(user.id, keys.challenge(challenge.id), JSON.stringify(challenge), config.challengeTtl);
+      await store.set(
+        user.id,
+        keys.challenge(challenge.id),
+        JSON.stringify(seal(challenge)),
+        config.challengeTtl,
+      );
+      const dropped = await store.append(
+        user.id,
+        keys.challenges,
+        challenge.id,
+        MAX_OPEN_CHALLENGES,
+        config.challengeTtl,
+      );
+      if (dropped.length > 0) {
+        await store.delete(
+          user.id,
+          dropped.flatMap((id) => [keys.challenge(id), keys.attemptsChallenge(id)]),
+        );
+      }
       ctx.emit({
         type: "challenge.created",
         userId: user.id,
@@ -119,7 +195,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
         resource: rule.resource,
         action: rule.action,
       });
-      return { challenge, factors };
+      return { challenge, ...(await offered(user.id, challenge)) };
     },
 
     /** Runs a factor's optional start step (send a code, WebAuthn options). */
@@ -129,19 +205,19 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
       id: unknown,
       input: VerifyInput,
     ): Promise<Record<string, unknown>> {
-      const challenge = await load(user.id, id);
-      if (challenge.sid !== sid)
-        throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
-      const factor = pickFactor(challenge, await enrolled(user.id), input);
+      const challenge = await loadOwn(user, sid, id);
+      const factor = pickFactor(challenge, (await offered(user.id, challenge)).factors, input);
       const plugin = config.factors.get(factor.type);
-      return plugin?.challengeStart ? plugin.challengeStart(ctx.factorContext(user), factor, challenge) : {};
+      if (!plugin?.challengeStart) return {};
+      return plugin.challengeStart(ctx.factorContext(user, factor.type), factor, challenge);
     },
 
     /**
-     * Checks a proof. Every attempt is counted before it is evaluated (atomic increments), so N
-     * concurrent guesses count N times; the challenge is consumed atomically on success.
+     * Checks a proof. Every attempt is counted before it is evaluated (see the attempt limiter), and
+     * the challenge is consumed atomically on success.
      * @throws StepUpError CHALLENGE_NOT_FOUND, CHALLENGE_SESSION_MISMATCH, FACTOR_NOT_ALLOWED,
-     *   FACTOR_NOT_FOUND, INVALID_INPUT, INVALID_CODE, TOO_MANY_ATTEMPTS, STORE_UNAVAILABLE
+     *   FACTOR_NOT_FOUND, INVALID_INPUT, INVALID_CODE, TOO_MANY_ATTEMPTS, CHALLENGE_EXHAUSTED,
+     *   USER_LOCKED, STORE_UNAVAILABLE
      */
     async verify(
       user: StepUpUser,
@@ -150,10 +226,9 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
       input: VerifyInput,
       ip?: string,
     ): Promise<VerifyResult> {
-      const challenge = await load(user.id, id);
-      if (challenge.sid !== sid)
-        throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
-      const factor = pickFactor(challenge, await enrolled(user.id), input);
+      const challenge = await loadOwn(user, sid, id);
+      const enrolled = await enrolledOf(ctx, user.id, challenge.factors);
+      const factor = pickFactor(challenge, enrolled, input);
       const plugin = config.factors.get(factor.type);
       if (!plugin) throw new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
       const base = {
@@ -165,16 +240,34 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
       };
 
       plugin.checkInput?.(input);
-      const budget = await limiter.spend(user.id, challenge.id, factor.id, ip);
+      const budget = await limiter.spend(
+        user.id,
+        challenge.id,
+        { id: factor.id, recovery: plugin.recovery === true },
+        ip,
+      );
       if (!budget.allowed) {
-        ctx.emit({ ...base, type: "verification.locked", reason: "TOO_MANY_ATTEMPTS" });
-        throw new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", {
-          retryAfter: budget.retryAfter,
-        });
+        // A spent challenge is dead: drop it, so only a new one (with a fresh budget) can go on.
+        if (budget.error.code === "CHALLENGE_EXHAUSTED")
+          await store.take(user.id, keys.challenge(challenge.id));
+        ctx.emit({ ...base, type: "verification.locked", reason: budget.error.code });
+        throw budget.error;
       }
-      const outcome = await plugin.verify(ctx.factorContext(user), factor, challenge, input);
+      const outcome = await plugin.verify(ctx.factorContext(user, factor.type), factor, challenge, input);
       if (!outcome.ok) {
         ctx.emit({ ...base, type: "verification.failed", reason: outcome.reason });
+        if (await limiter.failed(user.id, budget.failures)) {
+          ctx.emit({
+            type: "lockout",
+            userId: user.id,
+            ...(ip ? { ip } : {}),
+            reason: "CONSECUTIVE_FAILURES",
+          });
+          throw new StepUpError(
+            "USER_LOCKED",
+            "Too many failed attempts: verification is locked. Use a recovery code or contact support.",
+          );
+        }
         throw new StepUpError("INVALID_CODE", "That code is not valid.", {
           attemptsRemaining: budget.remaining,
         });
@@ -182,10 +275,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
       // Single use: of concurrent successful proofs, exactly one takes the challenge.
       if ((await store.take(user.id, keys.challenge(challenge.id))) === null) {
         ctx.emit({ ...base, type: "verification.failed", reason: "CHALLENGE_NOT_FOUND" });
-        throw new StepUpError(
-          "CHALLENGE_NOT_FOUND",
-          "This verification request does not exist or has expired.",
-        );
+        throw notFound();
       }
       const now = ctx.now();
       const assurance: Assurance = {
@@ -194,6 +284,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions) {
         factorId: factor.id,
         level: plugin.level,
         amr: plugin.amr,
+        userVerified: outcome.userVerified === true,
         resource: challenge.resource,
         action: challenge.action,
         ...(challenge.txn === undefined ? {} : { txn: challenge.txn }),

@@ -1,14 +1,33 @@
 import type { Logger } from "../config.js";
 import type { Keyring } from "../internal/crypto.js";
-import type { Store } from "../store/store.js";
 import type { AssuranceLevel, Challenge, FactorRecord, StepUpEvent, StepUpUser } from "../types.js";
+
+/**
+ * A factor plugin's own corner of the store: every key is prefixed with the plugin's type, so a
+ * plugin never touches the engine's keys or another plugin's. Same atomicity and TTL rules as
+ * `Store` (TTLs in whole seconds, `null` = durable).
+ */
+export interface FactorStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number | null): Promise<void>;
+  setIfAbsent(key: string, value: string, ttlSeconds: number | null): Promise<boolean>;
+  take(key: string): Promise<string | null>;
+  advance(key: string, value: number, ttlSeconds: number): Promise<boolean>;
+  delete(keys: readonly string[]): Promise<void>;
+  hashSet(key: string, field: string, value: string): Promise<void>;
+  hashGetAll(key: string): Promise<Record<string, string>>;
+  hashDelete(key: string, field: string): Promise<boolean>;
+}
 
 /** What the engine hands a factor plugin: its tools, never the engine itself. */
 export interface FactorContext {
   user: StepUpUser;
   /** The application name shown in authenticator apps and messages. */
   appName: string;
-  store: Store;
+  /** The plugin's keys in the signed-in user's scope. */
+  store: FactorStore;
+  /** The plugin's keys shared by every user (e.g. an index of WebAuthn credential ids). */
+  shared: FactorStore;
   keyring: Keyring;
   nowMs: number;
   randomBytes(length: number): Uint8Array;
@@ -36,7 +55,13 @@ export interface EnrollmentResult {
 
 /** The outcome of a verification attempt: a value, because a wrong code is not an exception. */
 export type VerifyOutcome =
-  | { ok: true; data?: Record<string, unknown> }
+  | {
+      ok: true;
+      /** The factor record's new `data` (e.g. a WebAuthn signature counter). */
+      data?: Record<string, unknown>;
+      /** Whether the authenticator verified the user (WebAuthn UV flag), not only their presence. */
+      userVerified?: boolean;
+    }
   | { ok: false; reason: "INVALID_CODE" | "REPLAYED" };
 
 /**
@@ -50,6 +75,16 @@ export interface FactorPlugin {
   readonly level: AssuranceLevel;
   /** RFC 8176 authentication method references. */
   readonly amr: readonly string[];
+  /**
+   * Whether a verification can also verify the user (a PIN or biometric on the authenticator).
+   * Only such factors are offered for rules with `userVerification: "required"`. @default false
+   */
+  readonly verifiesUser?: boolean;
+  /**
+   * A recovery path (recovery codes): still usable while the user is locked out or throttled after
+   * too many failures, and a success ends the lock. @default false
+   */
+  readonly recovery?: boolean;
   /** Validates and starts an enrollment. Throws `StepUpError("INVALID_INPUT")` for bad input. */
   enrollStart(ctx: FactorContext, factorId: string, input: unknown): Promise<EnrollmentStart>;
   /** Confirms a pending enrollment (e.g. the first code); `null` when the proof is wrong. */
@@ -73,6 +108,8 @@ export interface FactorPlugin {
   ): Promise<Record<string, unknown>>;
   /** Rejects malformed input (`StepUpError("INVALID_INPUT")`) before it is counted as a guess. */
   checkInput?(input: unknown): void;
+  /** Cleans up the plugin's own keys when a factor of this type is removed. */
+  removed?(ctx: FactorContext, factor: FactorRecord): Promise<void>;
   /** Checks a proof for a challenge. Must itself make a proof single use (e.g. TOTP time steps). */
   verify(
     ctx: FactorContext,

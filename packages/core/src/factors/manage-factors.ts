@@ -1,17 +1,11 @@
 import { StepUpError } from "../errors.js";
 import type { EngineContext } from "../internal/engine-context.js";
-import { keys, parseFactors, parseRecord } from "../internal/records.js";
+import { keys } from "../internal/keys.js";
+import { parseFactors } from "../internal/records.js";
+import type { OwnActions, StepUpRequired } from "../policy/own-actions.js";
 import type { FactorRecord, StepUpUser } from "../types.js";
+import { createEnrollment } from "./enrollment.js";
 import type { RecoveryCodesPlugin } from "./recovery-codes.js";
-
-interface PendingEnrollment {
-  type: string;
-  name: string;
-  pending: Record<string, unknown>;
-}
-
-const ENROLLMENT_TTL_SECONDS = 600;
-const ENROLL_ATTEMPTS = { max: 10, windowSeconds: 600 };
 
 function readName(input: unknown): string | undefined {
   const name = typeof input === "object" && input !== null ? (input as { name?: unknown }).name : undefined;
@@ -22,25 +16,33 @@ function readName(input: unknown): string | undefined {
   return name.trim();
 }
 
-/** Enrollment, listing, renaming and removal of a user's factors. */
-export function createFactorManager(ctx: EngineContext) {
+const notFound = () => new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
+
+/**
+ * Enrollment, listing, renaming and removal of a user's factors. Calls that need a fresh step-up
+ * (adding a second factor, removing one, new recovery codes) check it here and answer
+ * `{ stepUpRequired: rule }` when it is missing: the rule lives in core, not in each route.
+ */
+export function createFactorManager(ctx: EngineContext, own: OwnActions) {
   const { store, config } = ctx;
 
   async function list(uid: string): Promise<FactorRecord[]> {
     return parseFactors(await store.hashGetAll(uid, keys.factors));
   }
 
-  const plugin = config.factors.get("recovery");
+  const plugin = [...config.factors.values()].find((p) => p.recovery === true);
   const recovery = plugin?.type === "recovery" ? (plugin as RecoveryCodesPlugin) : undefined;
+  const recoveryCtx = (user: StepUpUser) => ctx.factorContext(user, "recovery");
+  const isRecovery = (f: FactorRecord) => config.factors.get(f.type)?.recovery === true;
 
   /** Issues codes, creating the recovery factor record the challenge flow picks them by. */
   async function issueRecoveryCodes(user: StepUpUser): Promise<string[] | undefined> {
     if (!recovery) return undefined;
-    if (!(await list(user.id)).some((f) => f.type === "recovery")) {
+    if (!(await list(user.id)).some((f) => f.type === recovery.type)) {
       const id = ctx.newId(12);
       const record: FactorRecord = {
         id,
-        type: "recovery",
+        type: recovery.type,
         name: "Recovery codes",
         createdAtMs: ctx.now(),
         lastUsedAtMs: null,
@@ -49,109 +51,46 @@ export function createFactorManager(ctx: EngineContext) {
       };
       await store.hashSet(user.id, keys.factors, id, JSON.stringify(record));
     }
-    return recovery.issue(ctx.factorContext(user));
+    return recovery.issue(recoveryCtx(user));
   }
 
   async function find(uid: string, factorId: unknown): Promise<FactorRecord> {
     const factor =
       typeof factorId === "string" ? (await list(uid)).find((f) => f.id === factorId) : undefined;
-    if (!factor) throw new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
+    if (!factor) throw notFound();
     return factor;
   }
 
+  const enrollment = createEnrollment(ctx, own, issueRecoveryCodes);
+
   return {
     list,
+    enrollStart: enrollment.start,
+    enrollResume: enrollment.resume,
+    enrollConfirm: enrollment.confirm,
 
-    /** Starts enrolling a factor of `type`; the pending state lives 10 minutes, server-side. */
-    async enrollStart(user: StepUpUser, type: string, input: unknown) {
-      const plugin = config.factors.get(type);
-      if (!plugin) throw new StepUpError("NOT_FOUND", `The factor type "${type}" is not enabled.`);
-      const factorId = ctx.newId(12);
-      const started = await plugin.enrollStart(ctx.factorContext(user), factorId, input);
-      const record: PendingEnrollment = { type, name: started.name, pending: started.pending };
-      await store.set(user.id, keys.enrollment(factorId), JSON.stringify(record), ENROLLMENT_TTL_SECONDS);
-      ctx.emit({ type: "factor.enrollment.started", userId: user.id, factor: type, factorId });
-      return { factorId, ...started.response };
+    /** Whether a user has a factor other than recovery codes. */
+    async hasFactors(uid: string): Promise<boolean> {
+      return (await list(uid)).some((f) => !isRecovery(f));
     },
 
-    /** The client's view of a pending enrollment again, or undefined when it expired or was used. */
-    async enrollResume(user: StepUpUser, type: string, factorId: string) {
-      const [raw] = await store.getMany(user.id, [keys.enrollment(factorId)]);
-      const pending = parseRecord<PendingEnrollment>(raw);
-      const plugin = config.factors.get(type);
-      if (!pending || pending.type !== type || !plugin?.enrollResume) return undefined;
-      return { factorId, ...(await plugin.enrollResume(ctx.factorContext(user), factorId, pending.pending)) };
-    },
-
-    /**
-     * Confirms an enrollment with its first proof. Attempts are bounded like verifications, and
-     * the pending record is taken atomically, so one enrollment yields at most one factor.
-     */
-    async enrollConfirm(
+    /** New recovery codes (old ones die), after a fresh step-up for `stepup:recovery.regenerate`. */
+    async regenerateRecoveryCodes(
       user: StepUpUser,
-      type: string,
-      factorId: unknown,
-      input: unknown,
-    ): Promise<{ factor: FactorRecord; recoveryCodes?: string[] }> {
-      if (typeof factorId !== "string" || !/^[A-Za-z0-9_-]{8,64}$/.test(factorId)) {
-        throw new StepUpError("ENROLLMENT_NOT_FOUND", "No pending enrollment with that id.");
-      }
-      const [raw] = await store.getMany(user.id, [keys.enrollment(factorId)]);
-      const pending = parseRecord<PendingEnrollment>(raw);
-      const plugin = config.factors.get(type);
-      if (!pending || pending.type !== type || !plugin) {
-        throw new StepUpError("ENROLLMENT_NOT_FOUND", "No pending enrollment with that id.");
-      }
-      const name = readName(input);
-      const tries = await store.increment(
-        user.id,
-        `attempts:enroll:${factorId}`,
-        ENROLL_ATTEMPTS.windowSeconds,
-      );
-      if (tries.count > ENROLL_ATTEMPTS.max) {
-        throw new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Start again later.", {
-          retryAfter: tries.ttlSeconds,
-        });
-      }
-      const result = await plugin.enrollConfirm(ctx.factorContext(user), factorId, pending.pending, input);
-      if (!result) {
-        throw new StepUpError("INVALID_CODE", "That code is not valid.", {
-          attemptsRemaining: ENROLL_ATTEMPTS.max - tries.count,
-        });
-      }
-      if ((await store.take(user.id, keys.enrollment(factorId))) === null) {
-        throw new StepUpError("ENROLLMENT_NOT_FOUND", "No pending enrollment with that id.");
-      }
-      const existing = (await list(user.id)).filter((f) => f.type !== "recovery");
-      const factor: FactorRecord = {
-        id: factorId,
-        type,
-        name: name ?? result.name ?? pending.name,
-        createdAtMs: ctx.now(),
-        lastUsedAtMs: null,
-        primary: existing.length === 0,
-        data: result.data,
-      };
-      await store.hashSet(user.id, keys.factors, factorId, JSON.stringify(factor));
-      ctx.emit({ type: "factor.enrolled", userId: user.id, factor: type, factorId });
-      // The first factor comes with recovery codes, shown once: losing the phone must not mean
-      // losing the account, and codes issued later would need a step-up the user can no longer do.
-      const recoveryCodes = existing.length === 0 ? await issueRecoveryCodes(user) : undefined;
-      return recoveryCodes ? { factor, recoveryCodes } : { factor };
-    },
-
-    /** New recovery codes (old ones die). The HTTP layer requires a fresh step-up first. */
-    async regenerateRecoveryCodes(user: StepUpUser): Promise<string[]> {
+      sid: string | undefined,
+    ): Promise<{ recoveryCodes: string[] } | StepUpRequired> {
       if (!recovery) throw new StepUpError("NOT_FOUND", "Recovery codes are not enabled.");
-      if (!(await list(user.id)).some((f) => f.type !== "recovery")) {
+      if (!(await list(user.id)).some((f) => !isRecovery(f))) {
         throw new StepUpError("FACTOR_NOT_FOUND", "Set up a second factor first.");
       }
-      return (await issueRecoveryCodes(user)) ?? [];
+      const required = await own.check(user, sid, "recovery.regenerate");
+      if (required) return required;
+      return { recoveryCodes: (await issueRecoveryCodes(user)) ?? [] };
     },
 
     /** How many unused recovery codes a user has; null when recovery codes are not enabled. */
     async recoveryCodesRemaining(uid: string): Promise<number | null> {
-      return recovery ? recovery.remaining(ctx.factorContext({ id: uid })) : null;
+      return recovery ? recovery.remaining(recoveryCtx({ id: uid })) : null;
     },
 
     /** Renames a factor or makes it primary (the others stop being primary). */
@@ -176,27 +115,32 @@ export function createFactorManager(ctx: EngineContext) {
           }
         }
       }
-      if (!(await store.hashReplace(uid, keys.factors, factor.id, JSON.stringify(updated)))) {
-        throw new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
-      }
+      if (!(await store.hashReplace(uid, keys.factors, factor.id, JSON.stringify(updated)))) throw notFound();
       ctx.emit({ type: "factor.updated", userId: uid, factor: factor.type, factorId: factor.id });
       return updated;
     },
 
-    /** Removes a factor. The HTTP layer requires a fresh step-up before calling this. */
-    async remove(uid: string, factorId: unknown): Promise<void> {
-      const factor = await find(uid, factorId);
-      if (!(await store.hashDelete(uid, keys.factors, factor.id))) {
-        throw new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
+    /** Removes a factor, after a fresh step-up for `stepup:factor.remove`. */
+    async remove(
+      user: StepUpUser,
+      factorId: unknown,
+      sid: string | undefined,
+    ): Promise<{ removed: FactorRecord } | StepUpRequired> {
+      const factor = await find(user.id, factorId);
+      const required = await own.check(user, sid, "factor.remove");
+      if (required) return required;
+      if (!(await store.hashDelete(user.id, keys.factors, factor.id))) throw notFound();
+      await config.factors.get(factor.type)?.removed?.(ctx.factorContext(user, factor.type), factor);
+      ctx.emit({ type: "factor.removed", userId: user.id, factor: factor.type, factorId: factor.id });
+      // Recovery codes exist only beside a real factor: with the last one gone, so are they, and
+      // the next factor is a first one again.
+      const rest = await list(user.id);
+      if (isRecovery(factor) || !rest.some((f) => !isRecovery(f))) {
+        if (recovery) await recovery.clear(recoveryCtx(user));
+        for (const r of rest.filter(isRecovery)) await store.hashDelete(user.id, keys.factors, r.id);
+        if (!rest.some((f) => !isRecovery(f))) await store.delete(user.id, [keys.firstFactor]);
       }
-      ctx.emit({ type: "factor.removed", userId: uid, factor: factor.type, factorId: factor.id });
-      // Recovery codes exist only beside a real factor: with the last one gone, so are they.
-      const rest = await list(uid);
-      if (recovery && (factor.type === "recovery" || !rest.some((f) => f.type !== "recovery"))) {
-        await recovery.clear(ctx.factorContext({ id: uid }));
-        for (const r of rest.filter((f) => f.type === "recovery"))
-          await store.hashDelete(uid, keys.factors, r.id);
-      }
+      return { removed: factor };
     },
   };
 }

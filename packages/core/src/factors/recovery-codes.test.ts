@@ -2,7 +2,8 @@
 // database, used twice, raced, or guessed.
 import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
-import { alice, enrollAlice, outcome, testEngine } from "../../test/helpers.js";
+import { alice, done, enrollAlice, outcome, stepUpAlice, testEngine } from "../../test/helpers.js";
+import { keys } from "../internal/keys.js";
 
 async function useRecovery(t: ReturnType<typeof testEngine>, code: string, sid = "s") {
   const { challenge, factors } = await t.engine.openChallenge(alice, sid, t.engine.rules.lookup("a", "b"));
@@ -20,18 +21,25 @@ describe("recovery codes", () => {
     for (const c of recoveryCodes) expect(c).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
     expect(new Set(recoveryCodes).size).toBe(10);
     expect(await t.engine.factors.recoveryCodesRemaining("alice")).toBe(10);
-    // A second factor does not issue (or replace) codes.
-    const second = await t.engine.factors.enrollStart(alice, "totp", {});
-    const secret = (second as unknown as { secret: string }).secret;
-    const code = await generate({ secret, epoch: Math.floor(t.clock.now() / 1000) });
-    const confirmed = await t.engine.factors.enrollConfirm(alice, "totp", second.factorId, { code });
+    // A second factor (after a fresh step-up) does not issue (or replace) codes.
+    const sid = await stepUpAlice(t);
+    const second = done(await t.engine.factors.enrollStart(alice, "totp", {}, sid)) as {
+      factorId: string;
+      secret: string;
+    };
+    const code = await generate({ secret: second.secret, epoch: Math.floor(t.clock.now() / 1000) });
+    const confirmed = done(
+      await t.engine.factors.enrollConfirm(alice, "totp", second.factorId, { code }, sid),
+    );
     expect(confirmed.recoveryCodes).toBeUndefined();
+    expect(await t.engine.factors.recoveryCodesRemaining("alice")).toBe(10);
   });
 
   it("codes are stored only as keyed hashes: the store never holds one in plain text", async () => {
     const t = testEngine();
     const { recoveryCodes } = await enrollAlice(t);
-    const stored = JSON.stringify(await t.store.hashGetAll("alice", "recovery"));
+    const stored = JSON.stringify(await t.store.hashGetAll("alice", keys.plugin("recovery", "codes")));
+    expect(stored).not.toBe("{}");
     for (const c of recoveryCodes) {
       expect(stored).not.toContain(c);
       expect(stored).not.toContain(c.replace(/-/g, ""));
@@ -71,16 +79,25 @@ describe("recovery codes", () => {
         ),
       );
     }
-    expect(results).toEqual([...Array(5).fill("INVALID_CODE"), "TOO_MANY_ATTEMPTS"]);
+    // The challenge is spent (a new one starts fresh), not the user locked out.
+    expect(results).toEqual([...Array(5).fill("INVALID_CODE"), "CHALLENGE_EXHAUSTED"]);
   });
 
   it("regenerating kills every old code; removing the last real factor removes the codes too", async () => {
     const t = testEngine();
     const { recoveryCodes, factorId } = await enrollAlice(t);
-    const fresh = await t.engine.factors.regenerateRecoveryCodes(alice);
+    // Both need a fresh step-up: without one, the engine says which rule to step up for.
+    expect(await t.engine.factors.regenerateRecoveryCodes(alice, undefined)).toEqual({
+      stepUpRequired: t.engine.ownRules["recovery.regenerate"],
+    });
+    expect(await t.engine.factors.remove(alice, factorId, "no-session")).toEqual({
+      stepUpRequired: t.engine.ownRules["factor.remove"],
+    });
+    const sid = await stepUpAlice(t);
+    const fresh = done(await t.engine.factors.regenerateRecoveryCodes(alice, sid)).recoveryCodes;
     expect(await useRecovery(t, recoveryCodes[1] ?? "")).toBe("INVALID_CODE");
     expect(await useRecovery(t, fresh[0] ?? "")).toBe("ok");
-    await t.engine.factors.remove("alice", factorId);
+    done(await t.engine.factors.remove(alice, factorId, sid));
     expect(await t.engine.factors.list("alice")).toEqual([]);
     expect(await t.engine.factors.recoveryCodesRemaining("alice")).toBe(0);
   });

@@ -21,7 +21,7 @@ export interface RecoveryCodesPlugin extends FactorPlugin {
 /** Crockford's base32 alphabet: no I, L, O, U, so codes survive being read aloud or written down. */
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CODE_BYTES = 10; // 80 bits from a CSPRNG, 16 characters
-const KEY = "recovery";
+const KEY = "codes";
 
 function encode(bytes: Uint8Array): string {
   let bits = 0;
@@ -72,22 +72,22 @@ export function recoveryCodes(options: RecoveryCodesOptions = {}): RecoveryCodes
     type: "recovery",
     level: "mfa",
     amr: ["otp"],
+    recovery: true,
     enrollStart: async () => enrollDirectly(),
     enrollConfirm: async () => enrollDirectly(),
     async issue(ctx) {
       const codes = Array.from({ length: count }, () => encode(ctx.randomBytes(CODE_BYTES)));
       // Old codes die before the new ones exist: a race with a use of an old code cannot revive it.
-      await ctx.store.delete(ctx.user.id, [KEY]);
-      for (const code of codes)
-        await ctx.store.hashSet(ctx.user.id, KEY, ctx.keyring.hash(code.replace(/-/g, "")), "1");
+      await ctx.store.delete([KEY]);
+      for (const code of codes) await ctx.store.hashSet(KEY, ctx.keyring.hash(code.replace(/-/g, "")), "1");
       ctx.emit({ type: "recovery.regenerated", factor: "recovery" });
       return codes;
     },
     async remaining(ctx) {
-      return Object.keys(await ctx.store.hashGetAll(ctx.user.id, KEY)).length;
+      return Object.keys(await ctx.store.hashGetAll(KEY)).length;
     },
     async clear(ctx) {
-      await ctx.store.delete(ctx.user.id, [KEY]);
+      await ctx.store.delete([KEY]);
     },
     checkInput(input) {
       normalize(input);
@@ -95,7 +95,7 @@ export function recoveryCodes(options: RecoveryCodesOptions = {}): RecoveryCodes
     async verify(ctx, factor, _challenge, input) {
       const code = normalize(input);
       for (const hashed of ctx.keyring.hashAll(code)) {
-        if (await ctx.store.hashDelete(ctx.user.id, KEY, hashed)) {
+        if (await ctx.store.hashDelete(KEY, hashed)) {
           ctx.emit({ type: "recovery.used", factor: "recovery", factorId: factor.id });
           return { ok: true };
         }

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
+import { alice, codeAt, enrollAlice, outcome, testEngine } from "../../test/helpers.js";
+import { keys } from "../internal/keys.js";
+import { totp } from "./totp.js";
 
 const vectors = JSON.parse(
   readFileSync(new URL("../../test/vectors/rfc6238-totp.json", import.meta.url), "utf8"),
@@ -11,10 +13,21 @@ const hotp = JSON.parse(
   vectors: { counter: number; hotp: string }[];
 };
 
+/**
+ * The vectors are decades before the enrollment (its confirmation used today's step, and older
+ * steps are refused from then on): forget that step, as a user enrolled in 1970 would have.
+ */
+function forgetLastStep(t: ReturnType<typeof testEngine>): void {
+  void t.store.delete(alice.id, [keys.plugin("totp", "last-step")]);
+}
+
 describe("totp factor", () => {
   it("enrollment returns a 160-bit base32 secret, an otpauth URI and a PNG QR code", async () => {
     const t = testEngine();
-    const started = (await t.engine.factors.enrollStart(alice, "totp", {})) as Record<string, string>;
+    const started = (await t.engine.factors.enrollStart(alice, "totp", {}, undefined)) as Record<
+      string,
+      string
+    >;
     expect(started.secret).toMatch(/^[A-Z2-7]{32}$/); // 32 base32 chars = 160 bits
     expect(started.otpauthUri).toMatch(/^otpauth:\/\/totp\/Test:alice%40example\.com\?secret=/);
     expect(started.qrCode).toMatch(/^data:image\/png;base64,/);
@@ -25,6 +38,7 @@ describe("totp factor", () => {
     async ({ time, SHA1 }) => {
       const t = testEngine();
       await enrollAlice(t);
+      forgetLastStep(t);
       t.clock.set(time * 1000);
       const { challenge } = await t.engine.openChallenge(
         alice,
@@ -44,6 +58,7 @@ describe("totp factor", () => {
     async ({ counter, hotp }) => {
       const t = testEngine();
       await enrollAlice(t);
+      forgetLastStep(t);
       t.clock.set(counter * 30_000);
       const { challenge } = await t.engine.openChallenge(
         alice,
@@ -81,6 +96,50 @@ describe("totp factor", () => {
     expect(await attempt(await codeAt(now - 60_000))).toBe("INVALID_CODE");
     expect(await attempt(await codeAt(now + 30_000))).toBe("INVALID_CODE");
     expect(await attempt(await codeAt(now - 30_000))).toBe("ok");
+  });
+
+  it("a code for an older step is refused once a newer one was used (a phished code goes stale)", async () => {
+    // Before: code(S+3) then code(S+2) were both accepted at S+3 (each step once, in any order).
+    const t = testEngine({ factors: [totp({ window: { past: 2 } })] });
+    await enrollAlice(t);
+    t.clock.advance(60_000);
+    const now = t.clock.now();
+    const rule = t.engine.rules.lookup("admin", "read");
+    const attempt = async (code: string) => {
+      const { challenge } = await t.engine.openChallenge(alice, "s", rule);
+      return outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code }));
+    };
+    const older = await codeAt(now - 30_000);
+    expect(await attempt(await codeAt(now))).toBe("ok");
+    expect(await attempt(older)).toBe("INVALID_CODE");
+    expect(t.events.at(-1)).toMatchObject({ type: "verification.failed", reason: "REPLAYED" });
+  });
+
+  it("of concurrent uses of two steps, the older never lands after the newer (across processes: atomic)", async () => {
+    const t = testEngine({ factors: [totp({ window: { past: 2 } })], limits: { perChallenge: 50 } });
+    await enrollAlice(t);
+    t.clock.advance(60_000);
+    const now = t.clock.now();
+    const rule = t.engine.rules.lookup("admin", "read");
+    const codes = [await codeAt(now - 30_000), await codeAt(now)];
+    const results = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const { challenge } = await t.engine.openChallenge(alice, "s", rule);
+        const code = codes[i % 2] ?? "";
+        return [
+          i % 2,
+          await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code })),
+        ];
+      }),
+    );
+    const accepted = results.filter(([, r]) => r === "ok").map(([step]) => step);
+    // Each step at most once, the newer always; afterwards the older is refused for good.
+    expect(new Set(accepted).size).toBe(accepted.length);
+    expect(accepted).toContain(1);
+    const { challenge } = await t.engine.openChallenge(alice, "s", rule);
+    expect(
+      await outcome(t.engine.challenges.verify(alice, "s", challenge.id, { factor: "totp", code: codes[0] })),
+    ).toBe("INVALID_CODE");
   });
 
   it("bad code input (wrong type, letters, wrong length) is INVALID_INPUT, not a guess", async () => {

@@ -18,6 +18,8 @@ const PERIOD_SECONDS = 30;
 const DIGITS = 6;
 const SECRET_BYTES = 20; // 160 bits: RFC 4226 section 4 recommends 160.
 const base32 = new ScureBase32Plugin();
+/** The plugin's key for the last accepted time step of the user (any of their TOTP factors). */
+const LAST_STEP = "last-step";
 
 /** Reads a 6-digit code from untrusted input, or throws INVALID_INPUT naming the field. */
 export function readCode(input: unknown, digits = DIGITS): string {
@@ -39,7 +41,8 @@ function secretOf(ctx: FactorContext, factorId: string, data: Record<string, unk
 /**
  * Time-based one-time passwords (RFC 6238): SHA-1, 6 digits, 30 s, as every authenticator app expects.
  * The secret is 160 random bits, sealed with AES-256-GCM at rest. Each time step is accepted at most
- * once per user, across processes (an atomic `setIfAbsent` in the store).
+ * once per user, and never one older than the last accepted, across processes (an atomic
+ * compare-and-set in the store).
  *
  * @example
  * createStepUp({ ..., factors: [totp({ window: { past: 1 } })] })
@@ -57,7 +60,7 @@ export function totp(options: TotpOptions = {}): FactorPlugin {
   }
   const tolerance: [number, number] = [past * PERIOD_SECONDS, future * PERIOD_SECONDS];
 
-  async function check(ctx: FactorContext, factorId: string, secret: string, code: string) {
+  async function check(ctx: FactorContext, secret: string, code: string) {
     const result = await verify({
       secret,
       token: code,
@@ -66,11 +69,14 @@ export function totp(options: TotpOptions = {}): FactorPlugin {
     });
     if (!result.valid || !("timeStep" in result))
       return { ok: false as const, reason: "INVALID_CODE" as const };
-    // RFC 6238 section 5.2: a code must not be accepted twice. One marker per user and time step,
-    // written only if absent, so of two concurrent uses (any process) exactly one wins.
+    // RFC 6238 section 5.2: a code must not be accepted twice, and (section 5.2 again) once a
+    // step is used, older ones in the window must not be: a phished code for step S must not work
+    // after the user has typed the one for S+1. The last accepted step per user only ever grows
+    // (atomic compare-and-set), so of concurrent uses of one step exactly one wins, and an older
+    // step is refused on every process. It outlives the window, so nothing older can come back.
     const ttl = (past + future + 2) * PERIOD_SECONDS;
-    const first = await ctx.store.setIfAbsent(ctx.user.id, `totp:step:${result.timeStep}`, factorId, ttl);
-    return first ? { ok: true as const } : { ok: false as const, reason: "REPLAYED" as const };
+    const newer = await ctx.store.advance(LAST_STEP, result.timeStep, ttl);
+    return newer ? { ok: true as const } : { ok: false as const, reason: "REPLAYED" as const };
   }
 
   async function present(ctx: FactorContext, secret: string) {
@@ -99,7 +105,7 @@ export function totp(options: TotpOptions = {}): FactorPlugin {
     async enrollConfirm(ctx, factorId, pending, input) {
       const code = readCode(input);
       const secret = secretOf(ctx, factorId, pending);
-      const outcome = await check(ctx, factorId, secret, code);
+      const outcome = await check(ctx, secret, code);
       return outcome.ok ? { data: { secret: pending.secret } } : null;
     },
     checkInput(input) {
@@ -107,7 +113,7 @@ export function totp(options: TotpOptions = {}): FactorPlugin {
     },
     async verify(ctx, factor, _challenge, input) {
       const code = readCode(input);
-      return check(ctx, factor.id, secretOf(ctx, factor.id, factor.data), code);
+      return check(ctx, secretOf(ctx, factor.id, factor.data), code);
     },
   } satisfies FactorPlugin);
 }

@@ -3,7 +3,7 @@ import { startAssertion, verifyAssertion } from "./webauthn/authentication.js";
 import { WEBAUTHN } from "./webauthn/credential.js";
 import { readAuthenticationResponse } from "./webauthn/input.js";
 import { resolveWebAuthnOptions, type WebAuthnOptions } from "./webauthn/options.js";
-import { confirmRegistration, startRegistration } from "./webauthn/registration.js";
+import { confirmRegistration, credentialIndexKey, startRegistration } from "./webauthn/registration.js";
 
 export type { WebAuthnOptions } from "./webauthn/options.js";
 
@@ -31,6 +31,7 @@ export function webauthn(options: WebAuthnOptions): FactorPlugin {
     type: WEBAUTHN,
     level: "phishing-resistant",
     amr: Object.freeze(["hwk"]),
+    verifiesUser: true,
     enrollStart: (ctx, _factorId, input) => startRegistration(opts, ctx, input),
     enrollConfirm: (ctx, factorId, pending, input) =>
       confirmRegistration(opts, ctx, factorId, pending, input),
@@ -39,5 +40,10 @@ export function webauthn(options: WebAuthnOptions): FactorPlugin {
       readAuthenticationResponse(input);
     },
     verify: (ctx, factor, challenge, input) => verifyAssertion(opts, ctx, factor, challenge, input),
+    async removed(ctx, factor) {
+      // The credential id is free again, for this user or another, once its factor is gone.
+      const id = factor.data.credentialId;
+      if (typeof id === "string") await ctx.shared.delete([credentialIndexKey(id)]);
+    },
   } satisfies FactorPlugin);
 }

@@ -3,7 +3,9 @@ import type { FactorContext } from "../factors/factor.js";
 import type { Store } from "../store/store.js";
 import type { StepUpEvent, StepUpUser } from "../types.js";
 import type { Keyring } from "./crypto.js";
-import { keys, parseFactors } from "./records.js";
+import { factorStore } from "./factor-store.js";
+import { keys, pluginScope } from "./keys.js";
+import { parseFactors } from "./records.js";
 
 /** What the engine's parts share. Built once by `createStepUp`. */
 export interface EngineContext {
@@ -16,7 +18,8 @@ export interface EngineContext {
   newId(bytes?: number): string;
   /** Emits an event without letting a failing hook break the request. */
   emit(event: Omit<StepUpEvent, "atMs">): void;
-  factorContext(user: StepUpUser): FactorContext;
+  /** What a factor plugin of `type` gets for `user`: its own namespaced view of the store. */
+  factorContext(user: StepUpUser, type: string): FactorContext;
 }
 
 export function createEngineContext(config: ResolvedConfig, store: Store, keyring: Keyring): EngineContext {
@@ -38,11 +41,12 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
         config.logger.error("onEvent hook failed", { type: event.type, error: String(error) });
       }
     },
-    factorContext(user) {
+    factorContext(user, type) {
       return {
         user,
         appName: config.appName,
-        store,
+        store: factorStore(store, user.id, type),
+        shared: factorStore(store, pluginScope(type), type),
         keyring,
         nowMs: now(),
         randomBytes: config.randomBytes,

@@ -1,21 +1,4 @@
-import type { Challenge, FactorRecord, FactorSummary, SessionRecord } from "../types.js";
-
-/** Store keys, all inside the user's scope (one hash slot per user on Redis Cluster). */
-export const keys = {
-  session: (sid: string) => `session:${sid}`,
-  revoked: "revoked",
-  challenge: (id: string) => `challenge:${id}`,
-  enrollment: (factorId: string) => `enroll:${factorId}`,
-  factors: "factors",
-  attemptsChallenge: (id: string) => `attempts:challenge:${id}`,
-  attemptsFactor: (factorId: string) => `attempts:factor:${factorId}`,
-  attemptsIp: "attempts",
-  lockedFactor: (factorId: string) => `locked:factor:${factorId}`,
-  txnGrant: (familyId: string, digest: string) => `txn:${familyId}:${digest}`,
-} as const;
-
-/** Scope of per-client counters (kept apart from user scopes). */
-export const ipScope = (ip: string) => `ip:${ip}`;
+import type { Challenge, FactorRecord, FactorSummary, OfferedFactor, SessionRecord } from "../types.js";
 
 /** Parses a stored JSON record; a corrupt one reads as absent rather than crashing a request. */
 export function parseRecord<T>(raw: string | null | undefined): T | undefined {
@@ -56,4 +39,9 @@ export function summarize(f: FactorRecord): FactorSummary {
     lastUsedAt: f.lastUsedAtMs === null ? null : new Date(f.lastUsedAtMs).toISOString(),
     primary: f.primary,
   };
+}
+
+/** A factor as a challenge offers it. */
+export function offer(f: FactorRecord): OfferedFactor {
+  return { id: f.id, type: f.type, name: f.name, primary: f.primary };
 }

@@ -177,6 +177,72 @@ export function storeContract(name: string, setup: StoreContractSetup): void {
       expect(await store().increment(s, "n", 10)).toEqual({ count: 1, ttlSeconds: 10 });
     });
 
+    it("setIfAbsent: a null TTL claims a key for good", async () => {
+      const s = scope("nx-durable");
+      expect(await store().setIfAbsent(s, "k", "first", null)).toBe(true);
+      expect(await store().setIfAbsent(s, "k", "second", null)).toBe(false);
+      context?.clock?.advance(TEN_YEARS_MS);
+      expect(await store().getMany(s, ["k"])).toEqual(["first"]);
+    });
+
+    it("advance: writes only a greater integer; equal and smaller values are refused", async () => {
+      const s = scope("advance");
+      expect(await store().advance(s, "step", 10, 60)).toBe(true);
+      expect(await store().advance(s, "step", 10, 60)).toBe(false);
+      expect(await store().advance(s, "step", 9, 60)).toBe(false);
+      expect(await store().advance(s, "step", 12, 60)).toBe(true);
+      expect(await store().getMany(s, ["step"])).toEqual(["12"]);
+      await expect(store().advance(s, "step", 13.5, 60)).rejects.toThrow();
+    });
+
+    it("advance: 50 concurrent values: the stored value ends as the largest, and each value is accepted at most once", async () => {
+      const s = scope("advance-race");
+      const values = range(50).map((i) => 1000 + (i % 25)); // every value sent twice
+      const results = await Promise.all(values.map((v) => store().advance(s, "step", v, 60)));
+      expect(await store().getMany(s, ["step"])).toEqual(["1024"]);
+      const accepted = values.filter((_, i) => results[i]);
+      expect(new Set(accepted).size).toBe(accepted.length);
+      expect(accepted).toContain(1024);
+    });
+
+    it("append: keeps the newest maxLength values and returns the dropped ones, oldest first", async () => {
+      const s = scope("append");
+      expect(await store().list(s, "l")).toEqual([]);
+      expect(await store().append(s, "l", "a", 3, 60)).toEqual([]);
+      expect(await store().append(s, "l", "b", 3, 60)).toEqual([]);
+      expect(await store().append(s, "l", "c", 3, 60)).toEqual([]);
+      expect(await store().append(s, "l", "d", 3, 60)).toEqual(["a"]);
+      expect(await store().append(s, "l", "e", 2, 60)).toEqual(["b", "c"]);
+      expect(await store().list(s, "l")).toEqual(["d", "e"]);
+      await expect(store().append(s, "l", "f", 0, 60)).rejects.toThrow();
+      await store().delete(s, ["l"]);
+      expect(await store().list(s, "l")).toEqual([]);
+    });
+
+    it("append: 60 concurrent appends to a list capped at 20 keep exactly 20 and drop exactly 40", async () => {
+      const s = scope("append-race");
+      const dropped = await Promise.all(range(60).map((i) => store().append(s, "l", `v${i}`, 20, 60)));
+      const kept = await store().list(s, "l");
+      expect(kept).toHaveLength(20);
+      const all = [...dropped.flat(), ...kept].sort();
+      expect(all).toEqual(
+        range(60)
+          .map((i) => `v${i}`)
+          .sort(),
+      );
+    });
+
+    it("append: the list expires with its TTL, renewed by each append", async () => {
+      const s = scope("append-ttl");
+      await store().append(s, "l", "a", 5, 1);
+      const clock = context?.clock;
+      if (clock) clock.advance(1000);
+      else await sleep(1200);
+      expect(await store().list(s, "l")).toEqual([]);
+      expect(await store().append(s, "l", "b", 5, 60)).toEqual([]);
+      expect(await store().list(s, "l")).toEqual(["b"]);
+    });
+
     it("delete: removes several keys, strings and hashes, and ignores absent ones", async () => {
       const s = scope("delete");
       await store().set(s, "a", "A", 60);

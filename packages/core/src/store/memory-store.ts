@@ -46,6 +46,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   }
   const strings = new Map<string, StringEntry>();
   const hashes = new Map<string, Map<string, string>>();
+  const lists = new Map<string, { values: string[]; expiresAtMs: number }>();
   let writes = 0;
 
   const read = (id: string): StringEntry | undefined => {
@@ -58,15 +59,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     return entry;
   };
 
+  /** Counts a write; every SWEEP_EVERY_WRITES writes, drops every expired key at once. */
+  const tick = (): void => {
+    writes += 1;
+    if (writes % SWEEP_EVERY_WRITES !== 0) return;
+    const now = clock.now();
+    for (const [key, value] of strings) {
+      if (value.expiresAtMs !== null && value.expiresAtMs <= now) strings.delete(key);
+    }
+    for (const [key, value] of lists) if (value.expiresAtMs <= now) lists.delete(key);
+  };
+
   const write = (id: string, entry: StringEntry): void => {
     strings.set(id, entry);
-    writes += 1;
-    if (writes % SWEEP_EVERY_WRITES === 0) {
-      const now = clock.now();
-      for (const [key, value] of strings) {
-        if (value.expiresAtMs !== null && value.expiresAtMs <= now) strings.delete(key);
-      }
-    }
+    tick();
   };
 
   const expiresAt = (ttlSeconds: number | null): number | null =>
@@ -83,11 +89,48 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     async setIfAbsent(scope, key, value, ttlSeconds) {
-      assertTtl(ttlSeconds);
+      if (ttlSeconds !== null) assertTtl(ttlSeconds);
       const id = storeId(scope, key);
       if (read(id) !== undefined) return false;
       write(id, { value, expiresAtMs: expiresAt(ttlSeconds) });
       return true;
+    },
+
+    async advance(scope, key, value, ttlSeconds) {
+      assertTtl(ttlSeconds);
+      if (!Number.isSafeInteger(value))
+        throw new RangeError(`memoryStore: advance needs an integer, got ${value}`);
+      const id = storeId(scope, key);
+      const current = read(id);
+      if (current !== undefined && Number(current.value) >= value) return false;
+      write(id, { value: String(value), expiresAtMs: expiresAt(ttlSeconds) });
+      return true;
+    },
+
+    async append(scope, key, value, maxLength, ttlSeconds) {
+      assertTtl(ttlSeconds);
+      if (!Number.isSafeInteger(maxLength) || maxLength < 1)
+        throw new RangeError(`memoryStore: maxLength must be a whole number >= 1, got ${maxLength}`);
+      const id = storeId(scope, key);
+      const now = clock.now();
+      const existing = lists.get(id);
+      const values = existing && existing.expiresAtMs > now ? existing.values : [];
+      values.push(value);
+      const dropped = values.length > maxLength ? values.splice(0, values.length - maxLength) : [];
+      lists.set(id, { values, expiresAtMs: now + ttlSeconds * 1000 });
+      tick();
+      return dropped;
+    },
+
+    async list(scope, key) {
+      const id = storeId(scope, key);
+      const entry = lists.get(id);
+      if (entry === undefined) return [];
+      if (entry.expiresAtMs <= clock.now()) {
+        lists.delete(id);
+        return [];
+      }
+      return [...entry.values];
     },
 
     async take(scope, key) {
@@ -121,6 +164,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         const id = storeId(scope, key);
         strings.delete(id);
         hashes.delete(id);
+        lists.delete(id);
       }
     },
 

@@ -8,7 +8,8 @@
  *   the other (`take` hands a value to exactly one caller, `increment` never loses a count,
  *   `setIfAbsent` lets exactly one caller win).
  * - TTLs are whole seconds and start when the key is written. An expired key reads as absent.
- *   `ttlSeconds: null` means durable (factor records only); every other key has a TTL.
+ *   `ttlSeconds: null` means durable (factor records, a user's lock, the WebAuthn credential
+ *   index); every other key has a TTL.
  * - A store that cannot answer (connection lost, timeout) rejects; it never answers "absent" for
  *   "unknown". stepup turns a rejection into 503 STORE_UNAVAILABLE: fail closed.
  * - Values are opaque strings (stepup writes JSON); a store never parses them.
@@ -19,7 +20,14 @@ export interface Store {
   /** Writes a key, replacing any value and TTL. */
   set(scope: string, key: string, value: string, ttlSeconds: number | null): Promise<void>;
   /** Writes a key only when absent; `true` for the one caller that wrote it. */
-  setIfAbsent(scope: string, key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  setIfAbsent(scope: string, key: string, value: string, ttlSeconds: number | null): Promise<boolean>;
+  /**
+   * Writes an integer only when it is greater than the stored one (or none is stored), and sets
+   * the TTL; `true` when written. Of concurrent callers, the stored value only ever grows, and a
+   * value is accepted at most once (TOTP: a time step older than or equal to the last one used is
+   * refused).
+   */
+  advance(scope: string, key: string, value: number, ttlSeconds: number): Promise<boolean>;
   /** Reads and deletes a key at once: of concurrent callers, exactly one gets the value. */
   take(scope: string, key: string): Promise<string | null>;
   /**
@@ -27,7 +35,15 @@ export interface Store {
    * The TTL is set when the counter is created and not extended (a fixed window).
    */
   increment(scope: string, key: string, ttlSeconds: number): Promise<{ count: number; ttlSeconds: number }>;
-  /** Deletes keys of one scope (absent keys are ignored). */
+  /**
+   * Appends a value to a list and keeps only the newest `maxLength` values, at once; returns the
+   * values it dropped, oldest first. The TTL is set again on every append (the list lives as long
+   * as its newest value). Used for indexes that must stay bounded (a user's open challenges).
+   */
+  append(scope: string, key: string, value: string, maxLength: number, ttlSeconds: number): Promise<string[]>;
+  /** The values of a list, oldest first; `[]` when absent. */
+  list(scope: string, key: string): Promise<string[]>;
+  /** Deletes keys of one scope, of any kind (absent keys are ignored). */
   delete(scope: string, keys: readonly string[]): Promise<void>;
   /** Sets one field of a durable hash (factor records). */
   hashSet(scope: string, key: string, field: string, value: string): Promise<void>;

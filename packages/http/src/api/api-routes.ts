@@ -1,18 +1,13 @@
-import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
+import { offerFactor, StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
 import { readJson } from "../body.js";
-import { runGuard } from "../guard/guard.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { json } from "../problem.js";
 import { checkOrigin } from "../security.js";
+import { sessionIdOf, withOwnStepUp } from "./own-step-up.js";
 import { currentSid, sessionForChallenge } from "./session-of.js";
 
-type Handler = (
-  http: HttpContext,
-  request: Request,
-  user: StepUpUser,
-  ctx: RequestContext,
-  params: string[],
-) => Promise<Response>;
+type Ctx = RequestContext & { user: StepUpUser };
+type Handler = (http: HttpContext, request: Request, ctx: Ctx, params: string[]) => Promise<Response>;
 
 interface Route {
   method: string;
@@ -27,70 +22,52 @@ const route = (method: string, path: string, handler: Handler): Route => ({
   handler,
 });
 
-async function listFactors(http: HttpContext, _r: Request, user: StepUpUser): Promise<Response> {
+const noContent = () => new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+
+async function listFactors(http: HttpContext, _r: Request, { user }: Ctx): Promise<Response> {
   const [factors, recoveryCodesRemaining] = await Promise.all([
     http.engine.factors.list(user.id),
     http.engine.factors.recoveryCodesRemaining(user.id),
   ]);
   // Recovery codes are a count, not a factor the user manages one by one.
-  const listed = factors.filter((f) => f.type !== "recovery").map(summarizeFactor);
+  const recovery = (type: string) => http.engine.config.factors.get(type)?.recovery === true;
+  const listed = factors.filter((f) => !recovery(f.type)).map(summarizeFactor);
   return json({ factors: listed, recoveryCodesRemaining });
 }
 
-async function enrollStart(
-  http: HttpContext,
-  request: Request,
-  user: StepUpUser,
-  ctx: RequestContext,
-  [type = ""]: string[],
-) {
+async function enrollStart(http: HttpContext, request: Request, ctx: Ctx, [type = ""]: string[]) {
   const body = await readJson(request);
-  // With a factor enrolled, adding another must be proved with it: otherwise anyone holding the
-  // first-factor session could enroll their own authenticator and step up with it.
-  if (await http.engine.hasFactors(user.id)) {
-    const guard = await runGuard(http, request, ctx, http.ownRules.factorAdd);
-    if (!guard.pass) return guard.response;
-  }
-  return json(await http.engine.factors.enrollStart(user, type, body), 201);
+  // With a factor enrolled, adding another must be proved with it (the engine enforces it).
+  const started = await withOwnStepUp(http, request, ctx, (sid) =>
+    http.engine.factors.enrollStart(ctx.user, type, body, sid),
+  );
+  return started instanceof Response ? started : json(started, 201);
 }
 
-async function enrollConfirm(
-  http: HttpContext,
-  request: Request,
-  user: StepUpUser,
-  _c: RequestContext,
-  [type = "", factorId]: string[],
-) {
+async function enrollConfirm(http: HttpContext, request: Request, ctx: Ctx, [type = "", factorId]: string[]) {
   const body = await readJson(request);
-  const { factor, recoveryCodes } = await http.engine.factors.enrollConfirm(user, type, factorId, body);
+  // An enrollment started before the user had a factor still needs a step-up if one exists now.
+  const confirmed = await withOwnStepUp(http, request, ctx, (sid) =>
+    http.engine.factors.enrollConfirm(ctx.user, type, factorId, body, sid),
+  );
+  if (confirmed instanceof Response) return confirmed;
+  const { factor, recoveryCodes } = confirmed;
   return json({ factor: summarizeFactor(factor), ...(recoveryCodes ? { recoveryCodes } : {}) });
 }
 
-async function updateFactor(
-  http: HttpContext,
-  request: Request,
-  user: StepUpUser,
-  _c: RequestContext,
-  [id]: string[],
-) {
+async function updateFactor(http: HttpContext, request: Request, { user }: Ctx, [id]: string[]) {
   const body = await readJson(request);
   return json({ factor: summarizeFactor(await http.engine.factors.update(user.id, id, body)) });
 }
 
-async function removeFactor(
-  http: HttpContext,
-  request: Request,
-  user: StepUpUser,
-  ctx: RequestContext,
-  [id]: string[],
-) {
-  const guard = await runGuard(http, request, ctx, http.ownRules.factorRemove);
-  if (!guard.pass) return guard.response;
-  await http.engine.factors.remove(user.id, id);
-  return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+async function removeFactor(http: HttpContext, request: Request, ctx: Ctx, [id]: string[]) {
+  const removed = await withOwnStepUp(http, request, ctx, (sid) =>
+    http.engine.factors.remove(ctx.user, id, sid),
+  );
+  return removed instanceof Response ? removed : noContent();
 }
 
-async function openChallenge(http: HttpContext, request: Request, user: StepUpUser) {
+async function openChallenge(http: HttpContext, request: Request, { user }: Ctx) {
   const body = await readJson(request);
   const rule = http.engine.rules.lookup(body.resource, body.action);
   const { sid, setCookie } = await currentSid(http, request, user);
@@ -100,36 +77,30 @@ async function openChallenge(http: HttpContext, request: Request, user: StepUpUs
     {
       challengeId: opened.challenge.id,
       expiresAt: new Date(opened.challenge.expiresAtMs).toISOString(),
-      factors: opened.factors.map((f) => ({ id: f.id, type: f.type, name: f.name, primary: f.primary })),
+      factors: opened.factors.map(offerFactor),
     },
     201,
     headers,
   );
 }
 
-async function startChallenge(
-  http: HttpContext,
-  request: Request,
-  user: StepUpUser,
-  _c: RequestContext,
-  [id]: string[],
-) {
+async function startChallenge(http: HttpContext, request: Request, { user }: Ctx, [id]: string[]) {
   const body = await readJson(request);
   const sid = await sessionForChallenge(http, request, user);
   return json(await http.engine.challenges.start(user, sid, id, { ...body, factor: body.factor }));
 }
 
-async function verifyChallenge(
-  http: HttpContext,
-  request: Request,
-  user: StepUpUser,
-  ctx: RequestContext,
-  [id]: string[],
-) {
+async function verifyChallenge(http: HttpContext, request: Request, ctx: Ctx, [id]: string[]) {
   const body = await readJson(request);
-  const sid = await sessionForChallenge(http, request, user);
-  const result = await http.engine.challenges.verify(user, sid, id, { ...body, factor: body.factor }, ctx.ip);
-  const setCookie = await http.cookie.issue({ sid: result.sid, uid: user.id }, new URL(request.url));
+  const sid = await sessionForChallenge(http, request, ctx.user);
+  const result = await http.engine.challenges.verify(
+    ctx.user,
+    sid,
+    id,
+    { ...body, factor: body.factor },
+    ctx.ip,
+  );
+  const setCookie = await http.cookie.issue({ sid: result.sid, uid: ctx.user.id }, new URL(request.url));
   return json(
     {
       success: true,
@@ -143,11 +114,10 @@ async function verifyChallenge(
   );
 }
 
-async function status(http: HttpContext, request: Request, user: StepUpUser) {
+async function status(http: HttpContext, request: Request, { user }: Ctx) {
   const url = new URL(request.url);
   const rule = http.engine.rules.lookup(url.searchParams.get("resource"), url.searchParams.get("action"));
-  const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
-  const sid = cookie?.uid === user.id ? cookie.sid : undefined;
+  const sid = await sessionIdOf(http, request, user);
   const result = await http.engine.sessions.check(user.id, sid, rule);
   return json(
     result.fresh
@@ -160,16 +130,12 @@ async function status(http: HttpContext, request: Request, user: StepUpUser) {
   );
 }
 
-async function regenerateRecoveryCodes(
-  http: HttpContext,
-  request: Request,
-  user: StepUpUser,
-  ctx: RequestContext,
-) {
+async function regenerateRecoveryCodes(http: HttpContext, request: Request, ctx: Ctx) {
   await readJson(request);
-  const guard = await runGuard(http, request, ctx, http.ownRules.recoveryRegenerate);
-  if (!guard.pass) return guard.response;
-  return json({ recoveryCodes: await http.engine.factors.regenerateRecoveryCodes(user) }, 201);
+  const issued = await withOwnStepUp(http, request, ctx, (sid) =>
+    http.engine.factors.regenerateRecoveryCodes(ctx.user, sid),
+  );
+  return issued instanceof Response ? issued : json(issued, 201);
 }
 
 const ROUTES: Route[] = [
@@ -209,9 +175,10 @@ export async function handleApi(
       methodMismatch = true;
       continue;
     }
-    if (!ctx.user) throw new StepUpError("UNAUTHENTICATED", "Sign in first.");
+    const user = ctx.user;
+    if (!user) throw new StepUpError("UNAUTHENTICATED", "Sign in first.");
     if (request.method !== "GET") checkOrigin(request, http.trustedOrigins);
-    return r.handler(http, request, ctx.user, ctx, params);
+    return r.handler(http, request, { ...ctx, user }, params);
   }
   if (methodMismatch) throw new StepUpError("METHOD_NOT_ALLOWED", "Method not allowed.");
   throw new StepUpError("NOT_FOUND", "No such endpoint.");

@@ -1,16 +1,18 @@
-import { type Rule, StepUpError, type StepUpUser } from "@stepup/core";
+import type { OpenedChallenge, Rule, StepUpDecision, StepUpUser } from "@stepup/core";
+import { StepUpError } from "@stepup/core";
 import type { HttpContext, RequestContext } from "../http-context.js";
-import { problem, toResponse } from "../problem.js";
-import { safeReturnTo, wantsHtml } from "../security.js";
-import { challengePageResponse, errorPage } from "../ui/page-response.js";
+import type { CookieToSet } from "../internal/cookies.js";
+import { crossOriginWrite, safeReturnTo } from "../security.js";
 
 /** What a protected handler may read about the step-up that let it run. */
 export interface StepUpInfo {
-  /** When the second factor was proved (ms since the epoch); `null` when a policy allowed it. */
-  verifiedAt: number | null;
-  expiresAt: number | null;
+  /** When the second factor was proved (ISO 8601); `null` when a policy waived the step-up. */
+  verifiedAt: string | null;
+  /** When that proof stops counting for this rule (ISO 8601); `null` when waived. */
+  expiresAt: string | null;
   factor: string | null;
   level: string | null;
+  /** RFC 8176 method references of the proof (`["otp"]`, `["hwk"]`). */
   amr: readonly string[];
   resource: string;
   action: string;
@@ -20,6 +22,8 @@ export interface StepUpInfo {
 export interface GuardInput {
   /** Transaction digest for `match: "transaction"` rules. */
   txn?: string;
+  /** What is being approved, in words (a transaction rule's `describe`). */
+  description?: string;
   /** The original urlencoded form fields, for re-submission after a step-up. */
   form?: readonly (readonly [string, string])[];
 }
@@ -31,9 +35,24 @@ export interface GuardRequest {
   readonly headers: { get(name: string): string | null };
 }
 
-const NO_INPUT: GuardInput = Object.freeze({});
+/**
+ * What a guard run comes to, as data: the edge renders it (`renderGuard`) or, for a Server Action,
+ * returns it as a value. Cookies are data too (`cookies`), written by whoever answers.
+ */
+export type GuardOutcome =
+  /** Fresh enough (or waived by policy): run the handler. */
+  | { kind: "pass"; stepUp: StepUpInfo }
+  /** A challenge was opened for this request; `cookies` may hold a new step-up session. */
+  | { kind: "step-up-required"; rule: Rule; opened: OpenedChallenge; cookies: CookieToSet[] }
+  /** Nothing can be tried now: locked after too many failures, for good or for `retryAfter` s. */
+  | { kind: "locked"; rule: Rule; userLocked: boolean; retryAfter: number }
+  /** The policy refused the action. */
+  | { kind: "blocked"; rule: Rule }
+  /** Refused before the engine was asked, or it failed: no user, cross-origin, store down, ... */
+  | { kind: "error"; error: unknown };
 
-export type GuardResult = { pass: true; stepUp: StepUpInfo } | { pass: false; response: Response };
+const NO_INPUT: GuardInput = Object.freeze({});
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * Where to come back to after the step-up. A request path like `//evil.example/x` is a valid path
@@ -43,9 +62,28 @@ function relativeUrl(url: URL): string {
   return safeReturnTo(url.pathname + url.search, url) ?? "/";
 }
 
+function info(decision: StepUpDecision, rule: Rule): StepUpInfo {
+  if (decision.outcome !== "allow") {
+    return { verifiedAt: null, expiresAt: null, factor: null, level: null, amr: [], ...names(rule) };
+  }
+  const a = decision.assurance;
+  return {
+    verifiedAt: new Date(decision.verifiedAtMs).toISOString(),
+    expiresAt: new Date(decision.expiresAtMs).toISOString(),
+    factor: a.factor,
+    level: a.level,
+    amr: a.amr,
+    ...names(rule),
+  };
+}
+
+const names = (rule: Rule) => ({ resource: rule.resource, action: rule.action });
+
 /**
- * The guard: one question to the engine, then one of the responses of DESIGN.md's table. Any store
- * failure ends in 503 and never in the handler (fail closed).
+ * The guard: one question to the engine, answered as data. A state-changing request from another
+ * origin is refused before anything is read, stored or run (a cross-site form must neither run
+ * the handler with a fresh step-up nor be kept for re-submission from our own origin). Any store
+ * failure ends as an error outcome, never a pass (fail closed).
  */
 export async function runGuard(
   http: HttpContext,
@@ -53,12 +91,13 @@ export async function runGuard(
   ctx: RequestContext,
   rule: Rule,
   input: GuardInput = NO_INPUT,
-): Promise<GuardResult> {
+): Promise<GuardOutcome> {
   const user = ctx.user;
-  if (!user) {
-    return { pass: false, response: problem("UNAUTHENTICATED", "Sign in first.") };
-  }
+  if (!user) return { kind: "error", error: new StepUpError("UNAUTHENTICATED", "Sign in first.") };
   try {
+    if (!SAFE_METHODS.has(request.method) && crossOriginWrite(request, http.trustedOrigins)) {
+      throw new StepUpError("ORIGIN_MISMATCH", "This request came from another site.");
+    }
     const now = http.engine.now();
     const header = request.headers.get("cookie");
     // A cache hit is synchronous: no await for the common case (the guard runs on every request).
@@ -67,108 +106,41 @@ export async function runGuard(
     const sid = cookie && cookie.uid === user.id ? cookie.sid : undefined;
     // The client address only feeds a policy hook: adapters may compute it lazily (a getter).
     const ip = http.engine.config.policy ? ctx.ip : undefined;
-    const decision = await http.engine.decide(user, sid, rule, input.txn, ip);
+    const decision = await http.engine.decide({ user, sid, rule, txn: input.txn, ip });
     switch (decision.outcome) {
-      case "allow": {
-        const a = decision.assurance;
-        const stepUp = {
-          verifiedAt: decision.verifiedAtMs,
-          expiresAt: decision.expiresAtMs,
-          factor: a.factor,
-          level: a.level,
-          amr: a.amr,
-          resource: rule.resource,
-          action: rule.action,
-        };
-        return { pass: true, stepUp };
-      }
-      case "allow-by-policy":
-        return {
-          pass: true,
-          stepUp: {
-            verifiedAt: null,
-            expiresAt: null,
-            factor: null,
-            level: null,
-            amr: [],
-            resource: rule.resource,
-            action: rule.action,
-          },
-        };
+      case "allow":
+      case "waived":
+        return { kind: "pass", stepUp: info(decision, rule) };
       case "block":
-        return {
-          pass: false,
-          response: problem("STEP_UP_BLOCKED", "This action is not allowed.", {
-            resource: rule.resource,
-            action: rule.action,
-          }),
-        };
+        return { kind: "blocked", rule };
+      case "locked":
+        return { kind: "locked", rule, userLocked: decision.userLocked, retryAfter: decision.retryAfter };
       case "challenge":
-        if (decision.retryAfter > 0) {
-          const e = new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", {
-            retryAfter: decision.retryAfter,
-          });
-          return { pass: false, response: wantsHtml(request) ? errorPage(http, e) : toResponse(e, http.log) };
-        }
-        return {
-          pass: false,
-          response: await challengeResponse(http, request, user, sid, rule, input, wantsHtml(request)),
-        };
+        return await openFor(http, request, user, sid, rule, input);
     }
   } catch (error) {
-    if (error instanceof StepUpError && error.code === "STORE_UNAVAILABLE" && wantsHtml(request)) {
-      http.log("store unavailable", { cause: String(error.cause) });
-      return { pass: false, response: errorPage(http, error) };
-    }
-    return { pass: false, response: toResponse(error, http.log) };
+    return { kind: "error", error };
   }
 }
 
-async function challengeResponse(
+async function openFor(
   http: HttpContext,
   request: GuardRequest,
   user: StepUpUser,
   currentSid: string | undefined,
   rule: Rule,
   input: GuardInput,
-  html: boolean,
-): Promise<Response> {
+): Promise<GuardOutcome> {
   const url = new URL(request.url);
   const sid = currentSid ?? http.engine.newSessionId();
-  const headers = new Headers();
-  if (!currentSid) headers.append("set-cookie", await http.cookie.issue({ sid, uid: user.id }, url));
   const isPost = request.method === "POST";
   const opened = await http.engine.openChallenge(user, sid, rule, {
     returnTo: relativeUrl(url),
     method: isPost ? "POST" : "GET",
     ...(isPost && input.form ? { form: input.form } : {}),
     ...(input.txn === undefined ? {} : { txn: input.txn }),
+    ...(input.description === undefined ? {} : { description: input.description }),
   });
-  const { challenge } = opened;
-  if (html) return challengePageResponse(http, user, opened, 401, headers);
-
-  const bearer = /^bearer\s/i.test(request.headers.get("authorization") ?? "");
-  const extra: Record<string, string> = {};
-  if (bearer) {
-    // RFC 9470 section 3: tell an OAuth client what authentication event it must bring.
-    extra["www-authenticate"] =
-      `Bearer error="insufficient_user_authentication", error_description="A fresh step-up is required", max_age=${rule.maxAge}`;
-  }
-  const response = problem(
-    "STEP_UP_REQUIRED",
-    "Confirm it's you with a second factor to continue.",
-    {
-      challengeId: challenge.id,
-      challengeUrl: `${http.basePath}/challenge/${challenge.id}`,
-      resource: rule.resource,
-      action: rule.action,
-      maxAge: rule.maxAge,
-      factors: opened.factors.map((f) => ({ id: f.id, type: f.type, name: f.name, primary: f.primary })),
-      expiresAt: new Date(challenge.expiresAtMs).toISOString(),
-      ...(opened.factors.length === 0 ? { enrollUrl: `${http.basePath}/console` } : {}),
-    },
-    extra,
-  );
-  for (const c of headers.getSetCookie()) response.headers.append("set-cookie", c);
-  return response;
+  const cookies = currentSid ? [] : [await http.cookie.create({ sid, uid: user.id }, url)];
+  return { kind: "step-up-required", rule, opened, cookies };
 }

@@ -29,3 +29,15 @@ export function serializeCookie(name: string, value: string, attrs: CookieAttrib
   if (attrs.secure) out += "; Secure";
   return out;
 }
+
+/** A cookie to set, as data: the edge (a Response header, Next's `cookies()`) writes it. */
+export interface CookieToSet {
+  name: string;
+  value: string;
+  attributes: CookieAttributes;
+}
+
+/** The Set-Cookie header of a cookie to set. */
+export function setCookieHeader(cookie: CookieToSet): string {
+  return serializeCookie(cookie.name, cookie.value, cookie.attributes);
+}

@@ -112,8 +112,20 @@ someone learns your password. It takes about a minute to set up.</p>
 <a class="button button-primary button-block" href="${safeUrl(consoleUrl)}">Set up two-step verification</a>`;
 }
 
+/** What is being approved, as the app described it (a transaction rule's `describe`). */
+function approval(description: string): SafeHtml {
+  return html`<div class="approval" role="group" aria-label="What you are approving"><p class="approval-label">You are approving</p><p class="approval-text"><strong>${description}</strong></p></div>`;
+}
+
+function lockedNotice(): SafeHtml {
+  return errorAlert(
+    html`<strong>Too many failed attempts.</strong><span class="detail"> Verification with your usual methods is locked. Use a recovery code, or contact support to unlock it.</span>`,
+  );
+}
+
 function lead(data: ChallengePageData, hasUsable: boolean, hasKeys: boolean): SafeHtml {
   const subject = html`<strong>${data.action} ${data.resource}</strong>`;
+  if (data.userLocked) return html`You're about to ${subject}.`;
   if (data.factors.length === 0) {
     return html`You're about to ${subject}. This needs two-step verification, which isn't set up yet.`;
   }
@@ -146,6 +158,8 @@ export function renderChallengePage(data: ChallengePageData): string {
     after: data.after ?? { method: "GET", url: "/" },
   });
   const body = html`${cardHead(icons.lock, TITLE, lead(data, usable.length > 0, keys.length > 0))}
+${data.description === undefined ? "" : approval(data.description)}
+${data.userLocked ? lockedNotice() : ""}
 ${data.error ? errorBox(data.error, data.attemptsRemaining) : ""}
 ${keys.length > 0 ? passkeySection(usable.length > 0) : ""}
 ${usable.length > 0 ? totpForm(data, usable) : ""}

@@ -1,4 +1,5 @@
 /** Data the server-rendered pages need. Every string is untrusted and escaped by `html`. */
+import type { OfferedFactor } from "@stepup/core";
 
 export interface PageBase {
   appName: string;
@@ -8,13 +9,8 @@ export interface PageBase {
   basePath: string;
 }
 
-export interface PageFactor {
-  id: string;
-  /** "totp" now; "webauthn", "email", "sms", "recovery" later. */
-  type: string;
-  name: string;
-  primary: boolean;
-}
+/** A factor as a challenge offers it: the one shape the pages, the API and the modal share. */
+export type PageFactor = OfferedFactor;
 
 /** The challenge page, shown inline at the protected URL (401) and at GET {basePath}/challenge/:id. */
 export interface ChallengePageData extends PageBase {
@@ -24,6 +20,10 @@ export interface ChallengePageData extends PageBase {
   action: string;
   /** Enrolled factors this challenge accepts, primary first. May be empty (then: offer enrollment). */
   factors: PageFactor[];
+  /** What is being approved, in words (a transaction rule's `describe`), shown above the form. */
+  description?: string;
+  /** Locked after too many failures: only the recovery path is offered, and the page says why. */
+  userLocked?: boolean;
   /** Form posts to `${basePath}/challenge/${challengeId}` with fields csrf, factor, factorId, code. */
   csrfToken: string;
   /** Error from the previous attempt, already worded for users (e.g. "That code is not valid."). */

@@ -76,6 +76,10 @@ border:1px solid;border-radius:10px;font-size:.9375rem}
 .alert-error{background:var(--danger-soft);border-color:var(--danger-border);color:var(--danger)}
 .alert-info{background:var(--info-soft);border-color:var(--info-border);color:var(--info)}
 .alert .detail{font-weight:400}
+.approval{border:1px solid var(--border);border-radius:.5rem;padding:.75rem 1rem;margin:0 0 1rem}
+.approval p{margin:0}
+.approval-label{font-size:.8125rem;color:var(--muted)}
+.approval-text{font-size:1.0625rem;overflow-wrap:anywhere}
 .alert strong{font-weight:600}
 fieldset{margin:0 0 1.25rem;padding:0;border:0;min-width:0}
 legend{padding:0;margin:0 0 .5rem;font-size:.9375rem;font-weight:600}

@@ -4,18 +4,7 @@ import { readForm } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { renderResubmitPage } from "../pages/index.js";
 import { checkOrigin, safeReturnTo } from "../security.js";
-import { challengePageResponse, newNonce, pageResponse } from "./page-response.js";
-
-async function opened(http: HttpContext, user: StepUpUser, request: Request, id: string) {
-  const sid = await sessionForChallenge(http, request, user);
-  const challenge = await http.engine.challenges.load(user.id, id);
-  if (challenge.sid !== sid)
-    throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
-  const factors = (await http.engine.challenges.enrolled(user.id)).filter((f) =>
-    challenge.factors.includes(f.type),
-  );
-  return { challenge, factors };
-}
+import { challengePageResponse, messagePage, newNonce, pageResponse } from "./page-response.js";
 
 /** GET {basePath}/challenge/:id: the challenge page at its own URL. */
 export async function showChallenge(
@@ -24,8 +13,19 @@ export async function showChallenge(
   user: StepUpUser,
   id: string,
 ): Promise<Response> {
-  return challengePageResponse(http, user, await opened(http, user, request, id), 200);
+  const sid = await sessionForChallenge(http, request, user);
+  return challengePageResponse(http, await http.engine.challenges.show(user, sid, id), 200);
 }
+
+/** Errors the page shows on the form itself (the user can try again right there). */
+const RETRY_ON_PAGE = new Set([
+  "INVALID_CODE",
+  "INVALID_INPUT",
+  "TOO_MANY_ATTEMPTS",
+  "USER_LOCKED",
+  "FACTOR_NOT_FOUND",
+  "FACTOR_NOT_ALLOWED",
+]);
 
 /**
  * POST {basePath}/challenge/:id: the page's form (works without JavaScript). Success re-issues the
@@ -40,7 +40,8 @@ export async function submitChallenge(
 ): Promise<Response> {
   checkOrigin(request, http.trustedOrigins);
   const form = await readForm(request);
-  const state = await opened(http, user, request, id);
+  const sid = await sessionForChallenge(http, request, user);
+  const state = await http.engine.challenges.show(user, sid, id);
   http.csrf.verify(`${user.id}:${id}`, form.get("csrf"));
   const url = new URL(request.url);
   try {
@@ -49,7 +50,7 @@ export async function submitChallenge(
       factorId: form.get("factorId") ?? undefined,
       code: form.get("code") ?? undefined,
     };
-    const result = await http.engine.challenges.verify(user, state.challenge.sid, id, input, ctx.ip);
+    const result = await http.engine.challenges.verify(user, sid, id, input, ctx.ip);
     const headers = new Headers({
       "set-cookie": await http.cookie.issue({ sid: result.sid, uid: user.id }, url),
     });
@@ -70,25 +71,27 @@ export async function submitChallenge(
     return new Response(null, { status: 303, headers });
   } catch (error) {
     if (!(error instanceof StepUpError)) throw error;
-    if (
-      error.code === "INVALID_CODE" ||
-      error.code === "INVALID_INPUT" ||
-      error.code === "TOO_MANY_ATTEMPTS" ||
-      error.code === "FACTOR_NOT_FOUND" ||
-      error.code === "FACTOR_NOT_ALLOWED"
-    ) {
-      const headers = new Headers();
-      if (error.details.retryAfter !== undefined)
-        headers.set("retry-after", String(error.details.retryAfter));
-      const extra =
-        error.details.attemptsRemaining === undefined
-          ? {}
-          : { attemptsRemaining: error.details.attemptsRemaining };
-      return challengePageResponse(http, user, state, error.status, headers, {
-        error: error.message,
-        ...extra,
-      });
+    if (error.code === "CHALLENGE_EXHAUSTED") {
+      // This request is spent; going back to where the user was opens a new one.
+      const back = safeReturnTo(state.challenge.returnTo, url) ?? "/";
+      return messagePage(
+        http,
+        429,
+        "Too many wrong codes",
+        "For your security this request has ended. Start again to get a new one.",
+        new Headers(),
+        { href: back, label: "Start again" },
+      );
     }
-    throw error;
+    if (!RETRY_ON_PAGE.has(error.code)) throw error;
+    const headers = new Headers();
+    if (error.details.retryAfter !== undefined) headers.set("retry-after", String(error.details.retryAfter));
+    const extra =
+      error.details.attemptsRemaining === undefined
+        ? {}
+        : { attemptsRemaining: error.details.attemptsRemaining };
+    // Re-read what the challenge offers now (a lock may have left only the recovery path).
+    const now = error.code === "USER_LOCKED" ? await http.engine.challenges.show(user, sid, id) : state;
+    return challengePageResponse(http, now, error.status, headers, { error: error.message, ...extra });
   }
 }

@@ -1,6 +1,6 @@
 import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
+import { withOwnStepUp } from "../api/own-step-up.js";
 import { readForm } from "../body.js";
-import { runGuard } from "../guard/guard.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { type ConsolePageData, renderConsolePage } from "../pages/index.js";
 import { checkOrigin, safeReturnTo } from "../security.js";
@@ -22,7 +22,9 @@ async function render(
     http.engine.factors.list(user.id),
     http.engine.factors.recoveryCodesRemaining(user.id),
   ]);
-  const factors = all.filter((f) => f.type !== "recovery").map(summarizeFactor);
+  const factors = all
+    .filter((f) => http.engine.config.factors.get(f.type)?.recovery !== true)
+    .map(summarizeFactor);
   const body = renderConsolePage({
     appName: http.engine.config.appName,
     nonce,
@@ -65,28 +67,38 @@ export async function submitConsole(
   const returnTo = safeReturnTo(form.get("returnTo"), new URL(request.url));
   const base: ConsoleState = returnTo ? { returnTo } : {};
   const fields = [...form.entries()] as [string, string][];
+  const owned = { ...ctx, user };
   try {
     const [first, id, verb] = path;
     if (first === "totp" && id === undefined) {
-      if (await http.engine.hasFactors(user.id)) {
-        const guard = await runGuard(http, request, ctx, http.ownRules.factorAdd, { form: fields });
-        if (!guard.pass) return guard.response;
-      }
-      const started = (await http.engine.factors.enrollStart(
-        user,
-        "totp",
-        {},
-      )) as unknown as ConsoleState["pendingTotp"] & {};
-      return render(http, user, { ...base, pendingTotp: started });
+      // Adding a second factor is guarded like any sensitive route (the engine says when).
+      const started = await withOwnStepUp(
+        http,
+        request,
+        owned,
+        (sid) => http.engine.factors.enrollStart(user, "totp", {}, sid),
+        { form: fields },
+      );
+      if (started instanceof Response) return started;
+      return render(http, user, {
+        ...base,
+        pendingTotp: started as unknown as ConsoleState["pendingTotp"] & {},
+      });
     }
     if (first === "totp" && id && verb === "confirm") {
       const input = {
         code: form.get("code") ?? undefined,
         ...(form.get("name") ? { name: form.get("name") } : {}),
       };
-      let confirmed: Awaited<ReturnType<typeof http.engine.factors.enrollConfirm>>;
+      let confirmed: Awaited<ReturnType<typeof http.engine.factors.enrollConfirm>> | Response;
       try {
-        confirmed = await http.engine.factors.enrollConfirm(user, "totp", id, input);
+        confirmed = await withOwnStepUp(
+          http,
+          request,
+          owned,
+          (sid) => http.engine.factors.enrollConfirm(user, "totp", id, input, sid),
+          { form: fields },
+        );
       } catch (error) {
         // A mistyped first code keeps the QR code on screen: the app has already scanned it.
         const pending = await http.engine.factors.enrollResume(user, "totp", id);
@@ -94,16 +106,25 @@ export async function submitConsole(
         const pendingTotp = pending as unknown as ConsoleState["pendingTotp"] & {};
         return render(http, user, { ...base, pendingTotp, error: error.message }, error.status);
       }
-      const codes = confirmed.recoveryCodes ? { newRecoveryCodes: confirmed.recoveryCodes } : {};
+      if (confirmed instanceof Response) return confirmed;
+      const codes =
+        "recoveryCodes" in confirmed && confirmed.recoveryCodes
+          ? { newRecoveryCodes: confirmed.recoveryCodes }
+          : {};
       return render(http, user, { ...base, ...codes, notice: "Authenticator app added." });
     }
     if (first === "recovery-codes" && id === undefined) {
-      const guard = await runGuard(http, request, ctx, http.ownRules.recoveryRegenerate, { form: fields });
-      if (!guard.pass) return guard.response;
-      const newRecoveryCodes = await http.engine.factors.regenerateRecoveryCodes(user);
+      const issued = await withOwnStepUp(
+        http,
+        request,
+        owned,
+        (sid) => http.engine.factors.regenerateRecoveryCodes(user, sid),
+        { form: fields },
+      );
+      if (issued instanceof Response) return issued;
       return render(http, user, {
         ...base,
-        newRecoveryCodes,
+        newRecoveryCodes: issued.recoveryCodes,
         notice: "New recovery codes issued; the old ones no longer work.",
       });
     }
@@ -116,9 +137,14 @@ export async function submitConsole(
       return render(http, user, { ...base, notice: "Primary factor changed." });
     }
     if (first === "factors" && id && verb === "remove") {
-      const guard = await runGuard(http, request, ctx, http.ownRules.factorRemove, { form: fields });
-      if (!guard.pass) return guard.response;
-      await http.engine.factors.remove(user.id, id);
+      const removed = await withOwnStepUp(
+        http,
+        request,
+        owned,
+        (sid) => http.engine.factors.remove(user, id, sid),
+        { form: fields },
+      );
+      if (removed instanceof Response) return removed;
       return render(http, user, { ...base, notice: "Factor removed." });
     }
     throw new StepUpError("NOT_FOUND", "No such page.");

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { OpenedChallenge, StepUpError, StepUpUser } from "@stepup/core";
+import { type OpenedChallenge, offerFactor, type StepUpError } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
 import { renderChallengePage, renderMessagePage } from "../pages/index.js";
 
@@ -47,7 +47,6 @@ export interface ChallengePageState {
 /** The challenge page for an opened challenge (inline at the protected URL, or at its own URL). */
 export function challengePageResponse(
   http: HttpContext,
-  user: StepUpUser,
   opened: OpenedChallenge,
   status: number,
   headers: Headers = new Headers(),
@@ -63,8 +62,10 @@ export function challengePageResponse(
     challengeId: challenge.id,
     resource: challenge.resource,
     action: challenge.action,
-    factors: opened.factors.map((f) => ({ id: f.id, type: f.type, name: f.name, primary: f.primary })),
-    csrfToken: http.csrf.token(`${user.id}:${challenge.id}`),
+    factors: opened.factors.map(offerFactor),
+    ...(challenge.description === undefined ? {} : { description: challenge.description }),
+    ...(opened.userLocked ? { userLocked: true } : {}),
+    csrfToken: http.csrf.token(`${challenge.uid}:${challenge.id}`),
     consoleUrl: `${http.basePath}/console?returnTo=${encodeURIComponent(returnTo)}`,
     after: {
       method: challenge.method === "POST" ? "POST" : "GET",
@@ -83,6 +84,7 @@ export function messagePage(
   title: string,
   message: string,
   headers = new Headers(),
+  link: { href: string; label: string } = { href: "/", label: "Go to the home page" },
 ): Response {
   const nonce = newNonce();
   const body = renderMessagePage({
@@ -91,7 +93,7 @@ export function messagePage(
     basePath: http.basePath,
     title,
     message,
-    link: { href: "/", label: "Go to the home page" },
+    link,
   });
   return pageResponse(body, status, headers, nonce);
 }
@@ -110,6 +112,35 @@ export function errorPage(http: HttpContext, error: StepUpError): Response {
         503,
         "Temporarily unavailable",
         "Verification is unavailable right now. Please try again in a moment.",
+      );
+    case "USER_LOCKED":
+      return messagePage(
+        http,
+        429,
+        "Verification locked",
+        "There were too many failed attempts, so verification is locked. Use a recovery code, or contact support to unlock it.",
+      );
+    case "CHALLENGE_EXHAUSTED":
+      return messagePage(
+        http,
+        429,
+        "Too many wrong codes",
+        "Go back and try the action again to get a new request.",
+      );
+    case "ORIGIN_MISMATCH":
+    case "CSRF_FAILED":
+      return messagePage(
+        http,
+        403,
+        "Request refused",
+        "This request came from another site. Nothing was done.",
+      );
+    case "PAYLOAD_TOO_LARGE":
+      return messagePage(
+        http,
+        413,
+        "Form too large",
+        "This form is too large to keep while you confirm it's you.",
       );
     case "TOO_MANY_ATTEMPTS": {
       const retryAfter = String(error.details.retryAfter ?? 60);

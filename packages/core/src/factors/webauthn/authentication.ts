@@ -13,8 +13,8 @@ interface IssuedAssertion {
   credentialIds: string[];
 }
 
-/** Store key of the WebAuthn challenge bound to a step-up challenge (in the user's scope). */
-export const assertionKey = (challengeId: string) => `webauthn:${challengeId}`;
+/** Store key of the WebAuthn challenge bound to a step-up challenge (the plugin's keys, user scope). */
+export const assertionKey = (challengeId: string) => `assertion:${challengeId}`;
 
 const REFUSED = { ok: false, reason: "INVALID_CODE" } as const satisfies VerifyOutcome;
 
@@ -63,7 +63,7 @@ export async function startAssertion(
     credentialIds: credentials.map((c) => c.credentialId),
   };
   const ttlSeconds = Math.max(1, Math.ceil(remainingMs / 1000));
-  await ctx.store.set(ctx.user.id, assertionKey(challenge.id), JSON.stringify(issued), ttlSeconds);
+  await ctx.store.set(assertionKey(challenge.id), JSON.stringify(issued), ttlSeconds);
   return {
     options,
     factorIds: Object.fromEntries(credentials.map((c) => [c.credentialId, c.factorId])),
@@ -88,7 +88,7 @@ export async function verifyAssertion(
 ): Promise<VerifyOutcome> {
   const response = readAuthenticationResponse(input);
   // Single use, atomically (GETDEL on Redis): of two concurrent attempts, one sees the challenge.
-  const issued = readIssued(await ctx.store.take(ctx.user.id, assertionKey(challenge.id)));
+  const issued = readIssued(await ctx.store.take(assertionKey(challenge.id)));
   if (!issued) return REFUSED;
 
   // The engine writes the outcome back onto `factor`, so the asserted credential must be exactly
@@ -148,5 +148,10 @@ export async function verifyAssertion(
     ctx.emit({ type: "webauthn.counter_regressed", factor: WEBAUTHN, factorId: factor.id });
     return REFUSED;
   }
-  return { ok: true, data: { ...factor.data, counter: newCounter, backedUp: credentialBackedUp } };
+  return {
+    ok: true,
+    data: { ...factor.data, counter: newCounter, backedUp: credentialBackedUp },
+    // Kept with the assurance: a later rule demanding UV must not be met by a presence-only tap.
+    userVerified: flags.uv === true,
+  };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { EnrollmentResult, EnrollmentStart, FactorContext } from "../factor.js";
 import { credentialsOf, sameBytes, userHandleFor, type WebAuthnCredentialData } from "./credential.js";
 import { isCrossOrigin, readClientData, readRegistrationResponse, readRegistrationStart } from "./input.js";
@@ -10,8 +11,18 @@ export const CHALLENGE_BYTES = 32;
 /** As long as the engine keeps a pending enrollment (10 minutes): the used-mark must outlive it. */
 const PENDING_TTL_SECONDS = 600;
 
-/** Marks the registration challenge of a pending enrollment as used (in the user's scope). */
-const registrationUsedKey = (factorId: string) => `webauthn:registration:${factorId}`;
+/** Marks the registration challenge of a pending enrollment as used (the plugin's keys, user scope). */
+const registrationUsedKey = (factorId: string) => `registration:${factorId}`;
+
+/** WebAuthn section 5.8.3: a credential id is at most 1023 bytes. */
+const MAX_CREDENTIAL_ID_BYTES = 1023;
+
+/**
+ * Shared (cross-user) key of a credential id: which user registered it. Hashed, so the index has a
+ * fixed key size and does not spell out credential ids.
+ */
+export const credentialIndexKey = (credentialId: string) =>
+  `credential:${createHash("sha256").update(Buffer.from(credentialId, "base64url")).digest("base64url")}`;
 
 /** What the engine keeps server-side between registration start and confirm. */
 interface PendingRegistration {
@@ -85,12 +96,7 @@ export async function confirmRegistration(
   if (!pending) return null;
   // The engine takes the pending enrollment only on success; the WebAuthn challenge in it is single
   // use from the first attempt on, success or failure (a failed attempt means: start again).
-  const first = await ctx.store.setIfAbsent(
-    ctx.user.id,
-    registrationUsedKey(factorId),
-    "1",
-    PENDING_TTL_SECONDS,
-  );
+  const first = await ctx.store.setIfAbsent(registrationUsedKey(factorId), "1", PENDING_TTL_SECONDS);
   if (!first) return null;
   if (isCrossOrigin(readClientData(response.response.clientDataJSON, "response"))) return null;
 
@@ -117,8 +123,18 @@ export async function confirmRegistration(
   // The library takes the id from authenticator data; the one the browser reports is what later
   // assertions carry, so both must agree.
   if (!sameBytes(credential.id, response.id)) return null;
+  if (Buffer.from(credential.id, "base64url").byteLength > MAX_CREDENTIAL_ID_BYTES) return null;
   const known = await credentialsOf(ctx);
   if (known.some((c) => sameBytes(c.credentialId, credential.id))) return null;
+  // Section 7.1 step 26: a credential id registered to any other user is refused. With attestation
+  // "none" anyone can claim any id with their own key; one owner per id keeps lookups unambiguous.
+  // The claim is atomic (of two users racing for one id, one wins) and lasts until the factor is
+  // removed; a claim left by an enrollment that never completed still names this user, so it does
+  // not block them.
+  const index = credentialIndexKey(credential.id);
+  if (!(await ctx.shared.setIfAbsent(index, ctx.user.id, null))) {
+    if ((await ctx.shared.get(index)) !== ctx.user.id) return null;
+  }
 
   const data: WebAuthnCredentialData = {
     credentialId: credential.id,

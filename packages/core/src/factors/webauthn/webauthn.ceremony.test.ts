@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alice, codeAt, enrollAlice, outcome } from "../../../test/helpers.js";
+import { alice, codeAt, done, enrollAlice, outcome } from "../../../test/helpers.js";
 import {
   attempt,
   openChallenge,
@@ -7,6 +7,7 @@ import {
   registrationOptions,
   softAuthenticator,
   startAssertion,
+  stepUpWithKey,
   verifyAssertion,
   webauthnEngine,
 } from "../../../test/soft-authenticator.js";
@@ -27,9 +28,15 @@ describe("webauthn: registration and authentication through the engine", () => {
       userVerification: "preferred",
     });
     expect(options.excludeCredentials).toEqual([]);
-    const { factor } = await t.engine.factors.enrollConfirm(alice, "webauthn", factorId, {
-      response: key.register(options),
-    });
+    const { factor } = done(
+      await t.engine.factors.enrollConfirm(
+        alice,
+        "webauthn",
+        factorId,
+        { response: key.register(options) },
+        undefined,
+      ),
+    );
     expect(factor).toMatchObject({
       id: factorId,
       type: "webauthn",
@@ -52,7 +59,7 @@ describe("webauthn: registration and authentication through the engine", () => {
     const response = key.authenticate(request);
     const result = await verifyAssertion(t, alice, "sid-1", challenge.id, response, factorIds[response.id]);
     expect(result.assurance).toMatchObject({ factor: "webauthn", level: "phishing-resistant", amr: ["hwk"] });
-    expect(await t.engine.decide(alice, result.sid, rule)).toMatchObject({ outcome: "allow" });
+    expect(await t.engine.decide({ user: alice, sid: result.sid, rule })).toMatchObject({ outcome: "allow" });
 
     const [stored] = await t.engine.factors.list(alice.id);
     expect(stored?.data.counter).toBe(1); // the new signature counter is kept for the next check
@@ -71,8 +78,8 @@ describe("webauthn: registration and authentication through the engine", () => {
       factor: "totp",
       code: await codeAt(t.clock.now()),
     });
-    expect(await t.engine.decide(alice, sid, mfa)).toMatchObject({ outcome: "allow" });
-    expect(await t.engine.decide(alice, sid, strong)).toMatchObject({ outcome: "challenge" });
+    expect(await t.engine.decide({ user: alice, sid, rule: mfa })).toMatchObject({ outcome: "allow" });
+    expect(await t.engine.decide({ user: alice, sid, rule: strong })).toMatchObject({ outcome: "challenge" });
 
     const opened = await t.engine.openChallenge(alice, sid, strong);
     expect(opened.challenge.factors).toEqual(["webauthn"]);
@@ -92,14 +99,21 @@ describe("webauthn: registration and authentication through the engine", () => {
     const yubikey = softAuthenticator({ transports: ["usb", "nfc"] });
     const phone = softAuthenticator({ transports: ["hybrid", "internal"], counterStep: 0 });
     const first = await register(t, alice, yubikey);
-    const { factorId, options } = await registrationOptions(t, alice);
+    // A second credential needs a fresh step-up with the first (the yubikey's counter moves to 1).
+    const sid = await stepUpWithKey(t, alice, yubikey);
+    const { factorId, options } = await registrationOptions(t, alice, sid);
     expect(options.excludeCredentials).toEqual([
       { id: yubikey.credentialId, type: "public-key", transports: ["usb", "nfc"] },
     ]);
-    const { factor: second } = await t.engine.factors.enrollConfirm(alice, "webauthn", factorId, {
-      response: phone.register(options),
-      name: "Phone",
-    });
+    const { factor: second } = done(
+      await t.engine.factors.enrollConfirm(
+        alice,
+        "webauthn",
+        factorId,
+        { response: phone.register(options), name: "Phone" },
+        sid,
+      ),
+    );
     expect(second.name).toBe("Phone");
     // One stable user handle per user: the server can check it on every assertion.
     expect(second.data.userHandle).toBe(first.data.userHandle);
@@ -118,29 +132,34 @@ describe("webauthn: registration and authentication through the engine", () => {
     const counters = Object.fromEntries(
       (await t.engine.factors.list(alice.id)).map((f) => [f.id, f.data.counter]),
     );
-    expect(counters).toEqual({ [first.id]: 2, [second.id]: 0 });
+    expect(counters).toEqual({ [first.id]: 3, [second.id]: 0 });
   });
 
   it("registration options: a name and an attachment may be asked for; bad types are INVALID_INPUT", async () => {
     const t = webauthnEngine();
-    const started = await t.engine.factors.enrollStart(alice, "webauthn", {
-      authenticatorAttachment: "platform",
-      ignored: true,
-    });
+    for (const input of [{ name: 7 }, { name: "" }, { authenticatorAttachment: "usb" }, "text"]) {
+      expect(await outcome(t.engine.factors.enrollStart(alice, "webauthn", input, undefined))).toBe(
+        "INVALID_INPUT",
+      );
+    }
+    const started = done(
+      await t.engine.factors.enrollStart(
+        alice,
+        "webauthn",
+        { authenticatorAttachment: "platform", ignored: true },
+        undefined,
+      ),
+    ) as { factorId: string };
     expect(started).toMatchObject({
       options: { authenticatorSelection: { authenticatorAttachment: "platform" } },
     });
     const key = softAuthenticator();
     const options = (started as Record<string, unknown>).options as Parameters<typeof key.register>[0];
     const response = key.register(options);
-    const { factor } = await t.engine.factors.enrollConfirm(alice, "webauthn", started.factorId, {
-      response,
-    });
+    const { factor } = done(
+      await t.engine.factors.enrollConfirm(alice, "webauthn", started.factorId, { response }, undefined),
+    );
     expect(factor.name).toBe("Passkey");
-
-    for (const input of [{ name: 7 }, { name: "" }, { authenticatorAttachment: "usb" }, "text"]) {
-      expect(await outcome(t.engine.factors.enrollStart(alice, "webauthn", input))).toBe("INVALID_INPUT");
-    }
   });
 
   it("the user handle is opaque: it is neither the user id nor the email", async () => {

@@ -48,9 +48,9 @@ describe("webauthn: origin, RP ID and framing are exact", () => {
     const key = softAuthenticator();
     const { factorId, options } = await registrationOptions(t, alice);
     const response = key.register(options, tamper);
-    expect(await outcome(t.engine.factors.enrollConfirm(alice, "webauthn", factorId, { response }))).toBe(
-      "INVALID_CODE",
-    );
+    expect(
+      await outcome(t.engine.factors.enrollConfirm(alice, "webauthn", factorId, { response }, undefined)),
+    ).toBe("INVALID_CODE");
     expect(await t.engine.factors.list(alice.id)).toEqual([]);
   });
 

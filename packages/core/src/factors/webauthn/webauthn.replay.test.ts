@@ -9,6 +9,8 @@ import {
   verifyAssertion,
   webauthnEngine,
 } from "../../../test/soft-authenticator.js";
+import { keys } from "../../internal/keys.js";
+import { assertionKey } from "./authentication.js";
 
 // Attack: an assertion captured once (a logged request body, a malicious extension, a proxy) is
 // sent again. Every WebAuthn challenge is single use, taken atomically on the first attempt.
@@ -97,9 +99,13 @@ describe("webauthn: a captured assertion cannot be replayed", () => {
     const challenge = await openChallenge(t, alice, "sid-1");
     t.clock.advance(300_000);
     await startAssertion(t, alice, "sid-1", challenge.id, factor.id);
-    expect(await t.store.getMany(alice.id, [`webauthn:${challenge.id}`])).not.toEqual([null]);
+    expect(
+      await t.store.getMany(alice.id, [keys.plugin("webauthn", assertionKey(challenge.id))]),
+    ).not.toEqual([null]);
     t.clock.set(challenge.expiresAtMs);
-    expect(await t.store.getMany(alice.id, [`webauthn:${challenge.id}`])).toEqual([null]);
+    expect(await t.store.getMany(alice.id, [keys.plugin("webauthn", assertionKey(challenge.id))])).toEqual([
+      null,
+    ]);
   });
 
   it("a registration challenge is single use too: a failed confirm burns it", async () => {
@@ -109,7 +115,7 @@ describe("webauthn: a captured assertion cannot be replayed", () => {
     const wrong = key.register(options, { origin: "https://evil.example" });
     const right = key.register(options);
     const confirm = (response: unknown) =>
-      outcome(t.engine.factors.enrollConfirm(alice, "webauthn", factorId, { response }));
+      outcome(t.engine.factors.enrollConfirm(alice, "webauthn", factorId, { response }, undefined));
     expect(await confirm(wrong)).toBe("INVALID_CODE");
     expect(await confirm(right)).toBe("INVALID_CODE");
     expect(await register(t, alice, key)).toMatchObject({ type: "webauthn" }); // a new start works

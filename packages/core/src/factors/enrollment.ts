@@ -1,0 +1,202 @@
+import { StepUpError } from "../errors.js";
+import type { EngineContext } from "../internal/engine-context.js";
+import { keys } from "../internal/keys.js";
+import { parseFactors, parseRecord } from "../internal/records.js";
+import type { OwnActions, StepUpRequired } from "../policy/own-actions.js";
+import type { FactorRecord, StepUpUser } from "../types.js";
+import type { EnrollmentResult } from "./factor.js";
+
+interface PendingEnrollment {
+  type: string;
+  name: string;
+  pending: Record<string, unknown>;
+}
+
+const ENROLLMENT_TTL_SECONDS = 600;
+const ENROLL_ATTEMPTS = { max: 10, windowSeconds: 600 };
+/** Pending enrollments per user: starting more drops the oldest (the store cannot be filled). */
+const MAX_PENDING = 10;
+const ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+function readName(input: unknown): string | undefined {
+  const name = typeof input === "object" && input !== null ? (input as { name?: unknown }).name : undefined;
+  if (name === undefined) return undefined;
+  if (typeof name !== "string" || name.trim().length === 0 || name.length > 64) {
+    throw new StepUpError("INVALID_INPUT", "`name` must be 1-64 characters.", { field: "name" });
+  }
+  return name.trim();
+}
+
+const notFound = () => new StepUpError("ENROLLMENT_NOT_FOUND", "No pending enrollment with that id.");
+
+/** A confirmed enrollment: the new factor, and the recovery codes that come with a first one. */
+export interface EnrollmentConfirmed {
+  factor: FactorRecord;
+  recoveryCodes?: string[];
+}
+
+/**
+ * Starting and confirming enrollments. The rule "adding a factor needs a fresh step-up once the
+ * user has one" is enforced here, at both ends: a pending enrollment started while the user had no
+ * factor must not become a second factor later without a step-up (an attacker holding only the
+ * password session would start one, wait for the victim to enroll, then confirm theirs).
+ */
+export function createEnrollment(
+  ctx: EngineContext,
+  own: OwnActions,
+  issueRecoveryCodes: (user: StepUpUser) => Promise<string[] | undefined>,
+) {
+  const { store, config } = ctx;
+  const isRecovery = (f: FactorRecord) => config.factors.get(f.type)?.recovery === true;
+
+  async function realFactors(uid: string): Promise<FactorRecord[]> {
+    return parseFactors(await store.hashGetAll(uid, keys.factors)).filter((f) => !isRecovery(f));
+  }
+
+  async function loadPending(uid: string, type: string, factorId: unknown) {
+    if (typeof factorId !== "string" || !ID.test(factorId)) throw notFound();
+    const [raw] = await store.getMany(uid, [keys.enrollment(factorId)]);
+    const pending = parseRecord<PendingEnrollment>(raw);
+    const plugin = config.factors.get(type);
+    if (!pending || pending.type !== type || !plugin) throw notFound();
+    return { factorId, pending, plugin };
+  }
+
+  /**
+   * Claims "this confirmation creates the user's first factor", atomically: of two enrollments
+   * confirmed at once by a user with no factor, one claims it; the other must step up with it.
+   */
+  async function claimFirst(uid: string, factorId: string): Promise<boolean> {
+    if ((await realFactors(uid)).length > 0) return false;
+    return store.setIfAbsent(uid, keys.firstFactor, factorId, ENROLLMENT_TTL_SECONDS);
+  }
+
+  /** Every other pending enrollment ends when a first factor is confirmed. */
+  async function endOthers(uid: string, factorId: string): Promise<void> {
+    const ids = (await store.list(uid, keys.enrollments)).filter((id) => id !== factorId);
+    if (ids.length > 0) await store.delete(uid, ids.map(keys.enrollment));
+  }
+
+  /** Counts the attempt, checks the proof, and takes the pending record (one factor per enrollment). */
+  async function prove(
+    user: StepUpUser,
+    type: string,
+    found: Awaited<ReturnType<typeof loadPending>>,
+    input: unknown,
+  ): Promise<EnrollmentResult> {
+    const tries = await store.increment(
+      user.id,
+      keys.attemptsEnroll(found.factorId),
+      ENROLL_ATTEMPTS.windowSeconds,
+    );
+    if (tries.count > ENROLL_ATTEMPTS.max) {
+      throw new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Start again later.", {
+        retryAfter: tries.ttlSeconds,
+      });
+    }
+    const factorCtx = ctx.factorContext(user, type);
+    const result = await found.plugin.enrollConfirm(factorCtx, found.factorId, found.pending.pending, input);
+    if (!result) {
+      throw new StepUpError("INVALID_CODE", "That code is not valid.", {
+        attemptsRemaining: ENROLL_ATTEMPTS.max - tries.count,
+      });
+    }
+    if ((await store.take(user.id, keys.enrollment(found.factorId))) === null) throw notFound();
+    return result;
+  }
+
+  return {
+    /**
+     * Starts enrolling a factor of `type`; the pending state lives 10 minutes, server-side.
+     * @returns the client's view (`factorId` and the plugin's response), or the step-up to do first
+     */
+    async start(
+      user: StepUpUser,
+      type: string,
+      input: unknown,
+      sid: string | undefined,
+    ): Promise<Record<string, unknown> | StepUpRequired> {
+      const plugin = config.factors.get(type);
+      if (!plugin || plugin.recovery)
+        throw new StepUpError("NOT_FOUND", `The factor type "${type}" is not enabled.`);
+      if ((await realFactors(user.id)).length > 0) {
+        const required = await own.check(user, sid, "factor.add");
+        if (required) return required;
+      }
+      const factorId = ctx.newId(12);
+      const started = await plugin.enrollStart(ctx.factorContext(user, type), factorId, input);
+      const record: PendingEnrollment = { type, name: started.name, pending: started.pending };
+      await store.set(user.id, keys.enrollment(factorId), JSON.stringify(record), ENROLLMENT_TTL_SECONDS);
+      const dropped = await store.append(
+        user.id,
+        keys.enrollments,
+        factorId,
+        MAX_PENDING,
+        ENROLLMENT_TTL_SECONDS,
+      );
+      if (dropped.length > 0) await store.delete(user.id, dropped.map(keys.enrollment));
+      ctx.emit({ type: "factor.enrollment.started", userId: user.id, factor: type, factorId });
+      return { factorId, ...started.response };
+    },
+
+    /** The client's view of a pending enrollment again, or undefined when it expired or was used. */
+    async resume(user: StepUpUser, type: string, factorId: string) {
+      const found = await loadPending(user.id, type, factorId).catch(() => undefined);
+      if (!found?.plugin.enrollResume) return undefined;
+      const view = await found.plugin.enrollResume(
+        ctx.factorContext(user, type),
+        factorId,
+        found.pending.pending,
+      );
+      return { factorId, ...view };
+    },
+
+    /**
+     * Confirms an enrollment with its first proof. The step-up rule is checked before the proof
+     * is counted or the pending record is touched, so stepping up and retrying the same code works.
+     * Attempts are bounded, and the pending record is taken atomically: one enrollment, at most one
+     * factor.
+     * @throws StepUpError ENROLLMENT_NOT_FOUND, INVALID_INPUT, INVALID_CODE, TOO_MANY_ATTEMPTS
+     */
+    async confirm(
+      user: StepUpUser,
+      type: string,
+      factorId: unknown,
+      input: unknown,
+      sid: string | undefined,
+    ): Promise<EnrollmentConfirmed | StepUpRequired> {
+      const found = await loadPending(user.id, type, factorId);
+      const name = readName(input);
+      const first = await claimFirst(user.id, found.factorId);
+      if (!first) {
+        const required = await own.check(user, sid, "factor.add");
+        if (required) return required;
+      }
+      const release = () => (first ? store.delete(user.id, [keys.firstFactor]) : Promise.resolve());
+      let result: EnrollmentResult;
+      try {
+        result = await prove(user, type, found, input);
+      } catch (error) {
+        await release();
+        throw error;
+      }
+      const factor: FactorRecord = {
+        id: found.factorId,
+        type,
+        name: name ?? result.name ?? found.pending.name,
+        createdAtMs: ctx.now(),
+        lastUsedAtMs: null,
+        primary: first,
+        data: result.data,
+      };
+      await store.hashSet(user.id, keys.factors, found.factorId, JSON.stringify(factor));
+      ctx.emit({ type: "factor.enrolled", userId: user.id, factor: type, factorId: found.factorId });
+      if (!first) return { factor };
+      await endOthers(user.id, found.factorId);
+      // The first factor comes with recovery codes, shown once: losing the phone must not mean
+      // losing the account, and codes issued later would need a step-up the user can no longer do.
+      const recoveryCodes = await issueRecoveryCodes(user);
+      return recoveryCodes ? { factor, recoveryCodes } : { factor };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Every store key stepup writes: the one table. A key lives in a scope (a user id, a client
+ * address group, or a factor plugin's shared namespace); a store keeps a scope's keys together,
+ * so each multi-key call stays within one Redis Cluster slot.
+ *
+ * User scope (`scope = user id`):
+ * | key | kind | lifetime |
+ * |---|---|---|
+ * | `session:<sid>` | step-up session record | `sessionTtl` |
+ * | `revoked` | revokeUser mark (ms) | `sessionTtl` |
+ * | `challenge:<id>` | open challenge, taken on success | `challengeTtl` |
+ * | `challenges` | list of open challenge ids, capped | `challengeTtl` |
+ * | `enroll:<factorId>` | pending enrollment | 10 min |
+ * | `enrollments` | list of pending enrollment ids, capped | 10 min |
+ * | `first-factor` | claim of the first factor's confirmation | 10 min |
+ * | `factors` | factor records (hash) | durable |
+ * | `attempts:challenge:<id>`, `attempts:factor:<factorId>`, `attempts:enroll:<factorId>` | guess counters | their window |
+ * | `failures` | consecutive failed verifications | 365 days |
+ * | `throttle` | growing delay: no attempt before this time (ms) | the delay |
+ * | `locked` | hard lock after the consecutive-failure cap (ms) | durable |
+ * | `locked:factor:<factorId>` | end of a factor's window lock (ms) | the window |
+ * | `txn:<familyId>:<digest>` | unused transaction grant | `sessionTtl` |
+ * | `f:<type>:<key>` | a factor plugin's own keys (`FactorContext.store`) | the plugin's |
+ *
+ * Client scope (`ipScope(address)`): `attempts`, the per-address guess counter.
+ * Plugin scope (`pluginScope(type)`): a plugin's cross-user keys (`FactorContext.shared`), e.g. the
+ * WebAuthn credential-id index.
+ */
+export const keys = {
+  session: (sid: string) => `session:${sid}`,
+  revoked: "revoked",
+  challenge: (id: string) => `challenge:${id}`,
+  challenges: "challenges",
+  enrollment: (factorId: string) => `enroll:${factorId}`,
+  enrollments: "enrollments",
+  firstFactor: "first-factor",
+  factors: "factors",
+  attemptsChallenge: (id: string) => `attempts:challenge:${id}`,
+  attemptsFactor: (factorId: string) => `attempts:factor:${factorId}`,
+  attemptsEnroll: (factorId: string) => `attempts:enroll:${factorId}`,
+  failures: "failures",
+  throttle: "throttle",
+  locked: "locked",
+  lockedFactor: (factorId: string) => `locked:factor:${factorId}`,
+  txnGrant: (familyId: string, digest: string) => `txn:${familyId}:${digest}`,
+  plugin: (type: string, key: string) => `f:${type}:${key}`,
+  attemptsIp: "attempts",
+} as const;
+
+/** Scope of per-client counters (kept apart from user scopes). */
+export const ipScope = (group: string) => `ip:${group}`;
+
+/** Scope of a factor plugin's cross-user keys. */
+export const pluginScope = (type: string) => `factor:${type}`;

@@ -1,0 +1,50 @@
+import type { Rule, StepUpUser } from "../types.js";
+import type { Decide } from "./decide.js";
+import type { RuleBook } from "./rules.js";
+import { OWN_RESOURCE } from "./waivable.js";
+
+/** stepup's own sensitive actions, guarded like any route under resource `stepup`. */
+export type OwnAction = "factor.add" | "factor.remove" | "recovery.regenerate";
+
+/** What an engine call answers when it needs a fresh step-up first: the rule to step up for. */
+export interface StepUpRequired {
+  stepUpRequired: Rule;
+}
+
+const OWN_ACTIONS: readonly OwnAction[] = ["factor.add", "factor.remove", "recovery.regenerate"];
+
+/**
+ * The rules of stepup's own actions, in one place: adding a factor when the user already has one
+ * (and confirming an enrollment that finishes after a first factor exists), removing a factor,
+ * issuing new recovery codes. Each needs a fresh step-up for `stepup:<action>`: 5 minutes, any
+ * factor, unless the app configures `rules["stepup:<action>"]` itself.
+ */
+export function createOwnActions(rules: RuleBook, decide: Decide) {
+  const own = Object.fromEntries(
+    OWN_ACTIONS.map((action) => [
+      action,
+      rules.has(OWN_RESOURCE, action)
+        ? rules.lookup(OWN_RESOURCE, action)
+        : rules.declare(OWN_RESOURCE, action, { maxAge: 300, match: "session" }, "own rule"),
+    ]),
+  ) as Record<OwnAction, Rule>;
+
+  return {
+    rules: Object.freeze(own),
+    /**
+     * Whether `user` may run `action` now: undefined when their step-up session is fresh for its
+     * rule, else what to step up for. Policy hooks can block these but never waive them.
+     */
+    async check(
+      user: StepUpUser,
+      sid: string | undefined,
+      action: OwnAction,
+    ): Promise<StepUpRequired | undefined> {
+      const rule = own[action];
+      const decision = await decide({ user, sid, rule });
+      return decision.outcome === "allow" ? undefined : { stepUpRequired: rule };
+    },
+  };
+}
+
+export type OwnActions = ReturnType<typeof createOwnActions>;

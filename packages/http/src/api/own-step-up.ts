@@ -1,0 +1,42 @@
+import { StepUpError, type StepUpRequired, type StepUpUser } from "@stepup/core";
+import { type GuardInput, runGuard } from "../guard/guard.js";
+import { renderGuard } from "../guard/render-guard.js";
+import type { HttpContext, RequestContext } from "../http-context.js";
+
+/** Whether an engine answer is "step up first". */
+export function isStepUpRequired(value: unknown): value is StepUpRequired {
+  return typeof value === "object" && value !== null && "stepUpRequired" in value;
+}
+
+/** The caller's step-up session id from the cookie (undefined when there is none of this user). */
+export async function sessionIdOf(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+): Promise<string | undefined> {
+  const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
+  return cookie && cookie.uid === user.id ? cookie.sid : undefined;
+}
+
+/**
+ * Runs one of stepup's own sensitive operations. The engine decides whether it needs a fresh
+ * step-up (the rule lives in core); when it does, the answer is the guard's for that rule: the
+ * inline challenge page (re-submitting `input.form` after success) or a 401 with a challenge.
+ */
+export async function withOwnStepUp<T>(
+  http: HttpContext,
+  request: Request,
+  ctx: RequestContext & { user: StepUpUser },
+  operation: (sid: string | undefined) => Promise<T | StepUpRequired>,
+  input?: GuardInput,
+): Promise<T | Response> {
+  const sid = await sessionIdOf(http, request, ctx.user);
+  const result = await operation(sid);
+  if (!isStepUpRequired(result)) return result;
+  const outcome = await runGuard(http, request, ctx, result.stepUpRequired, input);
+  if (outcome.kind !== "pass") return renderGuard(http, request, outcome);
+  // Fresh by now (another tab stepped up in between): one more try with the same session.
+  const again = await operation(sid);
+  if (isStepUpRequired(again)) throw new StepUpError("STEP_UP_REQUIRED", "Confirm it's you first.");
+  return again;
+}

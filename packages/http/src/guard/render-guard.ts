@@ -1,0 +1,109 @@
+import { type OfferedFactor, offerFactor, StepUpError } from "@stepup/core";
+import type { HttpContext } from "../http-context.js";
+import { setCookieHeader } from "../internal/cookies.js";
+import { problem, toResponse } from "../problem.js";
+import { wantsHtml } from "../security.js";
+import { challengePageResponse, errorPage, messagePage } from "../ui/page-response.js";
+import type { GuardOutcome, GuardRequest } from "./guard.js";
+
+/** What a client needs to step up and retry: the server already opened the challenge. */
+export interface StepUpRequiredBody {
+  challengeId: string;
+  challengeUrl: string;
+  resource: string;
+  action: string;
+  /** Seconds a verification stays fresh for this rule. */
+  maxAge: number;
+  /** Enrolled factors the challenge accepts now, primary first. */
+  factors: OfferedFactor[];
+  /** ISO time the challenge expires. */
+  expiresAt: string;
+  /** What is being approved, in words (transaction rules with `describe`). */
+  description?: string;
+  /** Present when the user has no factor for this rule yet: where to enroll one. */
+  enrollUrl?: string;
+}
+
+type StepUpRequiredOutcome = Extract<GuardOutcome, { kind: "step-up-required" }>;
+
+/** The public fields of a step-up-required outcome (the 401 body, a Server Action's result). */
+export function stepUpRequiredBody(http: HttpContext, outcome: StepUpRequiredOutcome): StepUpRequiredBody {
+  const { challenge, factors } = outcome.opened;
+  return {
+    challengeId: challenge.id,
+    challengeUrl: `${http.basePath}/challenge/${challenge.id}`,
+    resource: outcome.rule.resource,
+    action: outcome.rule.action,
+    maxAge: outcome.rule.maxAge,
+    factors: factors.map(offerFactor),
+    expiresAt: new Date(challenge.expiresAtMs).toISOString(),
+    ...(challenge.description === undefined ? {} : { description: challenge.description }),
+    ...(factors.length === 0 ? { enrollUrl: `${http.basePath}/console` } : {}),
+  };
+}
+
+/** The error a locked outcome stands for (429, with Retry-After unless the lock has no end). */
+export function lockedError(outcome: Extract<GuardOutcome, { kind: "locked" }>): StepUpError {
+  return outcome.userLocked
+    ? new StepUpError(
+        "USER_LOCKED",
+        "Too many failed attempts: verification is locked. Use a recovery code or contact support.",
+      )
+    : new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", {
+        retryAfter: outcome.retryAfter,
+      });
+}
+
+/**
+ * Renders a guard outcome that did not pass, per DESIGN's table: the challenge page inline for a
+ * browser navigation or form, problem+json for everyone else (with the RFC 9470 header for a
+ * bearer client), 403 blocked, 429 locked, 503 when the store is down.
+ */
+export function renderGuard(
+  http: HttpContext,
+  request: GuardRequest,
+  outcome: Exclude<GuardOutcome, { kind: "pass" }>,
+): Response {
+  const html = wantsHtml(request);
+  switch (outcome.kind) {
+    case "step-up-required": {
+      const headers = new Headers();
+      for (const c of outcome.cookies) headers.append("set-cookie", setCookieHeader(c));
+      if (html) return challengePageResponse(http, outcome.opened, 401, headers);
+      if (/^bearer\s/i.test(request.headers.get("authorization") ?? "")) {
+        // RFC 9470 section 3: tell an OAuth client what authentication event it must bring.
+        headers.set(
+          "www-authenticate",
+          `Bearer error="insufficient_user_authentication", error_description="A fresh step-up is required", max_age=${outcome.rule.maxAge}`,
+        );
+      }
+      const body = stepUpRequiredBody(http, outcome);
+      const response = problem("STEP_UP_REQUIRED", "Confirm it's you with a second factor to continue.", {
+        ...body,
+      });
+      headers.forEach((value, key) => {
+        if (key !== "set-cookie") response.headers.set(key, value);
+      });
+      for (const c of headers.getSetCookie()) response.headers.append("set-cookie", c);
+      return response;
+    }
+    case "locked": {
+      const error = lockedError(outcome);
+      return html ? errorPage(http, error) : toResponse(error, http.log);
+    }
+    case "blocked":
+      if (html) return messagePage(http, 403, "Not allowed", "This action is not allowed.");
+      return problem("STEP_UP_BLOCKED", "This action is not allowed.", {
+        resource: outcome.rule.resource,
+        action: outcome.rule.action,
+      });
+    case "error":
+      // "Not signed in" stays problem+json for every client (the app's login decides the page).
+      if (html && outcome.error instanceof StepUpError && outcome.error.code !== "UNAUTHENTICATED") {
+        if (outcome.error.code === "STORE_UNAVAILABLE")
+          http.log("store unavailable", { cause: String(outcome.error.cause) });
+        return errorPage(http, outcome.error);
+      }
+      return toResponse(outcome.error, http.log);
+  }
+}

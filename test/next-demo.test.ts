@@ -157,13 +157,11 @@ describe("examples/next: a phishable code cannot reach the passkey-only routes",
       // A navigation (fetch always sends Sec-Fetch-Mode: cors); supertest decodes the chunked body,
       // so a missing field is really missing, not split by a chunk boundary.
       const navigate = (to: string) =>
-        request(origin)
-          .get(to)
-          .set({
-            accept: "text/html,application/xhtml+xml",
-            "sec-fetch-mode": "navigate",
-            cookie: b.cookieHeader(),
-          });
+        request(origin).get(to).set({
+          accept: "text/html,application/xhtml+xml",
+          "sec-fetch-mode": "navigate",
+          cookie: b.cookieHeader(),
+        });
       const CODE_FIELD = 'name="code"'; // the TOTP and the recovery code inputs
       expect((await navigate("/admin")).text).toContain(CODE_FIELD);
 
@@ -183,6 +181,31 @@ describe("examples/next: a phishable code cannot reach the passkey-only routes",
     expect(home.text).toContain('href="/admin/security"');
     expect(home.text).toContain('href="/vault"');
   });
+});
+
+describe("examples/next: passkeys are bound to STEPUP_ORIGIN", () => {
+  /** The relying party id a new user's passkey registration names (no factor yet: no step-up). */
+  async function rpIdAt(at: string): Promise<unknown> {
+    const b = new Browser();
+    const signup = await b.post(at, "/signup", { email: uniqueEmail("next-rp"), password: PASSWORD });
+    expect(signup.status, signup.text).toBe(201);
+    const started = await b.post(at, "/stepup/api/factors/webauthn");
+    expect(started.status, started.text).toBe(201);
+    return (started.json.options as { rp?: { id?: string } } | undefined)?.rp?.id;
+  }
+
+  it("by default the relying party is localhost, the host the demo serves on", async () => {
+    expect(await rpIdAt(origin)).toBe("localhost");
+  });
+
+  it("STEPUP_ORIGIN moves the relying party to that origin's host", async () => {
+    const other = await startNextDemo({ STEPUP_ORIGIN: "http://demo.localhost:8443" });
+    try {
+      expect(await rpIdAt(other.origin)).toBe("demo.localhost");
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
 });
 
 describe("examples/next: protection never depends on proxy.ts", () => {

@@ -1,6 +1,7 @@
 // The Next.js demo (examples/next), built with `next build` and run with `next start`: the same HTTP
-// contract as the Express demo, the proxy.ts bypass (CVE-2025-29927's x-middleware-subrequest) and
-// forged Server Action calls.
+// contract as the Express demo (its passkey-only routes included), the proxy.ts bypass
+// (CVE-2025-29927's x-middleware-subrequest) and forged Server Action calls.
+import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PASSWORD, uniqueEmail } from "./support/demo.js";
 import { actionValue, type NextDemo, serverActionId, startNextDemo } from "./support/next.js";
@@ -124,6 +125,87 @@ describe("examples/next: the Express demo's HTTP contract", () => {
     expect(b.jar.has("stepup")).toBe(false);
     expect((await b.get(origin, "/api/export")).json).toMatchObject({ error: "unauthenticated" });
   });
+});
+
+describe("examples/next: a phishable code cannot reach the passkey-only routes", () => {
+  // The attack: a phishing page relays the victim's TOTP code in real time. A code is only "mfa"; a
+  // route that demands "phishing-resistant" must not offer one, however recently it was typed.
+  const ROUTES = [
+    { path: "/admin/security", resource: "security", action: "manage" },
+    { path: "/vault", resource: "vault", action: "open" },
+  ] as const;
+  const typesOf = (json: Record<string, unknown>) => (json.factors as { type: string }[]).map((f) => f.type);
+
+  for (const { path, resource, action } of ROUTES) {
+    it(`GET ${path} (JSON) for a TOTP-only user: 401 step_up_required offering no TOTP`, async () => {
+      const b = await signedIn();
+      await enrollTotp(b);
+      // The same user is offered the code where "mfa" is enough: the TOTP factor is really there.
+      expect(typesOf((await b.get(origin, "/admin")).json)).toContain("totp");
+
+      const res = await b.get(origin, path);
+      expect(res.status, res.text).toBe(401);
+      expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(res.json).toMatchObject({ error: "step_up_required", resource, action, maxAge: 300 });
+      expect(typesOf(res.json)).not.toContain("totp");
+      expect(typesOf(res.json)).not.toContain("recovery");
+    });
+
+    it(`GET ${path} from a browser navigation: 401 with the challenge page inline, no code field`, async () => {
+      const b = await signedIn();
+      await enrollTotp(b);
+      // A navigation (fetch always sends Sec-Fetch-Mode: cors); supertest decodes the chunked body,
+      // so a missing field is really missing, not split by a chunk boundary.
+      const navigate = (to: string) =>
+        request(origin).get(to).set({
+          accept: "text/html,application/xhtml+xml",
+          "sec-fetch-mode": "navigate",
+          cookie: b.cookieHeader(),
+        });
+      const CODE_FIELD = 'name="code"'; // the TOTP and the recovery code inputs
+      expect((await navigate("/admin")).text).toContain(CODE_FIELD);
+
+      const res = await navigate(path);
+      expect(res.status).toBe(401);
+      expect(res.headers["content-type"]).toMatch(/^text\/html/);
+      expect(res.headers["cache-control"]).toMatch(/no-store/);
+      expect(res.text).toMatch(/<title>Confirm it&#39;s you/);
+      expect(res.text).not.toContain(CODE_FIELD);
+    });
+  }
+
+  it("the home page links both routes", async () => {
+    const b = await signedIn();
+    const home = await b.request(origin, "GET", "/", undefined, { accept: "text/html" });
+    expect(home.status).toBe(200);
+    expect(home.text).toContain('href="/admin/security"');
+    expect(home.text).toContain('href="/vault"');
+  });
+});
+
+describe("examples/next: passkeys are bound to STEPUP_ORIGIN", () => {
+  /** The relying party id a new user's passkey registration names (no factor yet: no step-up). */
+  async function rpIdAt(at: string): Promise<unknown> {
+    const b = new Browser();
+    const signup = await b.post(at, "/signup", { email: uniqueEmail("next-rp"), password: PASSWORD });
+    expect(signup.status, signup.text).toBe(201);
+    const started = await b.post(at, "/stepup/api/factors/webauthn");
+    expect(started.status, started.text).toBe(201);
+    return (started.json.options as { rp?: { id?: string } } | undefined)?.rp?.id;
+  }
+
+  it("by default the relying party is localhost, the host the demo serves on", async () => {
+    expect(await rpIdAt(origin)).toBe("localhost");
+  });
+
+  it("STEPUP_ORIGIN moves the relying party to that origin's host", async () => {
+    const other = await startNextDemo({ STEPUP_ORIGIN: "http://demo.localhost:8443" });
+    try {
+      expect(await rpIdAt(other.origin)).toBe("demo.localhost");
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
 });
 
 describe("examples/next: protection never depends on proxy.ts", () => {

@@ -31,6 +31,8 @@ export async function startNextDemo(env: Record<string, string> = {}, timeoutMs 
       SESSION_SECRET,
       STEPUP_SECRET,
       NEXT_TELEMETRY_DISABLED: "1",
+      // Passkeys default to `origin` below, whatever the shell running the tests exports.
+      STEPUP_ORIGIN: "",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

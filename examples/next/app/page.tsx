@@ -24,6 +24,12 @@ export default async function Home() {
             <li>
               <a href="/api/export">Export data (JSON)</a> (data:export, 5 min)
             </li>
+            <li>
+              <a href="/admin/security">Security settings</a> (security:manage, 5 min, passkey only)
+            </li>
+            <li>
+              <a href="/vault">Vault</a> (vault:open, 5 min, passkey with user verification)
+            </li>
           </ul>
           <DeleteAccountButton />
           <form method="post" action="/account/delete">

@@ -1,4 +1,4 @@
-import { memoryStore, recoveryCodes, type Store, totp } from "@stepup/core";
+import { memoryStore, recoveryCodes, type Store, totp, webauthn } from "@stepup/core";
 import { createStepUp, type NextStepUp } from "@stepup/next";
 import { redisStore } from "@stepup/redis";
 import { Redis } from "ioredis";
@@ -31,6 +31,20 @@ function secret(name: "SESSION_SECRET" | "STEPUP_SECRET"): string {
   throw new Error(`demo: ${name} is not set (start the demo with \`pnpm demo:next\`)`);
 }
 
+/**
+ * The exact origin browsers use for the demo (scheme, host and port): passkeys are bound to it.
+ * STEPUP_ORIGIN, else `http://localhost:$PORT` (scripts/start.mjs passes the port it serves on).
+ */
+function originFromEnv(): string {
+  // `next build` serves nothing, and its PORT is not the one `next start` will get: a fixed valid
+  // origin keeps the build independent of where the demo will run.
+  if (BUILDING) return "http://localhost:3000";
+  const origin = process.env.STEPUP_ORIGIN || `http://localhost:${process.env.PORT || 3000}`;
+  if (!URL.canParse(origin))
+    throw new Error(`demo: STEPUP_ORIGIN must be an origin such as http://localhost:3000, not "${origin}"`);
+  return origin;
+}
+
 function maxAgeFromEnv(): number | undefined {
   const raw = process.env.STEPUP_MAX_AGE;
   if (raw === undefined || raw === "") return undefined;
@@ -55,11 +69,13 @@ function create(): Demo {
     cookieOptions: { httpOnly: true, sameSite: "lax", secure: false },
   };
   const override = maxAgeFromEnv();
+  const origin = originFromEnv();
   const stepup = createStepUp({
     store,
     secret: secret("STEPUP_SECRET"),
     appName: "Stepup demo (Next.js)",
-    factors: [totp(), recoveryCodes()],
+    // webauthn() itself refuses an origin that is not exact or not secure, naming the option.
+    factors: [totp(), webauthn({ rpID: new URL(origin).hostname, origins: [origin] }), recoveryCodes()],
     // Who is signed in: the demo's own session cookie, read straight from the request.
     getUser: async (request) => {
       const sealed = /(?:^|;\s*)demo_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Starts the built demo with `next start`, with the same environment contract as the Express demo:
-// PORT (default 3000), REDIS_URL, STEPUP_MAX_AGE, SESSION_SECRET / STEPUP_SECRET. `next start` always
-// runs with NODE_ENV=production, so the development-secret fallback is decided here, from the
-// environment the demo was started with.
+// PORT (default 3000), REDIS_URL, STEPUP_MAX_AGE, STEPUP_ORIGIN (default http://localhost:$PORT, read
+// by lib/demo.ts), SESSION_SECRET / STEPUP_SECRET. `next start` always runs with NODE_ENV=production,
+// so the development-secret fallback is decided here, from the environment the demo was started with.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 
@@ -25,6 +25,8 @@ for (const [name, fallback] of Object.entries(DEV)) {
   env[name] = fallback;
 }
 const port = env.PORT || "3000";
+// lib/demo.ts derives the default passkey origin from PORT: it must be the port actually served.
+env.PORT = port;
 const host = env.HOST || "localhost";
 const next = createRequire(import.meta.url).resolve("next/dist/bin/next");
 const child = spawn(process.execPath, [next, "start", "-p", port, "-H", host], {

@@ -28,7 +28,8 @@ export type StepUpDecision =
  */
 export function createStepUp(options: StepUpOptions) {
   const config: ResolvedConfig = resolveConfig(options);
-  const ctx = createEngineContext(config, guardedStore(config.store), createKeyring(config.secrets));
+  const store = guardedStore(config.store, config.storeTimeoutMs);
+  const ctx = createEngineContext(config, store, createKeyring(config.secrets));
   const sessions = createSessions(ctx);
   const challenges = createChallenges(ctx, sessions);
   const factors = createFactorManager(ctx);

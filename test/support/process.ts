@@ -81,6 +81,13 @@ export async function spawnDemo(env: Record<string, string>, timeoutMs = 15_000)
 export class Browser {
   readonly jar = new Map<string, string>();
 
+  /** Each request's own deadline, in ms: a server that hangs fails the test instead of stalling it. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs = 10_000) {
+    this.timeoutMs = timeoutMs;
+  }
+
   cookieHeader(): string {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
   }
@@ -95,7 +102,7 @@ export class Browser {
     const res = await fetch(`${origin}${path}`, {
       method,
       redirect: "manual",
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(this.timeoutMs),
       headers: {
         origin,
         accept: "application/json",
@@ -127,7 +134,7 @@ export class Browser {
 
   /** A copy of this browser (same cookies), e.g. to replay them after a logout. */
   clone(): Browser {
-    const copy = new Browser();
+    const copy = new Browser(this.timeoutMs);
     for (const [k, v] of this.jar) copy.jar.set(k, v);
     return copy;
   }

@@ -53,6 +53,12 @@ export interface StepUpOptions {
   /** Where state lives: `memoryStore()` for one process, `redisStore()` for many. */
   store: Store;
   /**
+   * How long one store call may take, in milliseconds (whole, 1 to 60000), before it fails closed
+   * with STORE_UNAVAILABLE (503): a hung store must not hang every guarded request.
+   * @default 2000
+   */
+  storeTimeoutMs?: number;
+  /**
    * At least 32 characters. Seals the step-up cookie and (through HKDF) encrypts factor secrets and
    * keys code hashes. An array rotates: the first is current, the others still open old data.
    */
@@ -93,6 +99,7 @@ export interface StepUpOptions {
 /** `StepUpOptions` validated, defaulted and frozen. */
 export interface ResolvedConfig {
   store: Store;
+  storeTimeoutMs: number;
   secrets: readonly string[];
   appName: string;
   factors: ReadonlyMap<string, FactorPlugin>;
@@ -247,6 +254,7 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
   const l = options.limits ?? {};
   return Object.freeze({
     store,
+    storeTimeoutMs: wholeNumber("storeTimeoutMs", options.storeTimeoutMs, 2000, 60_000, " of milliseconds"),
     secrets: Object.freeze([...secrets]),
     appName: options.appName,
     factors,

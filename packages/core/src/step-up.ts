@@ -27,7 +27,8 @@ export type { DecideInput, StepUpDecision } from "./policy/decide.js";
  */
 export function createStepUp(options: StepUpOptions) {
   const config: ResolvedConfig = resolveConfig(options);
-  const ctx = createEngineContext(config, guardedStore(config.store), createKeyring(config.secrets));
+  const store = guardedStore(config.store, config.storeTimeoutMs);
+  const ctx = createEngineContext(config, store, createKeyring(config.secrets));
   const sessions = createSessions(ctx);
   const limiter = createAttemptLimiter(ctx);
   const challenges = createChallenges(ctx, sessions, limiter);

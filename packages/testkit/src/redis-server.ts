@@ -10,6 +10,13 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port (empty: nothing is persisted). */
   start(): Promise<void>;
+  /**
+   * Hangs the server (SIGSTOP): connections stay open and commands get no reply, the failure a
+   * stopped server cannot show (its clients see a closed socket at once and fail fast).
+   */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT): it answers what was queued, data intact. */
+  resume(): void;
 }
 
 async function freePort(): Promise<number> {
@@ -49,6 +56,12 @@ export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
   const binary = process.env.REDIS_SERVER ?? "redis-server";
   let child: ChildProcess | undefined;
+  let paused = false;
+
+  const running = (action: string): ChildProcess => {
+    if (!child || child.exitCode !== null) throw new Error(`cannot ${action} redis-server: not running`);
+    return child;
+  };
 
   const start = async (): Promise<void> => {
     const proc = spawn(
@@ -81,10 +94,23 @@ export async function startRedisServer(): Promise<RedisServer> {
     if (!proc || proc.exitCode !== null) return;
     const exited = once(proc, "exit");
     proc.kill("SIGTERM");
+    // A stopped process only acts on SIGTERM once it runs again.
+    if (paused) proc.kill("SIGCONT");
+    paused = false;
     await exited;
+  };
+
+  const pause = (): void => {
+    running("pause").kill("SIGSTOP");
+    paused = true;
+  };
+
+  const resume = (): void => {
+    running("resume").kill("SIGCONT");
+    paused = false;
   };
 
   await start();
   process.once("exit", () => child?.kill("SIGKILL"));
-  return { port, url: `redis://127.0.0.1:${port}`, stop, start };
+  return { port, url: `redis://127.0.0.1:${port}`, stop, start, pause, resume };
 }

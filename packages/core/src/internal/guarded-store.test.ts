@@ -1,0 +1,96 @@
+// Threat: a store that stops answering without failing (Redis paused or swapping, a partition that
+// keeps the socket open) so every guarded request waits forever: the guard must fail closed within
+// its deadline, never hang and never fall through to "allow". Real timers with a short deadline:
+// the fake clock of `testEngine` drives the engine's time, not `setTimeout`.
+import { describe, expect, it } from "vitest";
+import { alice, testEngine } from "../../test/helpers.js";
+import type { StepUpOptions } from "../config.js";
+import { StepUpError } from "../errors.js";
+import { memoryStore } from "../store/memory-store.js";
+import type { Store } from "../store/store.js";
+import { guardedStore } from "./guarded-store.js";
+
+type Mode = { kind: "ok" } | { kind: "hung" } | { kind: "slow"; ms: number };
+
+/** A memory store whose calls answer, never settle, or answer late, as `control.mode` says. */
+function controlledStore(): { store: Store; mode: Mode } {
+  const inner = memoryStore();
+  const control: { store: Store; mode: Mode } = { store: inner, mode: { kind: "ok" } };
+  const gate = (call: () => Promise<unknown>): Promise<unknown> => {
+    const mode = control.mode;
+    if (mode.kind === "hung") return new Promise(() => {});
+    if (mode.kind === "slow") return new Promise((r) => setTimeout(r, mode.ms)).then(call);
+    return call();
+  };
+  control.store = Object.fromEntries(
+    Object.entries(inner).map(([name, fn]) => [
+      name,
+      (...args: unknown[]) => gate(() => (fn as (...a: unknown[]) => Promise<unknown>)(...args)),
+    ]),
+  ) as unknown as Store;
+  return control;
+}
+
+const expectTimedOut = (error: unknown): void => {
+  expect(error).toBeInstanceOf(StepUpError);
+  expect(error).toMatchObject({ code: "STORE_UNAVAILABLE", status: 503 });
+  expect((error as StepUpError).cause).toMatchObject({ name: "TimeoutError" });
+};
+
+describe("a hung store fails closed within storeTimeoutMs", () => {
+  it("decide() on a store that never answers rejects with STORE_UNAVAILABLE after about 50 ms", async () => {
+    const s = controlledStore();
+    const t = testEngine({ storeTimeoutMs: 50 }, s.store);
+    const rule = t.engine.rules.lookup("a", "b");
+    s.mode = { kind: "hung" };
+    const started = performance.now();
+    const error = await t.engine.decide(alice, "s", rule).then(
+      (decision) => decision,
+      (e: unknown) => e,
+    );
+    const elapsed = performance.now() - started;
+    expectTimedOut(error);
+    expect(elapsed).toBeGreaterThanOrEqual(45);
+    expect(elapsed).toBeLessThan(1_000);
+  });
+
+  it("every store call has the deadline, writes included", async () => {
+    const s = controlledStore();
+    s.mode = { kind: "hung" };
+    const guarded = guardedStore(s.store, 20);
+    const calls: Record<keyof Store, () => Promise<unknown>> = {
+      getMany: () => guarded.getMany("u", ["k"]),
+      set: () => guarded.set("u", "k", "v", 60),
+      setIfAbsent: () => guarded.setIfAbsent("u", "k", "v", 60),
+      take: () => guarded.take("u", "k"),
+      increment: () => guarded.increment("u", "k", 60),
+      delete: () => guarded.delete("u", ["k"]),
+      hashSet: () => guarded.hashSet("u", "h", "f", "v"),
+      hashReplace: () => guarded.hashReplace("u", "h", "f", "v"),
+      hashGetAll: () => guarded.hashGetAll("u", "h"),
+      hashDelete: () => guarded.hashDelete("u", "h", "f"),
+    };
+    const outcomes = await Promise.allSettled(Object.values(calls).map((call) => call()));
+    for (const o of outcomes) {
+      expect(o.status).toBe("rejected");
+      if (o.status === "rejected") expectTimedOut(o.reason);
+    }
+  });
+
+  it("a slow store that answers within the deadline is not failed", async () => {
+    const s = controlledStore();
+    const t = testEngine({ storeTimeoutMs: 1_000 }, s.store);
+    const rule = t.engine.rules.lookup("a", "b");
+    s.mode = { kind: "slow", ms: 30 };
+    await expect(t.engine.decide(alice, "s", rule)).resolves.toMatchObject({ outcome: "challenge" });
+  });
+
+  it.each([0, -1, 1.5, 60_001, Number.NaN, "2000"])(
+    "a bad `storeTimeoutMs` (%s) throws a TypeError naming it",
+    (value) => {
+      expect(() => testEngine({ storeTimeoutMs: value as StepUpOptions["storeTimeoutMs"] })).toThrow(
+        expect.objectContaining({ name: "TypeError", message: expect.stringContaining("`storeTimeoutMs`") }),
+      );
+    },
+  );
+});

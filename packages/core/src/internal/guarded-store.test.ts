@@ -44,7 +44,7 @@ describe("a hung store fails closed within storeTimeoutMs", () => {
     const rule = t.engine.rules.lookup("a", "b");
     s.mode = { kind: "hung" };
     const started = performance.now();
-    const error = await t.engine.decide(alice, "s", rule).then(
+    const error = await t.engine.decide({ user: alice, sid: "s", rule }).then(
       (decision) => decision,
       (e: unknown) => e,
     );
@@ -62,6 +62,9 @@ describe("a hung store fails closed within storeTimeoutMs", () => {
       getMany: () => guarded.getMany("u", ["k"]),
       set: () => guarded.set("u", "k", "v", 60),
       setIfAbsent: () => guarded.setIfAbsent("u", "k", "v", 60),
+      advance: () => guarded.advance("u", "k", 1, 60),
+      append: () => guarded.append("u", "l", "v", 5, 60),
+      list: () => guarded.list("u", "l"),
       take: () => guarded.take("u", "k"),
       increment: () => guarded.increment("u", "k", 60),
       delete: () => guarded.delete("u", ["k"]),
@@ -82,7 +85,9 @@ describe("a hung store fails closed within storeTimeoutMs", () => {
     const t = testEngine({ storeTimeoutMs: 1_000 }, s.store);
     const rule = t.engine.rules.lookup("a", "b");
     s.mode = { kind: "slow", ms: 30 };
-    await expect(t.engine.decide(alice, "s", rule)).resolves.toMatchObject({ outcome: "challenge" });
+    await expect(t.engine.decide({ user: alice, sid: "s", rule })).resolves.toMatchObject({
+      outcome: "challenge",
+    });
   });
 
   it.each([0, -1, 1.5, 60_001, Number.NaN, "2000"])(

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { memoryStore, type Store } from "@stepup/core";
-import { createDemoApp } from "@stepup/example-express";
+import { createDemoApp, type DemoOptions } from "@stepup/example-express";
 import request from "supertest";
 import { expect } from "vitest";
 import { awayFromStepBoundary, codeFor, STEP_MS } from "./totp.js";
@@ -21,12 +21,15 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-export async function startDemo(options: { store?: Store; maxAge?: number } = {}): Promise<Demo> {
+export async function startDemo(
+  options: { store?: Store; maxAge?: number; limits?: DemoOptions["limits"] } = {},
+): Promise<Demo> {
   const app = createDemoApp({
     store: options.store ?? memoryStore(),
     sessionSecret: SESSION_SECRET,
     stepupSecret: STEPUP_SECRET,
     ...(options.maxAge === undefined ? {} : { maxAge: options.maxAge }),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   const server = app.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -68,7 +71,9 @@ export async function logIn(agent: Agent, email: string): Promise<void> {
  * Enrolls TOTP, confirming with the *previous* step's code, so the current step stays unused for
  * the verification that follows (a step is accepted once per user). Waits out a step boundary first.
  */
-export async function enrollTotp(agent: Agent): Promise<{ factorId: string; secret: string }> {
+export async function enrollTotp(
+  agent: Agent,
+): Promise<{ factorId: string; secret: string; recoveryCodes: string[] }> {
   await awayFromStepBoundary();
   const started = await agent.post("/stepup/api/factors/totp").send({});
   expect(started.status, started.text).toBe(201);
@@ -76,7 +81,7 @@ export async function enrollTotp(agent: Agent): Promise<{ factorId: string; secr
   const code = await codeFor(secret, Date.now() - STEP_MS);
   const confirmed = await agent.post(`/stepup/api/factors/totp/${factorId}/confirm`).send({ code });
   expect(confirmed.status, confirmed.text).toBe(200);
-  return { factorId, secret };
+  return { factorId, secret, recoveryCodes: (confirmed.body.recoveryCodes as string[] | undefined) ?? [] };
 }
 
 /** The current step's code. */

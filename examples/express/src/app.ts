@@ -23,6 +23,8 @@ export interface DemoOptions {
   rpID?: string;
   /** Where step-up events go (the demo logs them). */
   onEvent?: Parameters<typeof stepUp>[0]["onEvent"];
+  /** Guessing limits, when not the library's defaults (tests use this to look at one limit alone). */
+  limits?: Parameters<typeof stepUp>[0]["limits"];
 }
 
 interface DemoSession {
@@ -70,6 +72,7 @@ export function createDemoApp(options: DemoOptions): Express {
     getUser: (req) => (req.user ? { id: req.user.id, email: req.user.email } : null),
     factors: passkeys ? [totp(), passkeys, recoveryCodes()] : [totp(), recoveryCodes()],
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
 
   const app = express();

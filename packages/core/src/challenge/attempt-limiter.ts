@@ -69,6 +69,8 @@ export function createAttemptLimiter(ctx: EngineContext) {
    * one attempt is evaluated and the others are refused.
    */
   async function claimDelay(uid: string, failures: number): Promise<StepUpError | undefined> {
+    // The attempt that can reach the cap needs no delay after it: the next one is locked anyway.
+    if (failures + 1 >= lockout.maxFailures) return undefined;
     const delay = delayAfter(failures + 1);
     if (delay === 0) return undefined;
     const now = ctx.now();

@@ -126,9 +126,10 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
       factorId: unknown,
       sid: string | undefined,
     ): Promise<{ removed: FactorRecord } | StepUpRequired> {
-      const factor = await find(user.id, factorId);
+      // The step-up comes first: without it, nothing says whether an id exists.
       const required = await own.check(user, sid, "factor.remove");
       if (required) return required;
+      const factor = await find(user.id, factorId);
       if (!(await store.hashDelete(user.id, keys.factors, factor.id))) throw notFound();
       await config.factors.get(factor.type)?.removed?.(ctx.factorContext(user, factor.type), factor);
       ctx.emit({ type: "factor.removed", userId: user.id, factor: factor.type, factorId: factor.id });

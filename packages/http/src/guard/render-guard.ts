@@ -44,10 +44,13 @@ export function stepUpRequiredBody(http: HttpContext, outcome: StepUpRequiredOut
 
 /** The error a locked outcome stands for (429, with Retry-After unless the lock has no end). */
 export function lockedError(outcome: Extract<GuardOutcome, { kind: "locked" }>): StepUpError {
+  // A locked user whose recovery path is itself in a window lock can use it again after that.
+  const after = outcome.retryAfter > 0 ? { retryAfter: outcome.retryAfter } : {};
   return outcome.userLocked
     ? new StepUpError(
         "USER_LOCKED",
         "Too many failed attempts: verification is locked. Use a recovery code or contact support.",
+        after,
       )
     : new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", {
         retryAfter: outcome.retryAfter,

@@ -1,0 +1,132 @@
+// Threat: an attacker holding only the password session starts a TOTP enrollment before the
+// victim has any factor, waits until the victim enrolls, then confirms their own pending
+// enrollment with no step-up and uses it to step up (reproduced over HTTP before the fix).
+import { generate } from "otplib";
+import { describe, expect, it } from "vitest";
+import { alice, done, enrollAlice, outcome, stepUpAlice, testEngine } from "../../test/helpers.js";
+
+type T = ReturnType<typeof testEngine>;
+
+async function startTotp(t: T, sid?: string) {
+  return done(await t.engine.factors.enrollStart(alice, "totp", {}, sid)) as {
+    factorId: string;
+    secret: string;
+  };
+}
+
+const codeFor = (t: T, secret: string) => generate({ secret, epoch: Math.floor(t.clock.now() / 1000) });
+
+describe("enrollment: a pending enrollment cannot become a second factor without a step-up", () => {
+  it("the victim's first factor ends the attacker's pending enrollment", async () => {
+    const t = testEngine();
+    const attacker = await startTotp(t); // started while alice had no factor: no step-up asked
+    const victim = await startTotp(t); // the victim enrolls her first factor
+    done(
+      await t.engine.factors.enrollConfirm(
+        alice,
+        "totp",
+        victim.factorId,
+        { code: await codeFor(t, victim.secret) },
+        undefined,
+      ),
+    );
+    const confirm = t.engine.factors.enrollConfirm(
+      alice,
+      "totp",
+      attacker.factorId,
+      {
+        code: await codeFor(t, attacker.secret),
+      },
+      undefined,
+    );
+    expect(await outcome(confirm)).toBe("ENROLLMENT_NOT_FOUND");
+    expect((await t.engine.factors.list(alice.id)).filter((f) => f.type === "totp")).toHaveLength(1);
+  });
+
+  it("two pending enrollments confirmed at once by a user with no factor: one factor, the other must step up", async () => {
+    const t = testEngine();
+    const pending = [await startTotp(t), await startTotp(t), await startTotp(t)];
+    const results = await Promise.all(
+      pending.map(async (p) =>
+        t.engine.factors
+          .enrollConfirm(alice, "totp", p.factorId, { code: await codeFor(t, p.secret) }, undefined)
+          .then(
+            (r) => ("stepUpRequired" in r ? "step-up" : "ok"),
+            (e: { code: string }) => e.code,
+          ),
+      ),
+    );
+    expect(results.filter((r) => r === "ok")).toHaveLength(1);
+    expect(
+      results.filter((r) => r !== "ok").every((r) => r === "step-up" || r === "ENROLLMENT_NOT_FOUND"),
+    ).toBe(true);
+    expect((await t.engine.factors.list(alice.id)).filter((f) => f.type === "totp")).toHaveLength(1);
+  });
+
+  it("confirming after a factor exists needs a fresh step-up at confirm time, not only at start", async () => {
+    const t = testEngine();
+    await enrollAlice(t);
+    const sid = await stepUpAlice(t);
+    const second = await startTotp(t, sid); // fresh now
+    t.clock.advance(301_000); // the step-up is stale by the time the code is typed
+    const stale = await t.engine.factors.enrollConfirm(
+      alice,
+      "totp",
+      second.factorId,
+      {
+        code: await codeFor(t, second.secret),
+      },
+      sid,
+    );
+    expect(stale).toEqual({ stepUpRequired: t.engine.ownRules["factor.add"] });
+    // Stepping up again and retrying the same pending enrollment works (nothing was spent).
+    const again = await stepUpAlice(t, sid);
+    const confirmed = done(
+      await t.engine.factors.enrollConfirm(
+        alice,
+        "totp",
+        second.factorId,
+        { code: await codeFor(t, second.secret) },
+        again,
+      ),
+    );
+    expect(confirmed.factor.primary).toBe(false);
+  });
+
+  it("a wrong first code releases the first-factor claim (the user can still enroll)", async () => {
+    const t = testEngine();
+    const p = await startTotp(t);
+    expect(
+      await outcome(t.engine.factors.enrollConfirm(alice, "totp", p.factorId, { code: "000000" }, undefined)),
+    ).toBe("INVALID_CODE");
+    const ok = done(
+      await t.engine.factors.enrollConfirm(
+        alice,
+        "totp",
+        p.factorId,
+        { code: await codeFor(t, p.secret) },
+        undefined,
+      ),
+    );
+    expect(ok.factor.primary).toBe(true);
+    expect(ok.recoveryCodes).toHaveLength(10);
+  });
+
+  it("at most 10 pending enrollments per user: starting more drops the oldest", async () => {
+    const t = testEngine();
+    const started = [];
+    for (let i = 0; i < 12; i++) started.push(await startTotp(t));
+    const first = started[0] ?? { factorId: "", secret: "" };
+    expect(
+      await outcome(
+        t.engine.factors.enrollConfirm(
+          alice,
+          "totp",
+          first.factorId,
+          { code: await codeFor(t, first.secret) },
+          undefined,
+        ),
+      ),
+    ).toBe("ENROLLMENT_NOT_FOUND");
+  });
+});

@@ -265,3 +265,83 @@ describe("examples/next: the guarded Server Action (a public POST endpoint)", ()
     expect(actionValue(done.text), done.text).toMatchObject({ ok: true, deleted: true });
   });
 });
+
+// The review's findings on the Next demo: a fresh step-up let `POST /account/delete` run from
+// `Origin: https://evil.example` (200); request bodies were read with no limit; a transfer's
+// approval showed nothing of what was approved.
+describe("examples/next: hardening", () => {
+  async function steppedUp(): Promise<Browser> {
+    const b = await signedIn();
+    const secret = await enrollTotp(b);
+    const challenge = await b.get(origin, "/api/export");
+    const verified = await b.post(origin, `/stepup/api/challenges/${challenge.json.challengeId}/verify`, {
+      factor: "totp",
+      code: await codeFor(secret, Date.now()),
+    });
+    expect(verified.status, verified.text).toBe(200);
+    return b;
+  }
+
+  it("a stepped-up user's account is not deleted by a request from another origin", async () => {
+    const b = await steppedUp();
+    for (const foreign of ["https://evil.example", "null", origin.replace("http:", "https:")]) {
+      const res = await b.request(origin, "POST", "/account/delete", {}, { origin: foreign });
+      expect(res.status, `${foreign}: ${res.text}`).toBe(403);
+      expect(res.json).toMatchObject({ error: "origin_mismatch" });
+    }
+    const site = await b.request(origin, "POST", "/account/delete", {}, { "sec-fetch-site": "cross-site" });
+    expect(site.status).toBe(403);
+    const own = await b.post(origin, "/account/delete", {});
+    expect(own.json).toMatchObject({ deleted: true });
+  });
+
+  it("a form body over 64 KiB is refused with 413 before the guard reads it", async () => {
+    const b = await signedIn();
+    const res = await b.request(origin, "POST", "/transfer", undefined, {
+      "content-type": "application/x-www-form-urlencoded",
+      accept: "application/json",
+    });
+    expect(res.status).toBe(400); // no body: not a transfer
+    const big = await fetch(`${origin}/account/delete`, {
+      method: "POST",
+      headers: { origin, cookie: b.cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+      body: `reason=${"x".repeat(70 * 1024)}`,
+    });
+    expect(big.status).toBe(413);
+  });
+
+  it("a transfer shows what is approved, and a typed grant pays exactly that", async () => {
+    const b = await signedIn();
+    const secret = await enrollTotp(b);
+    const first = await b.post(origin, "/transfer", { amount: 1234, to: "alice" });
+    expect(first.status).toBe(401);
+    expect(first.json).toMatchObject({ error: "step_up_required", description: "Send 1234 to alice" });
+    const verified = await b.post(origin, `/stepup/api/challenges/${first.json.challengeId}/verify`, {
+      factor: "totp",
+      code: await codeFor(secret, Date.now()),
+    });
+    expect(verified.status, verified.text).toBe(200);
+    const bent = await b.post(origin, "/transfer", { amount: ["1234"], to: "alice" });
+    expect(bent.status).toBe(400);
+    expect(bent.json).toMatchObject({ error: "invalid_input" });
+    const paid = await b.post(origin, "/transfer", { amount: "1234", to: "alice" });
+    expect(paid.json).toMatchObject({ transferred: true, amount: 1234, to: "alice" });
+    const again = await b.post(origin, "/transfer", { amount: 1234, to: "alice" });
+    expect(again.status).toBe(401);
+  });
+
+  it("the inline page for a transfer shows the description", async () => {
+    const b = await signedIn();
+    await enrollTotp(b);
+    const res = await request(origin)
+      .post("/transfer")
+      .set("cookie", b.cookieHeader())
+      .set("origin", origin)
+      .set("accept", "text/html")
+      .set("sec-fetch-mode", "navigate")
+      .type("form")
+      .send({ amount: "77", to: "bob" });
+    expect(res.status).toBe(401);
+    expect(res.text).toContain("Send 77 to bob");
+  });
+});

@@ -4,6 +4,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { getIronSession, type SessionOptions } from "iron-session";
 import "./demo-user.js";
 import { homePage } from "./home-page.js";
+import { describeTransfer, readTransfer } from "./transfer.js";
 import { createUsers } from "./users.js";
 
 /** Options of the demo app (the server reads them from the environment). */
@@ -149,10 +150,12 @@ export function createDemoApp(options: DemoOptions): Express {
       action: "transfer",
       maxAge: maxAge(300),
       match: "transaction",
-      transaction: (req) => ({ amount: String(req.body?.amount ?? ""), to: String(req.body?.to ?? "") }),
+      // Typed values: a grant for 100 to alice pays exactly that ("100" and 100 alike, never ["100"]).
+      transaction: (req) => readTransfer(req.body),
+      describe: (req) => describeTransfer(readTransfer(req.body)),
     }),
     (req, res) => {
-      res.json({ transferred: true, amount: req.body?.amount, to: req.body?.to });
+      res.json({ transferred: true, ...readTransfer(req.body) });
     },
   );
   if (passkeys) {

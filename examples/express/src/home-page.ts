@@ -12,6 +12,8 @@ export function homePage(email: string | undefined): string {
 <li><a href="/stepup/console">Two-step verification console</a> (enroll an authenticator app first)</li>
 <li><a href="/admin">Admin panel</a> (admin:read, 15 min)</li>
 <li><a href="/api/export">Export data (JSON)</a> (data:export, 5 min)</li>
+<li><a href="/admin/security">Security settings</a> (security:manage, 5 min, passkey only)</li>
+<li><a href="/vault">Vault</a> (vault:open, 5 min, passkey with user verification)</li>
 </ul>
 <form method="post" action="/account/delete"><input type="hidden" name="confirm" value="yes"><button>Delete my account</button> (account:delete, 5 min)</form>
 <form method="post" action="/transfer"><label>Amount <input name="amount" value="100"></label> <label>To <input name="to" value="alice"></label> <button>Transfer</button> (bound to this transaction)</form>

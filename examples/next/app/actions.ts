@@ -2,7 +2,7 @@
 import type { GuardActionFailure } from "@stepup/next";
 import { demo } from "../lib/demo";
 
-export type DeleteAccountResult = { ok: true; deleted: true; verifiedAt: number | null } | GuardActionFailure;
+export type DeleteAccountResult = { ok: true; deleted: true; verifiedAt: string | null } | GuardActionFailure;
 
 /** "Delete my account" as a Server Action: a public POST endpoint, so it guards itself. */
 export async function deleteAccount(): Promise<DeleteAccountResult> {

@@ -62,10 +62,24 @@ export interface StepUpErrorDetails {
  * @example
  * try { await engine.verify(...) } catch (e) { if (e instanceof StepUpError && e.code === "INVALID_CODE") ... }
  */
+/** A global brand: bundlers can load two copies of this package (Next: the app's and an adapter's). */
+const BRAND = Symbol.for("@stepup/core:StepUpError");
+
 export class StepUpError extends Error {
   override readonly name = "StepUpError";
   readonly code: StepUpErrorCode;
   readonly details: StepUpErrorDetails;
+  /** Set on every instance, so `instanceof` holds across copies of the package (see below). */
+  readonly [BRAND] = true;
+
+  /**
+   * `error instanceof StepUpError` is true for a StepUpError from any copy of @stepup/core: a Next
+   * build can bundle one copy into the app while an adapter loads another, and a plain prototype
+   * check would then turn a 400 into a 500.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
 
   constructor(
     code: StepUpErrorCode,

@@ -12,17 +12,18 @@ function originOf(value: string): string | undefined {
 }
 
 /**
- * Whether a state-changing request comes from another site: an `Origin` that is not the request's
- * own origin nor trusted (`Origin: null`, sent by sandboxed frames and some redirects, is foreign),
- * `Sec-Fetch-Site: cross-site`, or, with no `Origin`, a `Referer` from elsewhere. The guard refuses
+ * Whether a state-changing request comes from another site: `Sec-Fetch-Site: cross-site`, an
+ * `Origin` that is not the request's own origin nor trusted (`Origin: null`, sent by sandboxed
+ * frames and some redirects, is foreign), or, with no `Origin`, a `Referer` from elsewhere. The guard refuses
  * these before anything is read, stored or run.
  */
 export function crossOriginWrite(request: Headered, trusted: readonly string[]): boolean {
   const allowed = (origin: string | undefined) =>
     origin !== undefined && (trusted.includes(origin) || origin === new URL(request.url).origin);
+  // The browser sets Sec-Fetch-Site itself: cross-site is refused whatever else the request says.
+  if (request.headers.get("sec-fetch-site") === "cross-site") return true;
   const origin = request.headers.get("origin");
   if (origin !== null) return !allowed(origin);
-  if (request.headers.get("sec-fetch-site") === "cross-site") return true;
   const referer = request.headers.get("referer");
   if (referer !== null) return !allowed(originOf(referer));
   return false;

@@ -1,23 +1,18 @@
 import { demo } from "../../lib/demo";
+import { describeTransfer, readTransfer } from "../../lib/transfer";
 
 export const dynamic = "force-dynamic";
 
-async function details(request: Request): Promise<{ amount: string; to: string }> {
-  const type = request.headers.get("content-type") ?? "";
-  const body: Record<string, unknown> = type.startsWith("application/x-www-form-urlencoded")
-    ? Object.fromEntries(new URLSearchParams(await request.text()))
-    : ((await request.json().catch(() => ({}))) as Record<string, unknown>);
-  return { amount: String(body.amount ?? ""), to: String(body.to ?? "") };
-}
-
-// Bound to this transaction: a step-up for 100 to alice does not pay 900 to mallory.
+// Bound to this transaction, as typed values: a step-up for 100 to alice does not pay 900 to
+// mallory, nor ["100"] to alice; the page and the modal show "Send 100 to alice".
 export const POST = demo().stepup.withStepUp(
-  async (request) => Response.json({ transferred: true, ...(await details(request)) }),
+  async (request) => Response.json({ transferred: true, ...(await readTransfer(request)) }),
   {
     resource: "payment",
     action: "transfer",
     maxAge: demo().maxAge(300),
     match: "transaction",
-    transaction: details,
+    transaction: readTransfer,
+    describe: async (request) => describeTransfer(await readTransfer(request)),
   },
 );

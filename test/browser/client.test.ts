@@ -31,12 +31,15 @@ describe("@stepup/browser client in Chromium", () => {
   let demo: Awaited<ReturnType<typeof startLocalDemo>>;
   let b: Browser;
   let secret = "";
+  let recovery: string[] = [];
 
   beforeAll(async () => {
     demo = await startLocalDemo();
     b = await launchBrowser();
     await signUp(b.page, demo.origin);
-    secret = (await enrollTotp(b.page, demo.origin)).secret;
+    const enrolled = await enrollTotp(b.page, demo.origin);
+    secret = enrolled.secret;
+    recovery = [...enrolled.recovery];
   });
   afterAll(async () => {
     await b?.close();
@@ -61,6 +64,32 @@ describe("@stepup/browser client in Chromium", () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ records: [] });
     expect(await page.locator("dialog").count()).toBe(0);
+  });
+
+  it("a transfer's modal shows what is approved; the retried request pays exactly that", async () => {
+    // Attack: approving one thing while another is paid. The dialog shows the server's words for
+    // the transaction (bound into its digest), as text, not markup.
+    const { page } = b;
+    await appPage(page, demo.origin);
+    const result = page.evaluate(async () => {
+      const res = await (window as unknown as StepUpWindow).stepup.stepUpFetch("/transfer", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ amount: 250, to: "carol" }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    });
+    const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
+    await dialog.waitFor();
+    const approval = dialog.getByRole("group", { name: "What you are approving" });
+    expect(await approval.innerText()).toContain("Send 250 to carol");
+    // A recovery code: the current TOTP step may already be used by the test before.
+    await dialog.getByText("Use a recovery code").click();
+    await dialog.getByLabel("Recovery code").fill(recovery.shift() ?? "");
+    await dialog.getByRole("button", { name: "Use recovery code" }).click();
+    const { status, body } = await result;
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ transferred: true, amount: 250, to: "carol" });
   });
 
   it("openStepUp resolves { success: false, error: 'cancelled' } on Escape, with focus trapped meanwhile", async () => {

@@ -16,6 +16,10 @@ border:1px solid #8a93a6;border-radius:8px;background:#fff}
 .stepup-modal input:focus-visible,.stepup-modal button:focus-visible,.stepup-modal summary:focus-visible,
 .stepup-modal a:focus-visible{outline:3px solid var(--su-accent);outline-offset:2px}
 .stepup-modal .su-field{margin:0 0 1rem}
+.stepup-modal .su-approval{margin:0 0 1rem;padding:.625rem .75rem;border:1px solid #d0d5dd;border-radius:8px}
+.stepup-modal .su-approval p{margin:0}
+.stepup-modal .su-approval-label{font-size:.8125rem;color:#475467}
+.stepup-modal .su-approval-text{overflow-wrap:anywhere}
 .stepup-modal button{display:flex;width:100%;align-items:center;justify-content:center;min-height:2.75rem;
 padding:.5rem 1rem;font:inherit;font-weight:600;border-radius:8px;border:1px solid transparent;cursor:pointer}
 .stepup-modal button:disabled{opacity:.6;cursor:progress}

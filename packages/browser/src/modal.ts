@@ -1,4 +1,4 @@
-import { type ApiResult, callApi, errorMessage } from "./api.js";
+import { type ApiResult, callApi, errorCode, errorMessage } from "./api.js";
 import { adoptStyles, h, uid } from "./dom.js";
 import { MODAL_CSS } from "./modal-styles.js";
 import type { ChallengeFactor, OpenStepUpResult } from "./types.js";
@@ -11,6 +11,8 @@ export interface ModalContext {
   action: string;
   challengeId: string;
   factors: readonly ChallengeFactor[];
+  /** What is being approved, in words (a transaction rule's description). */
+  description?: string;
 }
 
 /** A failed (or cancelled) step-up in the documented result shape. */
@@ -94,6 +96,11 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     };
     const settle = (result: ApiResult, retry?: HTMLInputElement) => {
       if (result.ok) return finish(success(ctx.action, result.body));
+      // This challenge is over (spent or gone): say so, and let the caller start again.
+      const code = errorCode(result);
+      if (code === "challenge_exhausted" || code === "challenge_not_found") {
+        return finish(failure(ctx.action, code));
+      }
       const left = result.body.attemptsRemaining;
       error.textContent =
         errorMessage(result) +
@@ -124,7 +131,19 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
       h("strong", {}, `${ctx.action} ${ctx.resource}`),
       ". Confirm it's you to continue.",
     );
-    body.append(h("h2", { id: titleId }, "Confirm it's you"), lead, error);
+    body.append(h("h2", { id: titleId }, "Confirm it's you"), lead);
+    if (ctx.description) {
+      // Text nodes only: the server's words are shown, never parsed as markup.
+      body.append(
+        h(
+          "div",
+          { class: "su-approval", role: "group", "aria-label": "What you are approving" },
+          h("p", { class: "su-approval-label" }, "You are approving"),
+          h("p", { class: "su-approval-text" }, h("strong", {}, ctx.description)),
+        ),
+      );
+    }
+    body.append(error);
 
     if (keys.length > 0) {
       const button = h("button", { type: "button", class: "su-primary" }, "Use a passkey or security key");

@@ -14,7 +14,7 @@ export interface OpenStepUpOptions {
    * A challenge the server already opened (the `challengeId` and `factors` of a `step_up_required`
    * problem). Reusing it keeps what the server bound to it, such as a transaction digest.
    */
-  challenge?: { challengeId: string; factors: readonly ChallengeFactor[] };
+  challenge?: { challengeId: string; factors: readonly ChallengeFactor[]; description?: string };
 }
 
 /** Reads the `factors` array of an API body, dropping malformed entries. */

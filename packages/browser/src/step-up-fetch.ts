@@ -40,7 +40,14 @@ export async function stepUpFetch(input: RequestInfo | URL, init?: RequestInit):
     action: problem.action,
     basePath: basePathOf(problem),
     ...(typeof problem.challengeId === "string"
-      ? { challenge: { challengeId: problem.challengeId, factors: readFactors(problem.factors) } }
+      ? {
+          challenge: {
+            challengeId: problem.challengeId,
+            factors: readFactors(problem.factors),
+            // What the user approves (a transaction rule's description), shown in the dialog.
+            ...(typeof problem.description === "string" ? { description: problem.description } : {}),
+          },
+        }
       : {}),
   });
   return result.success ? fetch(retry) : response;

@@ -155,3 +155,56 @@ describe("guardAction", () => {
     expect(await stepup.guardAction(opts)).toEqual({ ok: false, error: "unauthenticated" });
   });
 });
+
+describe("client address (per-address guessing limits)", () => {
+  // Attack: writing your own X-Forwarded-For to get a new per-address budget on every request.
+  function seen(options: { trustProxy?: boolean | number; clientIp?: (r: Request) => string | undefined }) {
+    const ips: (string | undefined)[] = [];
+    const warnings: string[] = [];
+    const stepup = createStepUp({
+      store: memoryStore(),
+      secret: SECRET,
+      appName: "Test",
+      factors: [totp()],
+      getUser: () => ({ id: "u1" }),
+      logger: { warn: (m: string) => void warnings.push(m), error() {} },
+      policy: ({ ip }) => {
+        ips.push(ip);
+        return "CHALLENGE";
+      },
+      ...options,
+    });
+    return { stepup, ips, warnings };
+  }
+
+  it("trustProxy takes the hop the trusted proxy wrote (right-most), never the client's first entry", async () => {
+    const { stepup, ips, warnings } = seen({ trustProxy: 1 });
+    const GET = stepup.withStepUp(() => Response.json({}), { resource: "a", action: "b" });
+    await GET(json("/x", { "x-forwarded-for": "6.6.6.6, 203.0.113.7" }), {});
+    const two = seen({ trustProxy: 2 });
+    const GET2 = two.stepup.withStepUp(() => Response.json({}), { resource: "a", action: "b" });
+    await GET2(json("/x", { "x-forwarded-for": "6.6.6.6, 203.0.113.7, 10.0.0.2" }), {});
+    expect([...ips, ...two.ips]).toEqual(["203.0.113.7", "203.0.113.7"]);
+    expect(warnings).toEqual([]);
+  });
+
+  it("without trustProxy or clientIp the start-up says the per-address limit is off; clientIp wins", async () => {
+    expect(seen({}).warnings.join()).toMatch(/client address is unknown.*trustProxy.*clientIp/);
+    const custom = seen({ trustProxy: 1, clientIp: (r) => r.headers.get("x-real-ip") ?? undefined });
+    const GET = custom.stepup.withStepUp(() => Response.json({}), { resource: "a", action: "b" });
+    await GET(json("/x", { "x-real-ip": "198.51.100.4", "x-forwarded-for": "1.1.1.1" }), {});
+    expect(custom.ips).toEqual(["198.51.100.4"]);
+    expect(() => seen({ trustProxy: 0 })).toThrow(/trustProxy/);
+  });
+});
+
+describe("Server Action origin", () => {
+  it("compares the whole origin: https://host is not http://host", async () => {
+    const { stepup, actionHeaders } = setup();
+    actionHeaders({ host: "localhost:3000", origin: "https://localhost:3000" });
+    expect(await stepup.guardAction({ resource: "a", action: "b" })).toEqual({
+      ok: false,
+      error: "origin_mismatch",
+    });
+  });
+});

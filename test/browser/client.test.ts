@@ -82,7 +82,7 @@ describe("@stepup/browser client in Chromium", () => {
     const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
     await dialog.waitFor();
     const approval = dialog.getByRole("group", { name: "What you are approving" });
-    expect(await approval.innerText()).toContain("Send 250 to carol");
+    expect(await approval.textContent()).toContain("Send 250 to carol");
     // A recovery code: the current TOTP step may already be used by the test before.
     await dialog.getByText("Use a recovery code").click();
     await dialog.getByLabel("Recovery code").fill(recovery.shift() ?? "");

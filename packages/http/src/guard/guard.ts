@@ -62,22 +62,44 @@ function relativeUrl(url: URL): string {
   return safeReturnTo(url.pathname + url.search, url) ?? "/";
 }
 
+/**
+ * ISO 8601 of a time, memoized: on the hot path every request of a session reports the same
+ * `verifiedAt`, and formatting a date costs more than the lookup.
+ */
+const isoCache = new Map<number, string>();
+function iso(ms: number): string {
+  let text = isoCache.get(ms);
+  if (text === undefined) {
+    if (isoCache.size >= 4096) isoCache.clear();
+    text = new Date(ms).toISOString();
+    isoCache.set(ms, text);
+  }
+  return text;
+}
+
 function info(decision: StepUpDecision, rule: Rule): StepUpInfo {
   if (decision.outcome !== "allow") {
-    return { verifiedAt: null, expiresAt: null, factor: null, level: null, amr: [], ...names(rule) };
+    return {
+      verifiedAt: null,
+      expiresAt: null,
+      factor: null,
+      level: null,
+      amr: [],
+      resource: rule.resource,
+      action: rule.action,
+    };
   }
   const a = decision.assurance;
   return {
-    verifiedAt: new Date(decision.verifiedAtMs).toISOString(),
-    expiresAt: new Date(decision.expiresAtMs).toISOString(),
+    verifiedAt: iso(decision.verifiedAtMs),
+    expiresAt: iso(decision.expiresAtMs),
     factor: a.factor,
     level: a.level,
     amr: a.amr,
-    ...names(rule),
+    resource: rule.resource,
+    action: rule.action,
   };
 }
-
-const names = (rule: Rule) => ({ resource: rule.resource, action: rule.action });
 
 /**
  * The guard: one question to the engine, answered as data. A state-changing request from another

@@ -60,6 +60,8 @@ export interface SoftAuthenticatorOptions {
   /** Added to the signature counter per assertion; 0 keeps no counter (like most passkeys). @default 1 */
   counterStep?: number;
   transports?: string[];
+  /** The credential id to create (an attacker's authenticator can choose any). @default 32 random bytes */
+  credentialId?: Uint8Array;
 }
 
 export interface SoftAuthenticator {
@@ -106,7 +108,7 @@ export function softAuthenticator(init: SoftAuthenticatorOptions = {}): SoftAuth
   const origin = init.origin ?? "http://localhost:3000";
   const counterStep = init.counterStep ?? 1;
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const credentialId = randomBytes(32);
+  const credentialId = init.credentialId ?? randomBytes(32);
   const id = b64url(credentialId);
   let signCount = 0;
   let userHandle: string | undefined;

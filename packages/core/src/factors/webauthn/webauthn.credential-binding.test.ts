@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { alice, outcome } from "../../../test/helpers.js";
 import {
@@ -179,5 +180,56 @@ describe("webauthn: malformed responses are rejected before they count", () => {
     expect(
       await outcome(t.engine.factors.enrollConfirm(alice, "webauthn", factorId, { response }, undefined)),
     ).toBe("ok");
+  });
+});
+
+// Attack: with attestation "none" anyone can register any credential id with their own key. A
+// second account claiming a victim's credential id would make lookups by id ambiguous (WebAuthn
+// section 7.1 step 26: refuse an id registered to any user); an oversized id is no credential.
+describe("webauthn: credential ids", () => {
+  it("an id already registered to another user is refused; once that factor is removed it is free", async () => {
+    const t = webauthnEngine();
+    const id = new Uint8Array(randomBytes(32));
+    const aliceKey = softAuthenticator({ credentialId: id });
+    const aliceFactor = await register(t, alice, aliceKey);
+    const { factorId, options } = await registrationOptions(t, bob);
+    const response = softAuthenticator({ credentialId: id }).register(options);
+    expect(
+      await outcome(t.engine.factors.enrollConfirm(bob, "webauthn", factorId, { response }, undefined)),
+    ).toBe("INVALID_CODE");
+    expect(await t.engine.factors.list(bob.id)).toEqual([]);
+    // Alice removes hers (after a step-up with it): the id can be registered again.
+    const sid = await stepUpWithKey(t, alice, aliceKey);
+    await t.engine.factors.remove(alice, aliceFactor.id, sid);
+    expect(await register(t, bob, softAuthenticator({ credentialId: id }))).toMatchObject({
+      type: "webauthn",
+    });
+  });
+
+  it("two users racing to register one credential id: exactly one gets it", async () => {
+    const t = webauthnEngine();
+    const id = new Uint8Array(randomBytes(32));
+    const users = [alice, bob, { id: "carol", email: "carol@example.com" }];
+    const started = await Promise.all(users.map((u) => registrationOptions(t, u)));
+    const results = await Promise.all(
+      users.map((u, i) => {
+        const s = started[i];
+        if (!s) throw new Error("no options");
+        const response = softAuthenticator({ credentialId: id }).register(s.options);
+        return outcome(t.engine.factors.enrollConfirm(u, "webauthn", s.factorId, { response }, undefined));
+      }),
+    );
+    expect(results.filter((r) => r === "ok")).toHaveLength(1);
+  });
+
+  it("a credential id over 1023 bytes is refused", async () => {
+    const t = webauthnEngine();
+    const { factorId, options } = await registrationOptions(t, alice);
+    const response = softAuthenticator({ credentialId: new Uint8Array(randomBytes(1030)) }).register(options);
+    expect(
+      await outcome(t.engine.factors.enrollConfirm(alice, "webauthn", factorId, { response }, undefined)),
+    ).toBe("INVALID_CODE");
+    const fits = softAuthenticator({ credentialId: new Uint8Array(randomBytes(1023)) });
+    expect(await register(t, alice, fits)).toMatchObject({ type: "webauthn" });
   });
 });

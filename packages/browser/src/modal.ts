@@ -1,7 +1,7 @@
 import { type ApiResult, callApi, errorCode, errorMessage } from "./api.js";
 import { adoptStyles, h, uid } from "./dom.js";
 import { MODAL_CSS } from "./modal-styles.js";
-import type { ChallengeFactor, OpenStepUpResult } from "./types.js";
+import type { OfferedFactor, OpenStepUpResult } from "./types.js";
 import { CeremonyError, supportsPasskeys, verifyWithPasskey } from "./webauthn.js";
 
 /** What the modal needs: an open challenge and what it unlocks. */
@@ -10,7 +10,7 @@ export interface ModalContext {
   resource: string;
   action: string;
   challengeId: string;
-  factors: readonly ChallengeFactor[];
+  factors: readonly OfferedFactor[];
   /** What is being approved, in words (a transaction rule's description). */
   description?: string;
 }
@@ -111,7 +111,7 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         retry.focus();
       }
     };
-    const submitCode = async (factor: ChallengeFactor, input: HTMLInputElement) => {
+    const submitCode = async (factor: OfferedFactor, input: HTMLInputElement) => {
       setBusy(true);
       const path = `api/challenges/${encodeURIComponent(ctx.challengeId)}/verify`;
       const code = input.value.trim();

@@ -1,6 +1,6 @@
 import { callApi, errorCode } from "./api.js";
 import { failure, runModal } from "./modal.js";
-import type { ChallengeFactor, OpenStepUpResult } from "./types.js";
+import type { OfferedFactor, OpenStepUpResult } from "./types.js";
 
 /** Options of `openStepUp`. */
 export interface OpenStepUpOptions {
@@ -14,11 +14,11 @@ export interface OpenStepUpOptions {
    * A challenge the server already opened (the `challengeId` and `factors` of a `step_up_required`
    * problem). Reusing it keeps what the server bound to it, such as a transaction digest.
    */
-  challenge?: { challengeId: string; factors: readonly ChallengeFactor[]; description?: string };
+  challenge?: { challengeId: string; factors: readonly OfferedFactor[]; description?: string };
 }
 
 /** Reads the `factors` array of an API body, dropping malformed entries. */
-export function readFactors(value: unknown): ChallengeFactor[] {
+export function readFactors(value: unknown): OfferedFactor[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((f: unknown) => {
     const r = (typeof f === "object" && f !== null ? f : {}) as Record<string, unknown>;

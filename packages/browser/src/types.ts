@@ -1,5 +1,5 @@
-/** A factor the server offers for a challenge, as the API lists it. */
-export interface ChallengeFactor {
+/** A factor the server offers for a challenge, as the API lists it (`OfferedFactor` in @stepup/core). */
+export interface OfferedFactor {
   id: string;
   /** "totp", "webauthn", "recovery", "email", "sms". */
   type: string;

@@ -6,7 +6,7 @@ import {
   startRegistration,
 } from "@simplewebauthn/browser";
 import { type ApiResult, callApi } from "./api.js";
-import type { ChallengeFactor } from "./types.js";
+import type { OfferedFactor } from "./types.js";
 
 /** Whether this browser can run WebAuthn ceremonies at all (secure context, API present). */
 export function supportsPasskeys(): boolean {
@@ -35,7 +35,7 @@ function asCeremonyError(error: unknown): never {
 export async function verifyWithPasskey(
   basePath: string,
   challengeId: string,
-  factors: readonly ChallengeFactor[],
+  factors: readonly OfferedFactor[],
 ): Promise<ApiResult> {
   const keys = factors.filter((f) => f.type === "webauthn");
   const first = keys[0];

@@ -30,7 +30,7 @@ export { type WebAuthnOptions, webauthn } from "./factors/webauthn.js";
 export { clientGroup } from "./internal/client-address.js";
 export type { Clock } from "./internal/clock.js";
 export { offer as offerFactor, summarize as summarizeFactor } from "./internal/records.js";
-export type { OwnAction, StepUpRequired } from "./policy/own-actions.js";
+export type { NeedsStepUp, OwnAction } from "./policy/own-actions.js";
 export { OWN_RESOURCE, waivable } from "./policy/waivable.js";
 export { createStepUp, type DecideInput, type StepUp, type StepUpDecision } from "./step-up.js";
 export { memoryStore } from "./store/memory-store.js";

@@ -7,7 +7,7 @@ import {
   type Store,
   totp,
 } from "../src/index.js";
-import type { StepUpRequired } from "../src/policy/own-actions.js";
+import type { NeedsStepUp } from "../src/policy/own-actions.js";
 import type { StepUpEvent } from "../src/types.js";
 
 /** RFC 6238 appendix B SHA-1 seed: injected as the "random" TOTP secret so vectors apply. */
@@ -62,7 +62,7 @@ export function codeAt(ms: number): Promise<string> {
 export const alice = { id: "alice", email: "alice@example.com" };
 
 /** The answer of an engine call that must not need a step-up (fails the test if it does). */
-export function done<T>(result: T | StepUpRequired): T {
+export function done<T>(result: T | NeedsStepUp): T {
   if (typeof result === "object" && result !== null && "stepUpRequired" in result) {
     const { resource, action } = result.stepUpRequired;
     throw new Error(`unexpected: a step-up for ${resource}:${action} is required`);

@@ -2,7 +2,7 @@ import { StepUpError } from "../errors.js";
 import type { EngineContext } from "../internal/engine-context.js";
 import { keys } from "../internal/keys.js";
 import { parseFactors, parseRecord } from "../internal/records.js";
-import type { OwnActions, StepUpRequired } from "../policy/own-actions.js";
+import type { NeedsStepUp, OwnActions } from "../policy/own-actions.js";
 import type { FactorRecord, StepUpUser } from "../types.js";
 import type { EnrollmentResult } from "./factor.js";
 
@@ -115,7 +115,7 @@ export function createEnrollment(
       type: string,
       input: unknown,
       sid: string | undefined,
-    ): Promise<Record<string, unknown> | StepUpRequired> {
+    ): Promise<Record<string, unknown> | NeedsStepUp> {
       const plugin = config.factors.get(type);
       if (!plugin || plugin.recovery)
         throw new StepUpError("NOT_FOUND", `The factor type "${type}" is not enabled.`);
@@ -164,7 +164,7 @@ export function createEnrollment(
       factorId: unknown,
       input: unknown,
       sid: string | undefined,
-    ): Promise<EnrollmentConfirmed | StepUpRequired> {
+    ): Promise<EnrollmentConfirmed | NeedsStepUp> {
       const found = await loadPending(user.id, type, factorId);
       const name = readName(input);
       const first = await claimFirst(user.id, found.factorId);

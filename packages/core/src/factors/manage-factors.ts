@@ -2,7 +2,7 @@ import { StepUpError } from "../errors.js";
 import type { EngineContext } from "../internal/engine-context.js";
 import { keys } from "../internal/keys.js";
 import { parseFactors } from "../internal/records.js";
-import type { OwnActions, StepUpRequired } from "../policy/own-actions.js";
+import type { NeedsStepUp, OwnActions } from "../policy/own-actions.js";
 import type { FactorRecord, StepUpUser } from "../types.js";
 import { createEnrollment } from "./enrollment.js";
 import type { RecoveryCodesPlugin } from "./recovery-codes.js";
@@ -78,7 +78,7 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
     async regenerateRecoveryCodes(
       user: StepUpUser,
       sid: string | undefined,
-    ): Promise<{ recoveryCodes: string[] } | StepUpRequired> {
+    ): Promise<{ recoveryCodes: string[] } | NeedsStepUp> {
       if (!recovery) throw new StepUpError("NOT_FOUND", "Recovery codes are not enabled.");
       if (!(await list(user.id)).some((f) => !isRecovery(f))) {
         throw new StepUpError("FACTOR_NOT_FOUND", "Set up a second factor first.");
@@ -125,7 +125,7 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
       user: StepUpUser,
       factorId: unknown,
       sid: string | undefined,
-    ): Promise<{ removed: FactorRecord } | StepUpRequired> {
+    ): Promise<{ removed: FactorRecord } | NeedsStepUp> {
       // The step-up comes first: without it, nothing says whether an id exists.
       const required = await own.check(user, sid, "factor.remove");
       if (required) return required;

@@ -7,7 +7,7 @@ import { OWN_RESOURCE } from "./waivable.js";
 export type OwnAction = "factor.add" | "factor.remove" | "recovery.regenerate";
 
 /** What an engine call answers when it needs a fresh step-up first: the rule to step up for. */
-export interface StepUpRequired {
+export interface NeedsStepUp {
   stepUpRequired: Rule;
 }
 
@@ -39,7 +39,7 @@ export function createOwnActions(rules: RuleBook, decide: Decide) {
       user: StepUpUser,
       sid: string | undefined,
       action: OwnAction,
-    ): Promise<StepUpRequired | undefined> {
+    ): Promise<NeedsStepUp | undefined> {
       const rule = own[action];
       const decision = await decide({ user, sid, rule });
       return decision.outcome === "allow" ? undefined : { stepUpRequired: rule };

@@ -1,10 +1,10 @@
-import { StepUpError, type StepUpRequired, type StepUpUser } from "@stepup/core";
+import { type NeedsStepUp, StepUpError, type StepUpUser } from "@stepup/core";
 import { type GuardInput, runGuard } from "../guard/guard.js";
 import { renderGuard } from "../guard/render-guard.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 
 /** Whether an engine answer is "step up first". */
-export function isStepUpRequired(value: unknown): value is StepUpRequired {
+export function needsStepUp(value: unknown): value is NeedsStepUp {
   return typeof value === "object" && value !== null && "stepUpRequired" in value;
 }
 
@@ -27,16 +27,16 @@ export async function withOwnStepUp<T>(
   http: HttpContext,
   request: Request,
   ctx: RequestContext & { user: StepUpUser },
-  operation: (sid: string | undefined) => Promise<T | StepUpRequired>,
+  operation: (sid: string | undefined) => Promise<T | NeedsStepUp>,
   input?: GuardInput,
 ): Promise<T | Response> {
   const sid = await sessionIdOf(http, request, ctx.user);
   const result = await operation(sid);
-  if (!isStepUpRequired(result)) return result;
+  if (!needsStepUp(result)) return result;
   const outcome = await runGuard(http, request, ctx, result.stepUpRequired, input);
   if (outcome.kind !== "pass") return renderGuard(http, request, outcome);
   // Fresh by now (another tab stepped up in between): one more try with the same session.
   const again = await operation(sid);
-  if (isStepUpRequired(again)) throw new StepUpError("STEP_UP_REQUIRED", "Confirm it's you first.");
+  if (needsStepUp(again)) throw new StepUpError("STEP_UP_REQUIRED", "Confirm it's you first.");
   return again;
 }

@@ -154,13 +154,17 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
 
     /**
      * Logout: ends the caller's step-up session in the store (every process) and returns the
-     * Set-Cookie header that deletes the cookie.
+     * Set-Cookie header that deletes the cookie. With no `userId` (nobody signed in) it only returns
+     * that header: no unseal, no store access.
      * @throws StepUpError STORE_UNAVAILABLE
      */
     async clear(request: GuardRequest, userId?: string): Promise<string> {
-      const cookie = await http.cookie.read(request.headers.get("cookie"), engine.now());
-      if (cookie && (userId === undefined || cookie.uid === userId))
-        await engine.revokeSession(cookie.uid, cookie.sid);
+      // Anonymous: the session a cookie names is not the caller's to end, and a flood of anonymous
+      // logouts must not cost an unseal and a store write each.
+      if (userId !== undefined) {
+        const cookie = await http.cookie.read(request.headers.get("cookie"), engine.now());
+        if (cookie?.uid === userId) await engine.revokeSession(cookie.uid, cookie.sid);
+      }
       return http.cookie.clear(new URL(request.url));
     },
 

@@ -24,27 +24,42 @@ export interface SessionCookieOptions {
   sameSite: "Lax" | "Strict" | "None";
 }
 
-const CACHE_LIMIT = 10_000;
+/** Entries of the unseal cache: each holds a copy of one seal (~300 bytes) and its contents. */
+export const UNSEAL_CACHE_LIMIT = 10_000;
+
+/**
+ * The shape iron-session 8 (iron-webcrypto 1) gives every seal we issue:
+ * `Fe26.2*id*salt*iv*data*expiration*hmacSalt*hmac~2` (hex salts, base64url iv/data/hmac, expiration
+ * in ms). Checked before unsealing so garbage costs a regex, not a key derivation and an HMAC.
+ */
+const SEAL_SHAPE =
+  /^Fe26\.2\*(\w{1,8})\*[0-9a-f]{64}\*[\w-]{22}\*[\w-]+\*(\d{1,16})\*[0-9a-f]{64}\*[\w-]{43}~2$/;
+
+/**
+ * A flat copy of a string. `readCookie` returns a slice of the Cookie header, and a V8 slice keeps
+ * its whole parent alive: a cache key must not pin a ~16 KiB header for each ~300-byte seal.
+ */
+function flatCopy(s: string): string {
+  return Buffer.from(s, "latin1").toString("latin1");
+}
 
 /**
  * Seals and reads the step-up cookie (iron-session). A sealed value is immutable, so a verified
  * value's contents are cached by its exact string until the seal's own expiry: iron's unseal costs
- * ~0.3 ms, more than the store round trip, and the guard runs on every protected request.
+ * ~0.3 ms, more than the store round trip, and the guard runs on every protected request. Only
+ * successes are cached: forged cookies cost their sender an unseal each and cannot evict good entries.
  */
 export function createSessionCookie(options: SessionCookieOptions) {
   // iron-session seals with the highest password id; the first secret is current.
   const password = Object.fromEntries(options.secrets.map((s, i) => [String(options.secrets.length - i), s]));
-  const cache = new Map<string, { value: CookieSession | undefined; expiresAtMs: number }>();
+  const cache = new Map<string, { value: CookieSession; expiresAtMs: number }>();
 
-  // iron format: Fe26.2*id*salt*iv*data*expiration*hmacSalt*hmac; expiration in ms (authenticated).
-  const expirationOf = (sealed: string) => Number(sealed.split("*")[5]) || 0;
-
-  function remember(sealed: string, value: CookieSession | undefined, nowMs: number): void {
-    if (cache.size >= CACHE_LIMIT) {
+  function remember(sealed: string, value: CookieSession, expiresAtMs: number): void {
+    if (cache.size >= UNSEAL_CACHE_LIMIT) {
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
     }
-    cache.set(sealed, { value, expiresAtMs: value ? expirationOf(sealed) : nowMs + 60_000 });
+    cache.set(flatCopy(sealed), { value, expiresAtMs });
   }
 
   function attributes(url: URL, maxAgeSeconds: number): CookieAttributes {
@@ -60,15 +75,16 @@ export function createSessionCookie(options: SessionCookieOptions) {
 
   return {
     /**
-     * A cached answer for a Cookie header, without awaiting anything: the session, `null` for a
-     * cached "no session", or undefined when only `read` can tell (not cached, or cache expired).
+     * A cached answer for a Cookie header, without awaiting anything: the session, `null` when the
+     * header has no step-up cookie, or undefined when only `read` can tell (not cached, cache expired,
+     * or a cookie that failed before: failures are not cached).
      */
     peek(cookieHeader: string | null | undefined, nowMs: number): CookieSession | null | undefined {
       const sealed = readCookie(cookieHeader, options.name);
       if (!sealed) return null;
       const hit = cache.get(sealed);
       if (!hit || hit.expiresAtMs <= nowMs) return undefined;
-      return hit.value ?? null;
+      return hit.value;
     },
 
     /** The session in a Cookie header, or undefined (absent, tampered, expired, malformed). */
@@ -77,16 +93,19 @@ export function createSessionCookie(options: SessionCookieOptions) {
       if (!sealed || sealed.length > 4096) return undefined;
       const hit = cache.get(sealed);
       if (hit && hit.expiresAtMs > nowMs) return hit.value;
-      let value: CookieSession | undefined;
-      if (expirationOf(sealed) <= nowMs) return undefined; // expired by our clock (iron checks its own)
+      const shape = SEAL_SHAPE.exec(sealed);
+      if (!shape || !Object.hasOwn(password, shape[1] ?? "")) return undefined; // not one of our seals
+      const expiresAtMs = Number(shape[2]);
+      if (expiresAtMs <= nowMs) return undefined; // expired by our clock (iron checks its own)
+      let data: Partial<CookieSession>;
       try {
-        const data = await unsealData<Partial<CookieSession>>(sealed, { password, ttl: options.ttlSeconds });
-        if (typeof data.sid === "string" && typeof data.uid === "string")
-          value = { sid: data.sid, uid: data.uid };
+        data = await unsealData<Partial<CookieSession>>(sealed, { password, ttl: options.ttlSeconds });
       } catch {
-        value = undefined; // tampered or foreign: counts as no session
+        return undefined; // tampered or foreign: counts as no session
       }
-      remember(sealed, value, nowMs);
+      if (typeof data.sid !== "string" || typeof data.uid !== "string") return undefined;
+      const value = { sid: data.sid, uid: data.uid };
+      remember(sealed, value, expiresAtMs);
       return value;
     },
 

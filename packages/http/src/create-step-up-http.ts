@@ -6,7 +6,7 @@ import { renderGuard, type StepUpRequiredBody, stepUpRequiredBody } from "./guar
 import type { HttpContext, RequestContext } from "./http-context.js";
 import { toResponse } from "./problem.js";
 import { createCsrf } from "./security.js";
-import { createSessionCookie } from "./session-cookie.js";
+import { cookieForRequest, createSessionCookie } from "./session-cookie.js";
 import { showChallenge, submitChallenge } from "./ui/challenge-routes.js";
 import { showConsole, submitConsole } from "./ui/console-routes.js";
 import { errorPage } from "./ui/page-response.js";
@@ -16,7 +16,11 @@ export interface StepUpHttpOptions extends StepUpOptions {
   /** Where the API and pages are mounted. @default "/stepup" */
   basePath?: string;
   cookie?: {
-    /** @default "stepup" */
+    /**
+     * The base name; a Secure cookie is sent as `__Host-<name>` (`__Secure-<name>` with a `domain`),
+     * and the plain name is read only where the cookie is not Secure.
+     * @default "stepup"
+     */
     name?: string;
     /** @default true, except on http://localhost */
     secure?: boolean;
@@ -77,7 +81,21 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     log: (message, meta) => logger.error(message, meta),
   };
 
-  async function route(request: Request, ctx: RequestContext, segments: string[]): Promise<Response> {
+  /**
+   * The context of one request: its cookie reads know the request, so the plain cookie name is only
+   * honoured where the cookie is not Secure (see `createSessionCookie`).
+   */
+  const forRequest = (request: GuardRequest): HttpContext => ({
+    ...http,
+    cookie: cookieForRequest(http.cookie, request),
+  });
+
+  async function route(
+    http: HttpContext,
+    request: Request,
+    ctx: RequestContext,
+    segments: string[],
+  ): Promise<Response> {
     const [area, ...rest] = segments;
     if (area === "api") return handleApi(http, request, ctx, rest);
     // The browser bundle is public and static: no user needed.
@@ -118,7 +136,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
           .slice(basePath.length + 1)
           .split("/")
           .map(decodeURIComponent);
-        return await route(request, ctx, segments);
+        return await route(forRequest(request), request, ctx, segments);
       } catch (error) {
         if (error instanceof URIError)
           return toResponse(new StepUpError("INVALID_INPUT", "Malformed path."), http.log);
@@ -139,7 +157,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
         throw new TypeError("stepup: requireStepUp needs { resource, action }");
       const { resource, action, ...rule } = opts;
       const resolved = engine.declareRule(resource, action, rule);
-      return (request, ctx, input) => runGuard(http, request, ctx, resolved, input);
+      return (request, ctx, input) => runGuard(forRequest(request), request, ctx, resolved, input);
     },
 
     /** The Response for a guard outcome that did not pass (page, problem+json, headers, cookies). */
@@ -162,7 +180,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
       // Anonymous: the session a cookie names is not the caller's to end, and a flood of anonymous
       // logouts must not cost an unseal and a store write each.
       if (userId !== undefined) {
-        const cookie = await http.cookie.read(request.headers.get("cookie"), engine.now());
+        const cookie = await http.cookie.read(request.headers.get("cookie"), engine.now(), request);
         if (cookie?.uid === userId) await engine.revokeSession(cookie.uid, cookie.sid);
       }
       return http.cookie.clear(new URL(request.url));

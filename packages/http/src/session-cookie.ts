@@ -1,11 +1,5 @@
 import { sealData, unsealData } from "iron-session";
-import {
-  type CookieAttributes,
-  type CookieToSet,
-  readCookie,
-  serializeCookie,
-  setCookieHeader,
-} from "./internal/cookies.js";
+import { type CookieToSet, readCookie, setCookieHeader } from "./internal/cookies.js";
 
 /** What the step-up cookie holds: pointers only, never assurances (those live in the store). */
 export interface CookieSession {
@@ -14,6 +8,7 @@ export interface CookieSession {
 }
 
 export interface SessionCookieOptions {
+  /** The base name: a Secure cookie is sent as `__Host-<name>` (`__Secure-<name>` with a domain). */
   name: string;
   secrets: readonly string[];
   ttlSeconds: number;
@@ -22,6 +17,37 @@ export interface SessionCookieOptions {
   /** `undefined`: Secure except on http://localhost. */
   secure?: boolean;
   sameSite: "Lax" | "Strict" | "None";
+}
+
+/** What the cookie needs of a request: its URL, read only when the Cookie header cannot decide. */
+export interface CookieRequest {
+  readonly url: string;
+}
+
+/** The step-up cookie: seal, read (per request, through a cache) and delete. */
+export interface SessionCookie {
+  /**
+   * A cached answer for a Cookie header, without awaiting anything: the session, `null` when the
+   * header has no step-up cookie this request may use, or undefined when only `read` can tell (not
+   * cached, cache expired, or a cookie that failed before: failures are not cached).
+   */
+  peek(
+    cookieHeader: string | null | undefined,
+    nowMs: number,
+    request?: CookieRequest,
+  ): CookieSession | null | undefined;
+  /** The session in a Cookie header, or undefined (absent, tampered, expired, malformed). */
+  read(
+    cookieHeader: string | null | undefined,
+    nowMs: number,
+    request?: CookieRequest,
+  ): Promise<CookieSession | undefined>;
+  /** A new sealed session as a cookie to set, under the name in use for `url`. */
+  create(session: CookieSession, url: URL): Promise<CookieToSet>;
+  /** A Set-Cookie header carrying a new sealed session, under the name in use for `url`. */
+  issue(session: CookieSession, url: URL): Promise<string>;
+  /** A Set-Cookie header deleting the cookie of the name in use for `url`. */
+  clear(url: URL): string;
 }
 
 /** Entries of the unseal cache: each holds a copy of one seal (~300 bytes) and its contents. */
@@ -43,13 +69,18 @@ function flatCopy(s: string): string {
   return Buffer.from(s, "latin1").toString("latin1");
 }
 
+/** Where the default makes the cookie not Secure: plain-http development on this machine. */
+function isLocalHttp(url: URL): boolean {
+  return url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
+}
+
 /**
  * Seals and reads the step-up cookie (iron-session). A sealed value is immutable, so a verified
  * value's contents are cached by its exact string until the seal's own expiry: iron's unseal costs
  * ~0.3 ms, more than the store round trip, and the guard runs on every protected request. Only
  * successes are cached: forged cookies cost their sender an unseal each and cannot evict good entries.
  */
-export function createSessionCookie(options: SessionCookieOptions) {
+export function createSessionCookie(options: SessionCookieOptions): SessionCookie {
   // iron-session seals with the highest password id; the first secret is current.
   const password = Object.fromEntries(options.secrets.map((s, i) => [String(options.secrets.length - i), s]));
   const cache = new Map<string, { value: CookieSession; expiresAtMs: number }>();
@@ -62,34 +93,58 @@ export function createSessionCookie(options: SessionCookieOptions) {
     cache.set(flatCopy(sealed), { value, expiresAtMs });
   }
 
-  function attributes(url: URL, maxAgeSeconds: number): CookieAttributes {
-    const local = url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
-    return {
+  // A Secure cookie carries a prefix the browser enforces (RFC 6265bis 4.1.3): a `__Host-` cookie
+  // was set over HTTPS by this very host with Path=/ and no Domain, so a sibling subdomain or a
+  // network attacker on plain http cannot plant or shadow it (cookie tossing).
+  const securedName = `${options.domain || options.path !== "/" ? "__Secure-" : "__Host-"}${options.name}`;
+  const secureFor = (url: URL): boolean => options.secure ?? !isLocalHttp(url);
+
+  /**
+   * The seal this request may use. The prefixed cookie first (the production path: the request URL
+   * is never built); the plain name only where the cookie is not Secure: `secure: false`, or by
+   * default plain http on localhost. Without a request, the plain name is refused by default.
+   */
+  function sealedIn(
+    header: string | null | undefined,
+    request: CookieRequest | undefined,
+  ): string | undefined {
+    const secured = readCookie(header, securedName);
+    if (secured) return secured;
+    if (options.secure === true) return undefined;
+    const plain = readCookie(header, options.name);
+    if (!plain || options.secure === false) return plain;
+    if (!request || !URL.canParse(request.url)) return undefined;
+    return isLocalHttp(new URL(request.url)) ? plain : undefined;
+  }
+
+  function cookieToSet(url: URL, value: string, maxAgeSeconds: number): CookieToSet {
+    const secure = secureFor(url);
+    const attributes = {
       path: options.path,
       sameSite: options.sameSite,
-      secure: options.secure ?? !local,
+      secure,
       maxAgeSeconds,
       ...(options.domain ? { domain: options.domain } : {}),
     };
+    return { name: secure ? securedName : options.name, value, attributes };
+  }
+
+  async function create(session: CookieSession, url: URL): Promise<CookieToSet> {
+    const sealed = await sealData(session, { password, ttl: options.ttlSeconds });
+    return cookieToSet(url, sealed, options.ttlSeconds);
   }
 
   return {
-    /**
-     * A cached answer for a Cookie header, without awaiting anything: the session, `null` when the
-     * header has no step-up cookie, or undefined when only `read` can tell (not cached, cache expired,
-     * or a cookie that failed before: failures are not cached).
-     */
-    peek(cookieHeader: string | null | undefined, nowMs: number): CookieSession | null | undefined {
-      const sealed = readCookie(cookieHeader, options.name);
+    peek(cookieHeader, nowMs, request) {
+      const sealed = sealedIn(cookieHeader, request);
       if (!sealed) return null;
       const hit = cache.get(sealed);
       if (!hit || hit.expiresAtMs <= nowMs) return undefined;
       return hit.value;
     },
 
-    /** The session in a Cookie header, or undefined (absent, tampered, expired, malformed). */
-    async read(cookieHeader: string | null | undefined, nowMs: number): Promise<CookieSession | undefined> {
-      const sealed = readCookie(cookieHeader, options.name);
+    async read(cookieHeader, nowMs, request) {
+      const sealed = sealedIn(cookieHeader, request);
       if (!sealed || sealed.length > 4096) return undefined;
       const hit = cache.get(sealed);
       if (hit && hit.expiresAtMs > nowMs) return hit.value;
@@ -109,22 +164,28 @@ export function createSessionCookie(options: SessionCookieOptions) {
       return value;
     },
 
-    /** A new sealed session, as a cookie to set. */
-    async create(session: CookieSession, url: URL): Promise<CookieToSet> {
-      const sealed = await sealData(session, { password, ttl: options.ttlSeconds });
-      return { name: options.name, value: sealed, attributes: attributes(url, options.ttlSeconds) };
+    create,
+
+    async issue(session, url) {
+      return setCookieHeader(await create(session, url));
     },
 
-    /** A Set-Cookie header carrying a new sealed session. */
-    async issue(session: CookieSession, url: URL): Promise<string> {
-      return setCookieHeader(await this.create(session, url));
-    },
-
-    /** A Set-Cookie header deleting the cookie. */
-    clear(url: URL): string {
-      return serializeCookie(options.name, "", attributes(url, 0));
+    clear(url) {
+      return setCookieHeader(cookieToSet(url, "", 0));
     },
   };
 }
 
-export type SessionCookie = ReturnType<typeof createSessionCookie>;
+/**
+ * The cookie as seen by one request: `peek` and `read` know which request they serve, so callers
+ * that only pass the Cookie header still get the per-request name rule.
+ */
+export function cookieForRequest(cookie: SessionCookie, request: CookieRequest): SessionCookie {
+  return {
+    peek: (header, nowMs, r = request) => cookie.peek(header, nowMs, r),
+    read: (header, nowMs, r = request) => cookie.read(header, nowMs, r),
+    create: cookie.create,
+    issue: cookie.issue,
+    clear: cookie.clear,
+  };
+}

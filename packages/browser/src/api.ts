@@ -7,9 +7,31 @@ export interface ApiResult {
   response: Response;
 }
 
-/** Joins a mount path and a sub-path: `apiUrl("/stepup", "api/challenges")` -> `/stepup/api/challenges`. */
+/** Path segments of letters, digits and `_ . ~ -`, with at most one trailing slash: `/stepup`, `/app/stepup/`. */
+const SAME_ORIGIN_PATH = /^(?:\/[\w.~-]+)+\/?$/;
+
+/**
+ * Checks that a mount path is an absolute path on this origin. A base path is joined into the
+ * URL every code, passkey assertion and credentialed call goes to: `//evil.example` and
+ * `/\evil.example` (browsers read `\` as `/`) are other hosts, and `https://...`/`javascript:` are
+ * not paths at all. Only plain segments are allowed, as the server allows for its own `basePath`.
+ *
+ * @throws TypeError when `basePath` is anything else.
+ * @example
+ * checkBasePath("/stepup"); // "/stepup"
+ */
+export function checkBasePath(basePath: unknown): string {
+  if (typeof basePath !== "string" || !SAME_ORIGIN_PATH.test(basePath))
+    throw new TypeError("stepup: `basePath` must be an absolute path on this origin, like /stepup");
+  return basePath;
+}
+
+/**
+ * Joins a mount path and a sub-path: `apiUrl("/stepup", "api/challenges")` -> `/stepup/api/challenges`.
+ * @throws TypeError when `basePath` is not a same-origin absolute path (see `checkBasePath`).
+ */
 export function apiUrl(basePath: string, path: string): string {
-  return `${basePath.replace(/\/+$/, "")}/${path}`;
+  return `${checkBasePath(basePath).replace(/\/+$/, "")}/${path}`;
 }
 
 /** POSTs (or GETs) JSON under `basePath`; problem+json errors come back as `{ ok: false, body }`. */

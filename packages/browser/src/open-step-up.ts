@@ -1,4 +1,4 @@
-import { callApi, errorCode } from "./api.js";
+import { callApi, checkBasePath, errorCode } from "./api.js";
 import { failure, runModal } from "./modal.js";
 import type { OfferedFactor, OpenStepUpResult } from "./types.js";
 
@@ -8,7 +8,10 @@ export interface OpenStepUpOptions {
   resource: string;
   /** The action on it (`"delete"`). */
   action: string;
-  /** Where stepup is mounted on this origin. @default "/stepup" */
+  /**
+   * Where stepup is mounted on this origin: an absolute path such as `/stepup` (never a URL or a
+   * `//host` path). @default "/stepup"
+   */
   basePath?: string;
   /**
    * A challenge the server already opened (the `challengeId` and `factors` of a `step_up_required`
@@ -41,9 +44,11 @@ export function readFactors(value: unknown): OfferedFactor[] {
  * recovery code) and verifies through the JSON API. On success the server has rotated the step-up
  * cookie, so the next request for that action passes.
  *
- * Never rejects: failures resolve with `success: false` and an `error` code (`"cancelled"` when the
- * user pressed Escape or Cancel, `"unauthenticated"`, `"network_error"`, ...).
+ * A failed step-up never rejects: it resolves with `success: false` and an `error` code
+ * (`"cancelled"` when the user pressed Escape or Cancel, `"unauthenticated"`, `"network_error"`, ...).
  *
+ * @throws TypeError for missing `resource`/`action`, or a `basePath` that is not an absolute path on
+ * this origin (checked before any request).
  * @example
  * const { success } = await openStepUp({ resource: "account", action: "delete" });
  * if (success) await fetch("/account/delete", { method: "POST" });
@@ -52,7 +57,7 @@ export async function openStepUp(options: OpenStepUpOptions): Promise<OpenStepUp
   if (typeof options?.resource !== "string" || typeof options.action !== "string")
     throw new TypeError("stepup: openStepUp needs { resource, action }");
   const { resource, action } = options;
-  const basePath = options.basePath ?? "/stepup";
+  const basePath = checkBasePath(options.basePath ?? "/stepup");
   let challenge = options.challenge;
   if (!challenge) {
     const opened = await callApi(basePath, "api/challenges", { resource, action }).catch(() => undefined);

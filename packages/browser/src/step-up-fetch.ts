@@ -24,6 +24,8 @@ function basePathOf(problem: Record<string, unknown>): string {
  * retries the request once. When the user cancels, the original 401 response is returned.
  * Requests carry same-origin cookies (the `Request` default).
  *
+ * @throws TypeError when the problem's `challengeUrl` does not lie under a same-origin absolute path
+ * (e.g. `//evil.example/challenge/x`): no step-up request is made.
  * @example
  * const res = await stepUpFetch("/api/export");
  * if (res.ok) download(await res.json());

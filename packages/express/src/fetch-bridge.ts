@@ -66,8 +66,23 @@ export function formFields(req: ExpressRequest): [string, string][] | undefined 
 }
 
 /**
+ * JSON text again for a body the app's parser already turned into a value. JSON.parse is iterative
+ * but JSON.stringify recurses: a body of 20,000 nested arrays parses, then overflows the stack here.
+ * @throws StepUpError INVALID_INPUT
+ */
+function reencodeJson(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    if (error instanceof RangeError) throw new StepUpError("INVALID_INPUT", "The body is nested too deeply.");
+    throw error;
+  }
+}
+
+/**
  * An Express request as a Fetch `Request`. When an app-level body parser already consumed the body
  * (`express.json()`, `express.urlencoded()`), it is re-encoded from `req.body`.
+ * @throws StepUpError INVALID_INPUT for a Host header that makes no URL, or a body nested too deeply
  */
 export function toFetchRequest(req: ExpressRequest): Request {
   const headers = new Headers();
@@ -82,7 +97,7 @@ export function toFetchRequest(req: ExpressRequest): Request {
       if (req.is("application/x-www-form-urlencoded") && body && typeof body === "object") {
         init.body = new URLSearchParams(formFields(req) ?? []).toString();
       } else if (body !== undefined && typeof body === "object" && Object.keys(body as object).length > 0) {
-        init.body = JSON.stringify(body);
+        init.body = reencodeJson(body);
       } else if (typeof body === "string" || Buffer.isBuffer(body)) {
         init.body = typeof body === "string" ? body : new Uint8Array(body);
       }

@@ -1,6 +1,6 @@
 // Threat: memory exhaustion and parser confusion through request bodies.
 import { describe, expect, it } from "vitest";
-import { readJson } from "./body.js";
+import { MAX_JSON_DEPTH, readJson } from "./body.js";
 
 const post = (body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }) =>
   new Request("http://localhost/x", { method: "POST", body, headers, duplex: "half" } as RequestInit);
@@ -27,6 +27,18 @@ describe("request bodies", () => {
     await expect(readJson(post("code=1", { "content-type": "text/plain" }))).rejects.toMatchObject({
       code: "UNSUPPORTED_MEDIA_TYPE",
     });
+  });
+
+  it("JSON nested deeper than MAX_JSON_DEPTH is INVALID_INPUT (20,000 arrays would overflow a stack later)", async () => {
+    const nest = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+    await expect(readJson(post(`{"x":${nest(20_000)}}`))).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(readJson(post(`{"x":${nest(MAX_JSON_DEPTH)}}`))).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
+    expect(await readJson(post(`{"x":${nest(MAX_JSON_DEPTH - 1)}}`))).toHaveProperty("x");
+    // Brackets inside strings, escaped quotes included, are not nesting.
+    const text = `"\\"${"[{".repeat(100)}"`;
+    expect(await readJson(post(`{"x":${text}}`))).toEqual({ x: JSON.parse(text) });
   });
 
   it("reads a JSON object", async () => {

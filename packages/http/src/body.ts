@@ -3,6 +3,31 @@ import { StepUpError } from "@stepup/core";
 /** Requests bodies stepup reads are small: a code, a name, a WebAuthn response. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * The deepest nesting accepted in a JSON body or in transaction details. Stepup's own bodies nest
+ * three or four levels (a WebAuthn response); code that walks a value recursively (JSON.stringify,
+ * a canonical form) overflows the stack on thousands of levels, which 64 KiB of `[` can carry.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether JSON text nests deeper than `max` (brackets inside strings do not count). */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the next character: `\"` does not end the string.
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 async function readText(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit)
@@ -25,13 +50,16 @@ async function readText(request: Request, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Reads a JSON object body; 415 for another type, 400 for malformed JSON or a non-object. */
+/** Reads a JSON object body; 415 for another type, 400 for malformed, too deeply nested JSON or a non-object. */
 export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
   const type = request.headers.get("content-type") ?? "";
   const text = await readText(request, limit);
   if (text.trim() === "") return {};
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new StepUpError("UNSUPPORTED_MEDIA_TYPE", "Send JSON with Content-Type: application/json.");
+  }
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new StepUpError("INVALID_INPUT", `The body must not nest deeper than ${MAX_JSON_DEPTH} levels.`);
   }
   let value: unknown;
   try {

@@ -1,6 +1,6 @@
 // Threat: memory exhaustion and parser confusion through request bodies.
 import { describe, expect, it } from "vitest";
-import { MAX_JSON_DEPTH, readJson } from "./body.js";
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH, readBodyBytes, readJson } from "./body.js";
 
 const post = (body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }) =>
   new Request("http://localhost/x", { method: "POST", body, headers, duplex: "half" } as RequestInit);
@@ -18,6 +18,24 @@ describe("request bodies", () => {
     });
     await expect(readJson(post(stream))).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
     expect(sent).toBeLessThan(10); // stopped early, did not buffer 3 MB
+  });
+
+  it("a clone's body over the limit is refused too (an adapter reading before the handler)", async () => {
+    const chunk = new Uint8Array(16 * 1024);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent++;
+        if (sent > 200) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const request = post(stream);
+    await expect(readBodyBytes(request.clone())).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    expect(sent).toBeLessThan(10);
+    const small = post("x".repeat(MAX_BODY_BYTES));
+    expect((await readBodyBytes(small.clone())).byteLength).toBe(MAX_BODY_BYTES);
+    expect(await small.text()).toHaveLength(MAX_BODY_BYTES); // the original keeps its body
   });
 
   it("malformed JSON, arrays and scalars are INVALID_INPUT; other types are UNSUPPORTED_MEDIA_TYPE", async () => {

@@ -28,11 +28,24 @@ function nestsDeeperThan(text: string, max: number): boolean {
   return false;
 }
 
-async function readText(request: Request, limit: number): Promise<string> {
+/**
+ * Reads a request body into memory, at most `limit` bytes, counted as it streams: a missing or lying
+ * Content-Length cannot make it buffer more. For adapters that read a body before the handler (a
+ * form post's fields, a transaction's details): read a clone and the handler keeps the body.
+ *
+ * @param limit - bytes. @default MAX_BODY_BYTES (64 KiB)
+ * @throws StepUpError PAYLOAD_TOO_LARGE over `limit` (declared or streamed)
+ * @example
+ * const bytes = await readBodyBytes(request.clone());
+ */
+export async function readBodyBytes(
+  request: Request,
+  limit = MAX_BODY_BYTES,
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit)
     throw new StepUpError("PAYLOAD_TOO_LARGE", `The body must be at most ${limit} bytes.`);
-  if (!request.body) return "";
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -42,12 +55,19 @@ async function readText(request: Request, limit: number): Promise<string> {
     size += value.byteLength;
     // Counted as it streams: a missing or lying Content-Length cannot make us buffer more.
     if (size > limit) {
-      await reader.cancel().catch(() => {});
+      // Not awaited: cancelling one branch of a tee (a clone's body) settles only once the other
+      // branch is cancelled too, so awaiting it would hang a reader of `request.clone()`.
+      reader.cancel().catch(() => {});
       throw new StepUpError("PAYLOAD_TOO_LARGE", `The body must be at most ${limit} bytes.`);
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+async function readText(request: Request, limit: number): Promise<string> {
+  const bytes = await readBodyBytes(request, limit);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
 }
 
 /** Reads a JSON object body; 415 for another type, 400 for malformed, too deeply nested JSON or a non-object. */

@@ -1,3 +1,4 @@
+export { MAX_BODY_BYTES, readBodyBytes } from "./body.js";
 export {
   createStepUpHttp,
   type GuardOptions,

@@ -208,3 +208,139 @@ describe("Server Action origin", () => {
     });
   });
 });
+
+// Attack: an unbounded body read before the handler. withStepUp reads a form post's fields (to
+// re-submit them after the step-up) and hands `transaction` a copy of the request, before the
+// guard runs, for anyone signed in or not. Read without a limit, one request streaming gigabytes
+// (no Content-Length, or a lying one) would be buffered whole. What the adapter reads is capped at
+// 64 KiB, counted as it streams, like Express's body limit: over it, 413 `payload_too_large`, and
+// neither the transaction callback nor the handler runs.
+describe("withStepUp: bodies read before the handler are capped", () => {
+  const CHUNK = new TextEncoder().encode("a=".padEnd(16 * 1024, "x"));
+
+  /** A 3.2 MB body streamed in 16 KiB chunks, counting how many the reader pulled. */
+  function bigBody() {
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        if (pulled > 200) controller.close();
+        else controller.enqueue(CHUNK);
+      },
+    });
+    return { stream, pulled: () => pulled };
+  }
+
+  const post = (body: BodyInit, headers: Record<string, string>) =>
+    new Request(`${ORIGIN}/api/transfer`, {
+      method: "POST",
+      body,
+      headers: { accept: "application/json", ...headers },
+      duplex: "half",
+    } as RequestInit);
+
+  async function expectTooLarge(res: Response): Promise<void> {
+    expect(res.status).toBe(413);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    expect(((await res.json()) as { error: string }).error).toBe("payload_too_large");
+  }
+
+  it("a form post streamed without Content-Length: 413 after 64 KiB, the handler does not run", async () => {
+    const { stepup } = setup();
+    let ran = false;
+    const POST = stepup.withStepUp(
+      () => {
+        ran = true;
+        return Response.json({});
+      },
+      { resource: "data", action: "export", maxAge: 300 },
+    );
+    const body = bigBody();
+    await expectTooLarge(
+      await POST(post(body.stream, { "content-type": "application/x-www-form-urlencoded" }), {}),
+    );
+    expect(body.pulled()).toBeLessThan(10); // stopped early: did not buffer 3 MB
+    expect(ran).toBe(false);
+  });
+
+  it("a Content-Length declaring more than 64 KiB is refused before reading", async () => {
+    const { stepup } = setup();
+    const POST = stepup.withStepUp(() => Response.json({}), {
+      resource: "data",
+      action: "export",
+      maxAge: 300,
+    });
+    const body = bigBody();
+    const res = await POST(
+      post(body.stream, {
+        "content-type": "application/x-www-form-urlencoded",
+        "content-length": String(3 * 1024 * 1024),
+      }),
+      {},
+    );
+    await expectTooLarge(res);
+    expect(body.pulled()).toBeLessThan(10);
+  });
+
+  it("with a transaction function: 413 for a large JSON body; neither the callback nor the handler runs", async () => {
+    const { stepup } = setup();
+    let calls = 0;
+    let ran = false;
+    const POST = stepup.withStepUp(
+      () => {
+        ran = true;
+        return Response.json({});
+      },
+      {
+        resource: "payment",
+        action: "transfer",
+        match: "transaction",
+        transaction: async (request) => {
+          calls++;
+          return (await request.text()).length;
+        },
+      },
+    );
+    const body = bigBody();
+    await expectTooLarge(await POST(post(body.stream, { "content-type": "application/json" }), {}));
+    expect(body.pulled()).toBeLessThan(10);
+    expect(calls).toBe(0);
+    expect(ran).toBe(false);
+  });
+
+  it("control: under the cap, the callback gets the bytes and the handler still gets the body", async () => {
+    const stepup = createStepUp({
+      store: memoryStore(),
+      secret: SECRET,
+      appName: "Test",
+      factors: [totp()],
+      getUser: () => ({ id: "u1" }),
+      policy: () => "ALLOW", // waives session rules (not transaction rules): the handler runs
+      logger: { warn() {}, error() {} },
+    });
+    const note = "x".repeat(60 * 1024);
+    let seen = "";
+    const transfer = stepup.withStepUp(() => Response.json({}), {
+      resource: "payment",
+      action: "transfer",
+      match: "transaction",
+      transaction: async (request) => {
+        seen = await request.text();
+        return JSON.parse(seen) as unknown;
+      },
+    });
+    const sent = JSON.stringify({ amount: 100, to: "bob", note });
+    const res = await transfer(post(sent, { "content-type": "application/json" }), {});
+    expect(((await res.json()) as { error: string }).error).toBe("step_up_required");
+    expect(seen).toBe(sent);
+
+    const save = stepup.withStepUp(async (request) => Response.json({ got: await request.text() }), {
+      resource: "profile",
+      action: "save",
+    });
+    const form = `note=${note}`;
+    const saved = await save(post(form, { "content-type": "application/x-www-form-urlencoded" }), {});
+    expect(saved.status).toBe(200);
+    expect(((await saved.json()) as { got: string }).got).toBe(form);
+  });
+});

@@ -5,6 +5,7 @@ import {
   type GuardInput,
   type GuardOptions,
   problem,
+  readBodyBytes,
   type StepUpHttp,
   type StepUpHttpOptions,
   type StepUpInfo,
@@ -227,22 +228,26 @@ export function createStepUp(
 
 /**
  * The guard's extra inputs: the transaction digest (with its description), and an HTML form
- * post's fields so the challenge page can re-submit them after the step-up. Reads clones: the
- * handler still gets the body.
+ * post's fields so the challenge page can re-submit them after the step-up. Reads a clone once, at
+ * most MAX_BODY_BYTES counted as it streams (as Express's body limit would): the handler still gets
+ * the body, and `transaction`/`describe` get copies of the bytes read, never the unbounded stream.
+ * @throws StepUpError PAYLOAD_TOO_LARGE (a 413 through the caller), INVALID_INPUT
  */
 async function guardInput(
   request: Request,
   transaction: WithStepUpOptions["transaction"],
   describe: WithStepUpOptions["describe"],
 ): Promise<GuardInput | undefined> {
-  const form =
+  const isForm =
     request.method === "POST" &&
-    (request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded")
-      ? [...new URLSearchParams(await request.clone().text())]
-      : undefined;
+    (request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded");
+  if (!isForm && !transaction) return undefined;
+  const bytes = request.body ? await readBodyBytes(request.clone()) : undefined;
+  const form = isForm ? [...new URLSearchParams(new TextDecoder().decode(bytes))] : undefined;
   if (!transaction) return form ? { form } : undefined;
-  const description = describe ? describeTransaction(await describe(request.clone())) : undefined;
-  const txn = transactionDigest(await transaction(request.clone()), description);
+  const copy = () => (bytes ? new Request(request, { body: bytes }) : request.clone());
+  const description = describe ? describeTransaction(await describe(copy())) : undefined;
+  const txn = transactionDigest(await transaction(copy()), description);
   return { ...(form ? { form } : {}), txn, ...(description === undefined ? {} : { description }) };
 }
 

@@ -6,7 +6,7 @@ import { renderGuard, type StepUpRequiredBody, stepUpRequiredBody } from "./guar
 import type { HttpContext, RequestContext } from "./http-context.js";
 import { toResponse } from "./problem.js";
 import { createCsrf } from "./security.js";
-import { cookieForRequest, createSessionCookie } from "./session-cookie.js";
+import { createSessionCookie } from "./session-cookie.js";
 import { showChallenge, submitChallenge } from "./ui/challenge-routes.js";
 import { showConsole, submitConsole } from "./ui/console-routes.js";
 import { errorPage } from "./ui/page-response.js";
@@ -81,15 +81,6 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     log: (message, meta) => logger.error(message, meta),
   };
 
-  /**
-   * The context of one request: its cookie reads know the request, so the plain cookie name is only
-   * honoured where the cookie is not Secure (see `createSessionCookie`).
-   */
-  const forRequest = (request: GuardRequest): HttpContext => ({
-    ...http,
-    cookie: cookieForRequest(http.cookie, request),
-  });
-
   async function route(
     http: HttpContext,
     request: Request,
@@ -136,7 +127,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
           .slice(basePath.length + 1)
           .split("/")
           .map(decodeURIComponent);
-        return await route(forRequest(request), request, ctx, segments);
+        return await route(http, request, ctx, segments);
       } catch (error) {
         if (error instanceof URIError)
           return toResponse(new StepUpError("INVALID_INPUT", "Malformed path."), http.log);
@@ -157,7 +148,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
         throw new TypeError("stepup: requireStepUp needs { resource, action }");
       const { resource, action, ...rule } = opts;
       const resolved = engine.declareRule(resource, action, rule);
-      return (request, ctx, input) => runGuard(forRequest(request), request, ctx, resolved, input);
+      return (request, ctx, input) => runGuard(http, request, ctx, resolved, input);
     },
 
     /** The Response for a guard outcome that did not pass (page, problem+json, headers, cookies). */

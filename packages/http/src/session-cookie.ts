@@ -175,17 +175,3 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
     },
   };
 }
-
-/**
- * The cookie as seen by one request: `peek` and `read` know which request they serve, so callers
- * that only pass the Cookie header still get the per-request name rule.
- */
-export function cookieForRequest(cookie: SessionCookie, request: CookieRequest): SessionCookie {
-  return {
-    peek: (header, nowMs, r = request) => cookie.peek(header, nowMs, r),
-    read: (header, nowMs, r = request) => cookie.read(header, nowMs, r),
-    create: cookie.create,
-    issue: cookie.issue,
-    clear: cookie.clear,
-  };
-}

@@ -14,7 +14,7 @@ export async function sessionIdOf(
   request: Request,
   user: StepUpUser,
 ): Promise<string | undefined> {
-  const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
+  const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now(), request);
   return cookie && cookie.uid === user.id ? cookie.sid : undefined;
 }
 

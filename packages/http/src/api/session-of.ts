@@ -7,7 +7,7 @@ export async function currentSid(
   request: Request,
   user: StepUpUser,
 ): Promise<{ sid: string; setCookie?: string }> {
-  const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
+  const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now(), request);
   if (cookie && cookie.uid === user.id) return { sid: cookie.sid };
   const sid = http.engine.newSessionId();
   return { sid, setCookie: await http.cookie.issue({ sid, uid: user.id }, new URL(request.url)) };
@@ -22,7 +22,7 @@ export async function sessionForChallenge(
   request: Request,
   user: StepUpUser,
 ): Promise<string> {
-  const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now());
+  const cookie = await http.cookie.read(request.headers.get("cookie"), http.engine.now(), request);
   if (!cookie || cookie.uid !== user.id) {
     throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
   }

@@ -123,8 +123,8 @@ export async function runGuard(
     const now = http.engine.now();
     const header = request.headers.get("cookie");
     // A cache hit is synchronous: no await for the common case (the guard runs on every request).
-    const peeked = http.cookie.peek(header, now);
-    const cookie = peeked === undefined ? await http.cookie.read(header, now) : peeked;
+    const peeked = http.cookie.peek(header, now, request);
+    const cookie = peeked === undefined ? await http.cookie.read(header, now, request) : peeked;
     const sid = cookie && cookie.uid === user.id ? cookie.sid : undefined;
     // The client address only feeds a policy hook: adapters may compute it lazily (a getter).
     const ip = http.engine.config.policy ? ctx.ip : undefined;

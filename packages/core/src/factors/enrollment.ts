@@ -18,7 +18,11 @@ const ENROLL_ATTEMPTS = { max: 10, windowSeconds: 600 };
 const MAX_PENDING = 10;
 const ID = /^[A-Za-z0-9_-]{8,64}$/;
 
-function readName(input: unknown): string | undefined {
+/**
+ * A factor's display name from untrusted input (`{ name }`), trimmed; undefined when absent.
+ * @throws StepUpError INVALID_INPUT unless 1-64 characters
+ */
+export function readName(input: unknown): string | undefined {
   const name = typeof input === "object" && input !== null ? (input as { name?: unknown }).name : undefined;
   if (name === undefined) return undefined;
   if (typeof name !== "string" || name.trim().length === 0 || name.length > 64) {

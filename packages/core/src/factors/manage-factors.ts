@@ -4,17 +4,8 @@ import { keys } from "../internal/keys.js";
 import { parseFactors } from "../internal/records.js";
 import type { NeedsStepUp, OwnActions } from "../policy/own-actions.js";
 import type { FactorRecord, StepUpUser } from "../types.js";
-import { createEnrollment } from "./enrollment.js";
+import { createEnrollment, readName } from "./enrollment.js";
 import type { RecoveryCodesPlugin } from "./recovery-codes.js";
-
-function readName(input: unknown): string | undefined {
-  const name = typeof input === "object" && input !== null ? (input as { name?: unknown }).name : undefined;
-  if (name === undefined) return undefined;
-  if (typeof name !== "string" || name.trim().length === 0 || name.length > 64) {
-    throw new StepUpError("INVALID_INPUT", "`name` must be 1-64 characters.", { field: "name" });
-  }
-  return name.trim();
-}
 
 const notFound = () => new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
 

@@ -1,9 +1,12 @@
 // Attack: playing two processes of one deployment against each other: replaying on process B a
 // one-time code already accepted on A, or keeping a step-up alive on B after logging out on A.
 // Two real demo server processes (examples/express/dist/server.js) share one private Redis.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { type AddressInfo, createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PASSWORD, SESSION_SECRET, STEPUP_SECRET, uniqueEmail } from "./support/demo.js";
-import { Browser, type DemoProcess, spawnDemo } from "./support/process.js";
+import { Browser, DEMO_SERVER, type DemoProcess, spawnDemo, supervise } from "./support/process.js";
 import { privateRedis } from "./support/redis.js";
 import { awayFromStepBoundary, codeFor, STEP_MS } from "./support/totp.js";
 
@@ -119,5 +122,30 @@ describe("two demo processes sharing one Redis", () => {
     });
     expect(ok.status, ok.text).toBe(200);
     expect((await browser.get(a.origin, "/api/export")).status).toBe(200);
+  });
+});
+
+describe("the demo process", () => {
+  it("exits with an error naming the port when the port is taken (it used to keep running unbound)", async () => {
+    const blocker = createServer();
+    blocker.listen(0, "::");
+    await once(blocker, "listening");
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [DEMO_SERVER], {
+        env: { ...process.env, NODE_ENV: "test", PORT: String(port) },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const supervised = supervise(child);
+      const [code] = (await Promise.race([
+        once(child, "exit"),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("still running after 10 s")), 10_000)),
+      ])) as [number | null];
+      expect(code).toBe(1);
+      expect(supervised.output()).toMatch(new RegExp(`port ${port} is already in use`));
+      expect(supervised.output()).not.toContain("stepup demo on");
+    } finally {
+      blocker.close();
+    }
   });
 });

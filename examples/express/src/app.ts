@@ -42,9 +42,17 @@ function credentials(req: Request): { email: string; password: string } | undefi
   return { email, password };
 }
 
+/** Where a form login goes next: the `returnTo` the sign-in redirect carried, same-origin only. */
+function returnTo(req: Request): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.returnTo ?? req.query.returnTo;
+  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || value.includes("\\"))
+    return "/";
+  return value;
+}
+
 function reply(req: Request, res: Response, status: number, body: Record<string, unknown>): void {
   if (req.is("application/x-www-form-urlencoded") && status < 400) {
-    res.redirect(303, "/");
+    res.redirect(303, returnTo(req));
     return;
   }
   res.status(status).json(body);
@@ -72,6 +80,8 @@ export function createDemoApp(options: DemoOptions): Express {
     appName: "Stepup demo",
     getUser: (req) => (req.user ? { id: req.user.id, email: req.user.email } : null),
     factors: passkeys ? [totp(), passkeys, recoveryCodes()] : [totp(), recoveryCodes()],
+    // A signed-out browser goes to the home page's login form, and back after it.
+    signInUrl: "/",
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
   });

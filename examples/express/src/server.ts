@@ -56,8 +56,16 @@ const app = createDemoApp({
     ),
 });
 
-const server = app.listen(port, () => {
+const server = app.listen(port);
+server.once("listening", () => {
   console.log(`stepup demo on http://localhost:${port} (${redis ? "Redis store" : "memory store"})`);
+});
+server.once("error", (error: NodeJS.ErrnoException) => {
+  // Without this the process kept running, unbound, after printing nothing useful.
+  const reason = error.code === "EADDRINUSE" ? `port ${port} is already in use (set PORT)` : error.message;
+  console.error(`demo: cannot listen: ${reason}`);
+  void redis?.quit();
+  process.exit(1);
 });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

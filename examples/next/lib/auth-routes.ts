@@ -25,9 +25,17 @@ function credentials(body: Body): { email: string; password: string } | undefine
   return { email, password };
 }
 
-/** A form post goes back home (303); a JSON client gets JSON. */
-function reply(form: boolean, status: number, body: Body): Response {
-  if (form && status < 400) return new Response(null, { status: 303, headers: { location: "/" } });
+/** Where a form login goes next: the `returnTo` the sign-in redirect carried, same-origin only. */
+function returnTo(body: Body): string {
+  const value = body.returnTo;
+  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || value.includes("\\"))
+    return "/";
+  return value;
+}
+
+/** A form post goes back (303) to where the sign-in redirect came from; a JSON client gets JSON. */
+function reply(form: boolean, status: number, body: Body, back = "/"): Response {
+  if (form && status < 400) return new Response(null, { status: 303, headers: { location: back } });
   return Response.json(body, { status });
 }
 
@@ -46,7 +54,7 @@ export async function signup(request: Request): Promise<Response> {
   const s = await session();
   Object.assign(s, { userId: user.id, email: user.email });
   await s.save();
-  return reply(form, 201, { id: user.id, email: user.email });
+  return reply(form, 201, { id: user.id, email: user.email }, returnTo(body));
 }
 
 export async function login(request: Request): Promise<Response> {
@@ -57,7 +65,7 @@ export async function login(request: Request): Promise<Response> {
   const s = await session();
   Object.assign(s, { userId: user.id, email: user.email });
   await s.save();
-  return reply(form, 200, { id: user.id, email: user.email });
+  return reply(form, 200, { id: user.id, email: user.email }, returnTo(body));
 }
 
 export async function logout(request: Request): Promise<Response> {

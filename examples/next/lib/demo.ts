@@ -76,6 +76,8 @@ function create(): Demo {
     appName: "Stepup demo (Next.js)",
     // webauthn() itself refuses an origin that is not exact or not secure, naming the option.
     factors: [totp(), webauthn({ rpID: new URL(origin).hostname, origins: [origin] }), recoveryCodes()],
+    // A signed-out browser goes to the home page's login form, and back after it.
+    signInUrl: "/",
     // Who is signed in: the demo's own session cookie, read straight from the request.
     getUser: async (request) => {
       const sealed = /(?:^|;\s*)demo_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];

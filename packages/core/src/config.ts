@@ -1,4 +1,5 @@
 import { randomBytes as nodeRandomBytes } from "node:crypto";
+import { meetsLevel } from "./assurance/find-assurance.js";
 import type { FactorPlugin } from "./factors/factor.js";
 import { type Clock, systemClock } from "./internal/clock.js";
 import type { Store } from "./store/store.js";
@@ -169,6 +170,10 @@ export function resolveRule(
     fail(`${option}.factors`, "must list at least one factor");
   for (const f of factors)
     if (!plugins.has(f)) fail(`${option}.factors`, `names "${f}", which is not configured`);
+  // A level none of its factors can reach would challenge for ever and never pass.
+  if (!factors.some((f) => meetsLevel(plugins.get(f)?.level ?? "mfa", level))) {
+    fail(`${option}.level`, `is "${level}", but none of its factors reach it (add webauthn to \`factors\`)`);
+  }
   const userVerification = input.userVerification ?? base.userVerification;
   if (userVerification !== "required" && userVerification !== "preferred") {
     fail(`${option}.userVerification`, 'must be "required" or "preferred"');

@@ -118,7 +118,10 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
       if (describe !== undefined && (typeof describe !== "function" || !transaction)) {
         throw new TypeError("stepup: option `describe` must be a function, given with `transaction`");
       }
-      const guard = http.guard(guardOptions);
+      const guard = http.guard(guardOptions, {
+        where: "requireStepUp",
+        transaction: transaction !== undefined,
+      });
       return async function requireStepUp(req, res, next) {
         // The hot path: no promise for a synchronous getUser, no input object for a plain GET.
         const found = getUser(req);

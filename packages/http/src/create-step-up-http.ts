@@ -7,6 +7,7 @@ import type { HttpContext, RequestContext } from "./http-context.js";
 import { toResponse } from "./problem.js";
 import { createCsrf } from "./security.js";
 import { createSessionCookie } from "./session-cookie.js";
+import { resolveSignInUrl, type SignInUrl, signInRedirect } from "./sign-in.js";
 import { showChallenge, submitChallenge } from "./ui/challenge-routes.js";
 import { showConsole, submitConsole } from "./ui/console-routes.js";
 import { errorPage } from "./ui/page-response.js";
@@ -33,6 +34,12 @@ export interface StepUpHttpOptions extends StepUpOptions {
    * browsers see when a proxy terminates TLS). @default none
    */
   trustedOrigins?: readonly string[];
+  /**
+   * Where a browser that is not signed in is sent (303) instead of a 401: your login page, as a
+   * path (`/login`, `?returnTo=<path>` is added), an http(s) URL, or a function of the return path.
+   * API clients keep the 401 problem+json. @default none (401 for everyone)
+   */
+  signInUrl?: SignInUrl;
 }
 
 /** Options of one guarded route. */
@@ -79,6 +86,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     }),
     csrf: createCsrf(engine.config.secrets[0] ?? ""),
     log: (message, meta) => logger.error(message, meta),
+    signInUrl: resolveSignInUrl(options.signInUrl),
   };
 
   async function route(
@@ -92,6 +100,8 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     // The browser bundle is public and static: no user needed.
     if (area === "assets" && rest.length === 1 && rest[0]) return serveAsset(request, rest[0]);
     const user = ctx.user;
+    // The pages are for browsers: a signed-out one goes to the app's login when it has one.
+    if (!user && http.signInUrl && request.method === "GET") return signInRedirect(http.signInUrl, request);
     try {
       if (!user) throw new StepUpError("UNAUTHENTICATED", "Sign in first.");
       if (area === "challenge" && rest.length === 1 && rest[0]) {
@@ -113,6 +123,27 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     }
   }
 
+  let warnedMount = false;
+  /**
+   * A request that reached stepup's handler outside `basePath`: the router (or Next's catch-all
+   * route) is mounted somewhere else than configured. Every such call would 404: say how to fix it.
+   */
+  function outsideBasePath(path: string): Response {
+    if (!warnedMount) {
+      warnedMount = true;
+      logger.error(
+        `stepup received ${path}, outside its basePath ${basePath}: mount the router (or app/stepup/[...stepup]/route.ts) at ${basePath}, or set the \`basePath\` option to where it is mounted`,
+      );
+    }
+    return toResponse(
+      new StepUpError(
+        "NOT_FOUND",
+        `No such endpoint: stepup is configured for ${basePath} but mounted elsewhere. Set \`basePath\` to the mount path.`,
+      ),
+      http.log,
+    );
+  }
+
   return Object.freeze({
     engine,
     basePath,
@@ -121,8 +152,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     async handle(request: Request, ctx: RequestContext): Promise<Response> {
       try {
         const path = new URL(request.url).pathname;
-        if (path !== basePath && !path.startsWith(`${basePath}/`))
-          throw new StepUpError("NOT_FOUND", "No such endpoint.");
+        if (path !== basePath && !path.startsWith(`${basePath}/`)) return outsideBasePath(path);
         const segments = path
           .slice(basePath.length + 1)
           .split("/")
@@ -143,11 +173,34 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
      */
     guard(
       opts: GuardOptions,
+      use: { where?: string; transaction?: boolean } = {},
     ): (request: GuardRequest, ctx: RequestContext, input?: GuardInput) => Promise<GuardOutcome> {
-      if (typeof opts !== "object" || opts === null)
-        throw new TypeError("stepup: requireStepUp needs { resource, action }");
+      const where = use.where ?? "requireStepUp";
+      if (
+        typeof opts !== "object" ||
+        opts === null ||
+        typeof opts.resource !== "string" ||
+        typeof opts.action !== "string"
+      ) {
+        throw new TypeError(
+          `stepup: ${where} needs \`resource\` and \`action\` strings, e.g. ${where}({ resource: "account", action: "delete" })`,
+        );
+      }
       const { resource, action, ...rule } = opts;
       const resolved = engine.declareRule(resource, action, rule);
+      const key = `${resource}:${action}`;
+      if (resolved.match === "transaction" && !use.transaction) {
+        // Without the request's details the grant can never match: the step-up would succeed and
+        // the route then answer 401 for ever.
+        throw new TypeError(
+          `stepup: ${where}(${key}) has match "transaction" but no \`transaction\` function giving the details to bind (e.g. amount and payee)`,
+        );
+      }
+      if (resolved.match !== "transaction" && use.transaction) {
+        throw new TypeError(
+          `stepup: ${where}(${key}) has a \`transaction\` function, but its rule's match is "${resolved.match}": set match: "transaction" to bind the step-up to it`,
+        );
+      }
       return (request, ctx, input) => runGuard(http, request, ctx, resolved, input);
     },
 

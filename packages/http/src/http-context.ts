@@ -1,6 +1,7 @@
 import type { StepUp, StepUpUser } from "@stepup/core";
 import type { createCsrf } from "./security.js";
 import type { SessionCookie } from "./session-cookie.js";
+import type { SignInUrl } from "./sign-in.js";
 
 /** What the HTTP layer knows about the caller, from the adapter. */
 export interface RequestContext {
@@ -21,4 +22,6 @@ export interface HttpContext {
   csrf: ReturnType<typeof createCsrf>;
   trustedOrigins: readonly string[];
   log(message: string, meta: Record<string, unknown>): void;
+  /** Where signed-out browsers go (`signInUrl`); undefined: a 401 for everyone. */
+  signInUrl: SignInUrl | undefined;
 }

@@ -11,4 +11,5 @@ export type { RequestContext } from "./http-context.js";
 export type { CookieToSet } from "./internal/cookies.js";
 export { setCookieHeader } from "./internal/cookies.js";
 export { problem, wireCode } from "./problem.js";
+export type { SignInUrl } from "./sign-in.js";
 export { describeTransaction, transactionDigest } from "./transaction-digest.js";

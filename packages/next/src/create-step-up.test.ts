@@ -79,15 +79,18 @@ describe("withStepUp", () => {
   it("lets Next's redirect()/notFound() errors from getUser through untouched", async () => {
     for (const digest of ["NEXT_REDIRECT;replace;/login;307;", "NEXT_HTTP_ERROR_FALLBACK;404"]) {
       const thrown = Object.assign(new Error(digest), { digest });
-      const stepup = createStepUp({
-        store: memoryStore(),
-        secret: SECRET,
-        appName: "Test",
-        factors: [totp()],
-        getUser: () => {
-          throw thrown;
+      const stepup = createStepUp(
+        {
+          store: memoryStore(),
+          secret: SECRET,
+          appName: "Test",
+          factors: [totp()],
+          getUser: () => {
+            throw thrown;
+          },
         },
-      });
+        { shared: false },
+      );
       const GET = stepup.withStepUp(() => Response.json({}), { resource: "a", action: "b", maxAge: 60 });
       await expect(GET(json("/x"), {})).rejects.toBe(thrown);
       await expect(stepup.handlers.GET(json("/stepup/api/factors"))).rejects.toBe(thrown);
@@ -95,16 +98,19 @@ describe("withStepUp", () => {
   });
 
   it("turns other getUser failures into a 500 with no details (fail closed)", async () => {
-    const stepup = createStepUp({
-      store: memoryStore(),
-      secret: SECRET,
-      appName: "Test",
-      factors: [totp()],
-      logger: { error() {}, warn() {}, info() {} },
-      getUser: () => {
-        throw new Error("db down at /srv/app.js:12");
-      },
-    } as Parameters<typeof createStepUp>[0]);
+    const stepup = createStepUp(
+      {
+        store: memoryStore(),
+        secret: SECRET,
+        appName: "Test",
+        factors: [totp()],
+        logger: { error() {}, warn() {}, info() {} },
+        getUser: () => {
+          throw new Error("db down at /srv/app.js:12");
+        },
+      } as Parameters<typeof createStepUp>[0],
+      { shared: false },
+    );
     const GET = stepup.withStepUp(() => Response.json({}), { resource: "a", action: "b", maxAge: 60 });
     const res = await GET(json("/x"), {});
     expect(res.status).toBe(500);
@@ -161,19 +167,22 @@ describe("client address (per-address guessing limits)", () => {
   function seen(options: { trustProxy?: boolean | number; clientIp?: (r: Request) => string | undefined }) {
     const ips: (string | undefined)[] = [];
     const warnings: string[] = [];
-    const stepup = createStepUp({
-      store: memoryStore(),
-      secret: SECRET,
-      appName: "Test",
-      factors: [totp()],
-      getUser: () => ({ id: "u1" }),
-      logger: { warn: (m: string) => void warnings.push(m), error() {} },
-      policy: ({ ip }) => {
-        ips.push(ip);
-        return "CHALLENGE";
+    const stepup = createStepUp(
+      {
+        store: memoryStore(),
+        secret: SECRET,
+        appName: "Test",
+        factors: [totp()],
+        getUser: () => ({ id: "u1" }),
+        logger: { warn: (m: string) => void warnings.push(m), error() {} },
+        policy: ({ ip }) => {
+          ips.push(ip);
+          return "CHALLENGE";
+        },
+        ...options,
       },
-      ...options,
-    });
+      { shared: false },
+    );
     return { stepup, ips, warnings };
   }
 
@@ -189,12 +198,14 @@ describe("client address (per-address guessing limits)", () => {
   });
 
   it("without trustProxy or clientIp the start-up says the per-address limit is off; clientIp wins", async () => {
-    expect(seen({}).warnings.join()).toMatch(/client address is unknown.*trustProxy.*clientIp/);
+    const quiet = seen({});
+    void quiet.stepup.http; // the instance is built (and warns) on first use
+    expect(quiet.warnings.join()).toMatch(/client address is unknown.*trustProxy.*clientIp/);
     const custom = seen({ trustProxy: 1, clientIp: (r) => r.headers.get("x-real-ip") ?? undefined });
     const GET = custom.stepup.withStepUp(() => Response.json({}), { resource: "a", action: "b" });
     await GET(json("/x", { "x-real-ip": "198.51.100.4", "x-forwarded-for": "1.1.1.1" }), {});
     expect(custom.ips).toEqual(["198.51.100.4"]);
-    expect(() => seen({ trustProxy: 0 })).toThrow(/trustProxy/);
+    expect(() => seen({ trustProxy: 0 }).stepup.http).toThrow(/trustProxy/);
   });
 });
 
@@ -309,15 +320,18 @@ describe("withStepUp: bodies read before the handler are capped", () => {
   });
 
   it("control: under the cap, the callback gets the bytes and the handler still gets the body", async () => {
-    const stepup = createStepUp({
-      store: memoryStore(),
-      secret: SECRET,
-      appName: "Test",
-      factors: [totp()],
-      getUser: () => ({ id: "u1" }),
-      policy: () => "ALLOW", // waives session rules (not transaction rules): the handler runs
-      logger: { warn() {}, error() {} },
-    });
+    const stepup = createStepUp(
+      {
+        store: memoryStore(),
+        secret: SECRET,
+        appName: "Test",
+        factors: [totp()],
+        getUser: () => ({ id: "u1" }),
+        policy: () => "ALLOW", // waives session rules (not transaction rules): the handler runs
+        logger: { warn() {}, error() {} },
+      },
+      { shared: false },
+    );
     const note = "x".repeat(60 * 1024);
     let seen = "";
     const transfer = stepup.withStepUp(() => Response.json({}), {
@@ -342,5 +356,80 @@ describe("withStepUp: bodies read before the handler are capped", () => {
     const saved = await save(post(form, { "content-type": "application/x-www-form-urlencoded" }), {});
     expect(saved.status).toBe(200);
     expect(((await saved.json()) as { got: string }).got).toBe(form);
+  });
+});
+
+describe("one instance per process, built on first use", () => {
+  // Threat/bug: Next evaluates the module that calls createStepUp once per bundle (route handlers
+  // and Server Actions are bundled apart): with memoryStore() that was two stores, and a user who
+  // enrolled through /stepup/api was told in a Server Action's dialog that no factor was set up.
+  const base = (basePath: string, store = memoryStore()) => ({
+    store,
+    secret: SECRET,
+    appName: "Test",
+    factors: [totp()],
+    basePath,
+    getUser: () => ({ id: "u1" }),
+    logger: { warn() {}, error() {} },
+  });
+
+  it("two createStepUp() calls for one basePath share the engine and the store", async () => {
+    const inRoutes = createStepUp(base("/share-a"));
+    const inActions = createStepUp(base("/share-a")); // a second bundle: its own memoryStore()
+    const started = await inRoutes.handlers.POST(
+      new Request(`${ORIGIN}/share-a/api/factors/totp`, {
+        method: "POST",
+        headers: { origin: ORIGIN, "content-type": "application/json" },
+        body: "{}",
+      }),
+    );
+    expect(started.status).toBe(201);
+    expect(inActions.http).toBe(inRoutes.http);
+    expect(inActions.http.engine.config.store).toBe(inRoutes.http.engine.config.store);
+  });
+
+  it("nothing is required at build time: no secret until the first request, which then names the option", async () => {
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args.join(" "));
+    try {
+      const stepup = createStepUp({ ...base("/build-time"), secret: undefined as unknown as string });
+      const GET = stepup.withStepUp(() => Response.json({ ok: true }), { resource: "a", action: "b" });
+      const res = await GET(json("/x"), {});
+      expect(res.status).toBe(500);
+      expect(errors.join()).toMatch(/option `secret`/);
+    } finally {
+      console.error = original;
+    }
+  });
+
+  it("two registrations of one basePath that disagree throw on first use, naming what differs", () => {
+    const first = createStepUp(base("/share-b"));
+    void first.http;
+    const second = createStepUp({ ...base("/share-b"), secret: `${SECRET}-other` });
+    expect(() => second.http).toThrow(/basePath \/share-b with a different `secret`/);
+  });
+
+  it("misuse of withStepUp and guardAction throws at once, naming the fix", async () => {
+    const stepup = createStepUp(base("/misuse"));
+    expect(() => stepup.withStepUp(() => Response.json({}), {} as never)).toThrow(/`resource` and `action`/);
+    const transfer = stepup.withStepUp(() => Response.json({}), {
+      resource: "payment",
+      action: "transfer",
+      match: "transaction",
+    });
+    const logged: unknown[] = [];
+    const stepup2 = createStepUp({
+      ...base("/misuse-2"),
+      logger: { warn() {}, error: (m: string) => void logged.push(m) },
+    });
+    const transfer2 = stepup2.withStepUp(() => Response.json({}), {
+      resource: "payment",
+      action: "transfer",
+      match: "transaction",
+    });
+    expect((await transfer(json("/t"), {})).status).toBe(500);
+    expect((await transfer2(json("/t"), {})).status).toBe(500);
+    expect(logged.join()).toMatch(/match "transaction" but no `transaction` function/);
   });
 });

@@ -1,6 +1,5 @@
 import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
-  createStepUpHttp,
   describeTransaction,
   type GuardInput,
   type GuardOptions,
@@ -13,7 +12,7 @@ import {
 } from "@stepup/http";
 import { cookies, headers } from "next/headers.js";
 import type { GuardActionResult } from "./action-result.js";
-import { forwardedHop, type TrustProxy, trustedHops } from "./client-address.js";
+import type { TrustProxy } from "./client-address.js";
 import {
   type ActionRequestApi,
   actionRequest,
@@ -21,6 +20,7 @@ import {
   originAllowed,
   toActionResult,
 } from "./guard-action.js";
+import { type Instance, lazyInstance, userOf } from "./instance.js";
 import { rethrowNextErrors } from "./next-errors.js";
 
 type MaybePromise<T> = T | Promise<T>;
@@ -89,17 +89,39 @@ export interface NextStepUp {
   guardAction(options: GuardActionOptions): Promise<GuardActionResult>;
   /** Logout: ends the step-up session everywhere; returns the Set-Cookie header that deletes the cookie. */
   clear(request: Request): Promise<string>;
-  /** The underlying HTTP layer and engine (revokeUser, events). */
-  http: StepUpHttp;
+  /**
+   * The underlying HTTP layer and engine (revokeUser, unlockUser, events). Reading it builds the
+   * instance (and validates the options): not at module scope of a route file.
+   */
+  readonly http: StepUpHttp;
 }
 
 const NEXT_REQUEST_API: ActionRequestApi = { headers, cookies } as unknown as ActionRequestApi;
 
+/** How `createStepUp` is wired (tests inject Next's request API and keep instances apart). */
+export interface CreateStepUpInternals {
+  api?: ActionRequestApi;
+  /** Share one instance per process and basePath. @default true */
+  shared?: boolean;
+}
+
+type Guard = ReturnType<StepUpHttp["guard"]>;
+
+function checkGuardOptions(where: string, opts: GuardOptions | undefined): void {
+  if (typeof opts?.resource !== "string" || typeof opts.action !== "string") {
+    throw new TypeError(
+      `stepup: ${where} needs \`resource\` and \`action\` strings, e.g. ${where}(handler, { resource: "account", action: "delete" })`,
+    );
+  }
+}
+
 /**
- * Step-up MFA for the Next.js App Router (route handlers and Server Actions). Create it once, in a
- * module of its own, and import it where needed.
+ * Step-up MFA for the Next.js App Router (route handlers and Server Actions). Create it in a
+ * module of its own and import it where needed. One instance serves the whole process for its
+ * basePath, however many bundles evaluate the module, and it is built on first use: `next build`
+ * needs no runtime secret. A bad option throws (naming it) on the first request, logged.
  *
- * @throws TypeError at start-up for a bad option, naming it.
+ * @throws TypeError at once for a missing resource/action or a non-function `transaction`/`describe`
  * @example
  * export const stepup = createStepUp({ store: memoryStore(), secret, appName: "Acme", factors: [totp()],
  *   getUser: async () => (await currentUser()) ?? null });
@@ -108,70 +130,63 @@ const NEXT_REQUEST_API: ActionRequestApi = { headers, cookies } as unknown as Ac
  */
 export function createStepUp(
   options: NextStepUpOptions,
-  api: ActionRequestApi = NEXT_REQUEST_API,
+  internals: CreateStepUpInternals | ActionRequestApi = {},
 ): NextStepUp {
-  if (typeof options?.getUser !== "function")
-    throw new TypeError("stepup: option `getUser` must be a function");
-  const { getUser, trustProxy, clientIp, ...httpOptions } = options;
-  if (clientIp !== undefined && typeof clientIp !== "function")
-    throw new TypeError("stepup: option `clientIp` must be a function");
-  const hops = trustedHops(trustProxy);
-  const http = createStepUpHttp(httpOptions);
-  const trustedOrigins = options.trustedOrigins ?? [];
-  const guards = new Map<string, ReturnType<StepUpHttp["guard"]>>();
-  const logger = http.engine.config.logger;
-  if (!clientIp && hops === 0) {
-    logger.warn(
-      "the client address is unknown (Next route handlers see no socket address): per-address guessing limits are off. Set `trustProxy` to the number of proxies that append X-Forwarded-For, or `clientIp(request)`.",
-    );
-  }
-
-  const ipOf = (request: Request): string | undefined =>
-    clientIp ? clientIp(request) : forwardedHop(request.headers.get("x-forwarded-for"), hops);
-
-  /** The app's user; a throw other than Next's own control flow fails closed (no handler). */
-  async function userOf(request: Request): Promise<StepUpUser | null> {
-    return (await getUser(request)) ?? null;
-  }
+  const wiring: CreateStepUpInternals =
+    "headers" in internals ? { api: internals, shared: false } : internals;
+  const api = wiring.api ?? NEXT_REQUEST_API;
+  const instance = lazyInstance(options, wiring.shared ?? true);
+  const actionGuards = new Map<string, Guard>();
 
   async function handle(request: Request): Promise<Response> {
     let user: StepUpUser | null;
+    let inst: Instance | undefined;
     try {
-      user = await userOf(request);
+      inst = instance();
+      user = await userOf(inst, request);
     } catch (error) {
       rethrowNextErrors(error);
-      logger.error("getUser failed", { cause: String(error) });
+      report(inst, error);
       return internalError();
     }
-    const ip = ipOf(request);
-    return http.handle(request, { user, ...(ip ? { ip } : {}) });
+    const ip = inst.ipOf(request);
+    return inst.http.handle(request, { user, ...(ip ? { ip } : {}) });
   }
 
   return Object.freeze({
-    http,
+    get http(): StepUpHttp {
+      return instance().http;
+    },
     handlers: Object.freeze({ GET: handle, POST: handle, PATCH: handle, DELETE: handle }),
 
     withStepUp<Context>(handler: SteppedUpHandler<Context>, opts: WithStepUpOptions): RouteHandler<Context> {
       if (typeof handler !== "function") throw new TypeError("stepup: withStepUp needs a handler function");
-      const { transaction, describe, ...guardOptions } = opts ?? ({} as WithStepUpOptions);
+      checkGuardOptions("withStepUp", opts);
+      const { transaction, describe, ...guardOptions } = opts;
       if (transaction !== undefined && typeof transaction !== "function")
         throw new TypeError("stepup: option `transaction` must be a function");
       if (describe !== undefined && (typeof describe !== "function" || !transaction))
         throw new TypeError("stepup: option `describe` must be a function, given with `transaction`");
-      const guard = http.guard(guardOptions);
+      let guard: Guard | undefined;
       return async function steppedUp(request, context) {
         let passed: StepUpInfo;
+        let inst: Instance | undefined;
         try {
-          const user = await userOf(request);
+          inst = instance();
+          guard ??= inst.http.guard(guardOptions, {
+            where: "withStepUp",
+            transaction: transaction !== undefined,
+          });
+          const user = await userOf(inst, request);
           const input = await guardInput(request, transaction, describe);
-          const ip = ipOf(request);
+          const ip = inst.ipOf(request);
           const outcome = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
-          if (outcome.kind !== "pass") return http.render(request, outcome);
+          if (outcome.kind !== "pass") return inst.http.render(request, outcome);
           passed = outcome.stepUp;
         } catch (error) {
           rethrowNextErrors(error);
           if (error instanceof StepUpError) return problem(error.code, error.message, { ...error.details });
-          logger.error("step-up guard failed", { cause: String(error) });
+          report(inst, error);
           return internalError();
         }
         // The handler's own errors (including redirect() and notFound()) are Next's to handle.
@@ -180,13 +195,26 @@ export function createStepUp(
     },
 
     async guardAction(opts: GuardActionOptions): Promise<GuardActionResult> {
-      const { transaction, description, ...guardOptions } = opts ?? ({} as GuardActionOptions);
-      const guard = guardFor(guardOptions);
-      const { request, origin } = actionRequest(await api.headers(), hops);
-      if (!originAllowed(request.headers.get("origin"), origin, trustedOrigins))
-        return { ok: false, error: "origin_mismatch" };
+      checkGuardOptions("guardAction", opts);
+      const { transaction, description, ...guardOptions } = opts;
+      let inst: Instance | undefined;
       try {
-        const user = await userOf(request);
+        inst = instance();
+        // One guard per resource:action (and whether it binds a transaction); `declareRule`
+        // validates the options the first time.
+        const key = JSON.stringify([guardOptions, transaction !== undefined]);
+        let guard = actionGuards.get(key);
+        if (!guard) {
+          guard = inst.http.guard(guardOptions, {
+            where: "guardAction",
+            transaction: transaction !== undefined,
+          });
+          actionGuards.set(key, guard);
+        }
+        const { request, origin } = actionRequest(await api.headers(), inst.hops);
+        if (!originAllowed(request.headers.get("origin"), origin, inst.trustedOrigins))
+          return { ok: false, error: "origin_mismatch" };
+        const user = await userOf(inst, request);
         const text = description === undefined ? undefined : describeTransaction(description);
         const input: GuardInput | undefined =
           transaction === undefined
@@ -195,35 +223,25 @@ export function createStepUp(
                 txn: transactionDigest(transaction, text),
                 ...(text === undefined ? {} : { description: text }),
               };
-        const ip = ipOf(request);
+        const ip = inst.ipOf(request);
         const outcome = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
         if (outcome.kind === "step-up-required") await applyCookies(outcome.cookies, api);
-        return toActionResult(http, outcome, logger.error);
+        return toActionResult(inst.http, outcome, inst.log);
       } catch (error) {
         rethrowNextErrors(error);
         if (error instanceof StepUpError && error.code === "INVALID_INPUT")
           return { ok: false, error: "invalid_input" };
-        logger.error("step-up guard failed", { cause: String(error) });
+        report(inst, error);
         return { ok: false, error: "internal_error" };
       }
     },
 
     async clear(request: Request): Promise<string> {
-      const user = await userOf(request);
-      return http.clear(request, user?.id);
+      const inst = instance();
+      const user = await userOf(inst, request);
+      return inst.http.clear(request, user?.id);
     },
   });
-
-  /** One guard per resource:action (declared once; `declareRule` validates the options). */
-  function guardFor(opts: GuardOptions): ReturnType<StepUpHttp["guard"]> {
-    const key = JSON.stringify(opts);
-    let guard = guards.get(key);
-    if (!guard) {
-      guard = http.guard(opts);
-      guards.set(key, guard);
-    }
-    return guard;
-  }
 }
 
 /**
@@ -249,6 +267,17 @@ async function guardInput(
   const description = describe ? describeTransaction(await describe(copy())) : undefined;
   const txn = transactionDigest(await transaction(copy()), description);
   return { ...(form ? { form } : {}), txn, ...(description === undefined ? {} : { description }) };
+}
+
+/**
+ * Logs a failure server-side: a misconfiguration (TypeError, first use) with its own message that
+ * names the option; anything else as a guard failure. Never sent to the client.
+ */
+function report(inst: Instance | undefined, error: unknown): void {
+  const message = error instanceof TypeError ? error.message : "step-up guard failed";
+  const meta = error instanceof TypeError ? {} : { cause: String(error) };
+  if (inst) inst.log(message, meta);
+  else console.error(`[stepup] ${message}`, meta);
 }
 
 /** A failure of the app's own code (getUser, transaction): a 500 with no details (fail closed). */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
+import { recoveryCodes } from "../factors/recovery-codes.js";
+import { totp } from "../factors/totp.js";
+import { webauthn } from "../factors/webauthn.js";
 import { memoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.js";
 
@@ -76,13 +79,26 @@ describe("assurance freshness", () => {
   });
 
   it("a level the factor cannot reach is never satisfied (TOTP is not phishing-resistant)", async () => {
-    const t = testEngine();
+    const passkeys = webauthn({ rpID: "localhost", origins: ["http://localhost:3000"] });
+    const t = testEngine({ factors: [totp(), passkeys, recoveryCodes()] });
     await enrollAlice(t);
     const rule = t.engine.declareRule("wire", "send", { level: "phishing-resistant" });
     const opened = await t.engine.openChallenge(alice, "s", rule);
-    expect(opened.challenge.factors).toEqual([]);
+    expect(opened.challenge.factors).toEqual(["webauthn"]);
+    expect(opened.factors).toEqual([]); // alice has no passkey: nothing to answer with
     const sid = await stepUp(t, "wire", "other");
     expect((await t.engine.sessions.check("alice", sid, rule)).fresh).toBe(false);
+  });
+
+  it("a rule demanding a level no configured factor reaches throws at start-up, naming the fix", () => {
+    // Before: the route challenged for ever, offering nothing that could pass.
+    const t = testEngine();
+    expect(() => t.engine.declareRule("wire", "send", { level: "phishing-resistant" })).toThrow(
+      /level.*phishing-resistant.*none of its factors reach it.*webauthn/,
+    );
+    expect(() => testEngine({ rules: { "wire:send": { level: "phishing-resistant" } } })).toThrow(
+      /rules\["wire:send"\]\.level/,
+    );
   });
 
   it("revokeUser ends every session's assurance at once; revokeSession ends one", async () => {

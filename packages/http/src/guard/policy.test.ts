@@ -39,7 +39,10 @@ describe("policy hook", () => {
 
   it("ALLOW never waives stepup's own actions, transaction rules or phishing-resistant rules", async () => {
     const http = testHttp({ policy: () => "ALLOW" });
-    const transfer = http.guard({ resource: "payment", action: "transfer", match: "transaction" });
+    const transfer = http.guard(
+      { resource: "payment", action: "transfer", match: "transaction" },
+      { transaction: true },
+    );
     expect((await transfer(request(), { user }, { txn: "digest" })).kind).toBe("step-up-required");
     // Own actions: the engine refuses to remove a factor without a fresh step-up, hook or not
     // (before it even looks the id up).

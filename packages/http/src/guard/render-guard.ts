@@ -3,6 +3,7 @@ import type { HttpContext } from "../http-context.js";
 import { setCookieHeader } from "../internal/cookies.js";
 import { problem, toResponse } from "../problem.js";
 import { wantsHtml } from "../security.js";
+import { signInRedirect } from "../sign-in.js";
 import { challengePageResponse, errorPage, messagePage } from "../ui/page-response.js";
 import type { GuardOutcome, GuardRequest } from "./guard.js";
 
@@ -101,8 +102,13 @@ export function renderGuard(
         action: outcome.rule.action,
       });
     case "error":
-      // "Not signed in" stays problem+json for every client (the app's login decides the page).
-      if (html && outcome.error instanceof StepUpError && outcome.error.code !== "UNAUTHENTICATED") {
+      if (outcome.error instanceof StepUpError && outcome.error.code === "UNAUTHENTICATED") {
+        // A browser goes to the app's login when it has one; API clients keep the 401.
+        return html && http.signInUrl
+          ? signInRedirect(http.signInUrl, request)
+          : toResponse(outcome.error, http.log);
+      }
+      if (html && outcome.error instanceof StepUpError) {
         if (outcome.error.code === "STORE_UNAVAILABLE")
           http.log("store unavailable", { cause: String(outcome.error.cause) });
         return errorPage(http, outcome.error);

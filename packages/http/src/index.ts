@@ -10,5 +10,8 @@ export { lockedError, type StepUpRequiredBody } from "./guard/render-guard.js";
 export type { RequestContext } from "./http-context.js";
 export type { CookieToSet } from "./internal/cookies.js";
 export { setCookieHeader } from "./internal/cookies.js";
+export { guardResponses } from "./openapi/guard-responses.js";
+export { type OpenApiOptions, openApiDocument } from "./openapi/openapi.js";
+export type { OpenApiDocument } from "./openapi/openapi-types.js";
 export { problem, wireCode } from "./problem.js";
 export { describeTransaction, transactionDigest } from "./transaction-digest.js";

@@ -1,7 +1,7 @@
 import type { StepUpErrorCode } from "@stepup/core";
 import type { FactorDoc } from "./factor-schemas.js";
 import type { Operation, Parameter, PathItem, ResponseObject, Schema } from "./openapi-types.js";
-import { errorResponses, HTML, internalError, schemaRef } from "./problems.js";
+import { errorResponses, HTML, internalError, oneOfValues, schemaRef } from "./problems.js";
 
 type Codes = readonly StepUpErrorCode[];
 
@@ -207,7 +207,7 @@ export function pagePaths(
           security: [{ appSession: [], stepUpCookie: [] }],
           requestBody: form(
             {
-              factor: { enum: codeTypes, description: "A code factor." },
+              factor: oneOfValues(codeTypes, "A code factor (WebAuthn goes through the JSON API)."),
               factorId: schemaRef("FactorId"),
               code: { type: "string" },
             },
@@ -279,7 +279,12 @@ export function pagePaths(
               "application/json": {
                 schema: {
                   type: "object",
-                  properties: { openapi: { const: "3.1.0" } },
+                  properties: {
+                    openapi: { const: "3.1.0" },
+                    info: { type: "object" },
+                    paths: { type: "object" },
+                    components: { type: "object" },
+                  },
                   required: ["openapi", "info", "paths", "components"],
                 },
               },

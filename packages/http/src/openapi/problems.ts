@@ -51,6 +51,10 @@ export const problemName = (code: StepUpErrorCode) => `${pascal(code)}Problem`;
 
 export const schemaRef = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 
+/** One of `values`; JSON Schema wants an enum to list at least one, so none is "no string fits". */
+export const oneOfValues = (values: readonly string[], description: string): Schema =>
+  values.length > 0 ? { enum: values, description } : { type: "string", maxLength: 0, description };
+
 const seconds: Schema = { type: "integer", minimum: 0, description: "Seconds." };
 
 /** Members a code adds to the RFC 9457 base (public data only, never a cause or a stack). */

@@ -1,6 +1,6 @@
 import type { FactorDoc } from "./factor-schemas.js";
 import type { Schema } from "./openapi-types.js";
-import { schemaRef } from "./problems.js";
+import { oneOfValues, schemaRef } from "./problems.js";
 
 const isoTime = (description: string): Schema => ({ type: "string", format: "date-time", description });
 const NAME = "^[A-Za-z0-9_.-]{1,64}$";
@@ -15,7 +15,7 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
   return {
     ChallengeId: { type: "string", pattern: "^[A-Za-z0-9_-]{16,64}$" },
     FactorId: { type: "string", pattern: "^[A-Za-z0-9_-]{8,64}$" },
-    FactorType: { enum: types, description: "A configured factor type." },
+    FactorType: oneOfValues(types, "A configured factor type."),
     RuleName: { type: "string", pattern: NAME, description: "A resource or action name." },
     OfferedFactor: {
       type: "object",
@@ -34,7 +34,7 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
       description: "A factor as the user manages it (recovery codes are a count, not a factor here).",
       properties: {
         id: schemaRef("FactorId"),
-        type: { enum: managed },
+        type: oneOfValues(managed, "A factor type the user enrolls."),
         name: { type: "string" },
         createdAt: isoTime("When it was enrolled."),
         lastUsedAt: { type: ["string", "null"], format: "date-time", description: "Its last verification." },

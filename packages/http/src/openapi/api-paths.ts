@@ -18,6 +18,8 @@ const USER: Codes = ["UNAUTHENTICATED", "STORE_UNAVAILABLE"];
 const JSON_WRITE: Codes = ["ORIGIN_MISMATCH", "INVALID_INPUT", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"];
 /** stepup's own sensitive actions run the guard first (rule `stepup:<action>`). */
 const OWN_STEP_UP: Codes = ["STEP_UP_REQUIRED", "STEP_UP_BLOCKED", "TOO_MANY_ATTEMPTS", "USER_LOCKED"];
+/** That guard renders pages for a browser navigation (the store failing inside it included). */
+const GUARD_PAGES: Codes = [...OWN_STEP_UP, "STORE_UNAVAILABLE"];
 /** Answering a challenge: it must exist and belong to this step-up session. */
 const CHALLENGE: Codes = [
   "CHALLENGE_NOT_FOUND",
@@ -87,7 +89,7 @@ function enrollPaths(api: string, f: FactorDoc, recovery: boolean): Record<strin
           responses: { "201": ok("Enrollment started.", f.enroll.started) },
         },
         [...USER, ...JSON_WRITE, ...OWN_STEP_UP],
-        OWN_STEP_UP,
+        GUARD_PAGES,
       ),
     },
     [`${api}/factors/${segment}/{factorId}/confirm`]: {
@@ -104,7 +106,7 @@ function enrollPaths(api: string, f: FactorDoc, recovery: boolean): Record<strin
           responses: { "200": ok("The new factor.", schemaRef("EnrollmentConfirmed")) },
         },
         [...USER, ...JSON_WRITE, ...OWN_STEP_UP, "ENROLLMENT_NOT_FOUND", "INVALID_CODE"],
-        OWN_STEP_UP,
+        GUARD_PAGES,
       ),
     },
   };
@@ -153,7 +155,7 @@ export function apiPaths(
         responses: { "204": { description: "Removed." } },
       },
       [...USER, "ORIGIN_MISMATCH", ...OWN_STEP_UP, "FACTOR_NOT_FOUND"],
-      OWN_STEP_UP,
+      GUARD_PAGES,
     ),
   };
   paths[`${api}/challenges`] = {
@@ -245,7 +247,7 @@ export function apiPaths(
           responses: { "201": ok("The new codes.", schemaRef("RecoveryCodes")) },
         },
         [...USER, ...JSON_WRITE, ...OWN_STEP_UP, "FACTOR_NOT_FOUND"],
-        OWN_STEP_UP,
+        GUARD_PAGES,
       ),
     };
   }

@@ -51,6 +51,11 @@ export interface ResponseObject {
   description: string;
   headers?: Record<string, Header>;
   content?: Record<string, MediaType>;
+  /**
+   * Specification extension: the `error` codes this response stands for. A page carries no code in
+   * its body, so for a page this is where the document says which errors it shows.
+   */
+  "x-errors"?: string[];
 }
 
 export interface Parameter {

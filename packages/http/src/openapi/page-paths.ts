@@ -11,6 +11,8 @@ const USER: Codes = ["UNAUTHENTICATED", "STORE_UNAVAILABLE"];
 const FORM: Codes = ["ORIGIN_MISMATCH", "CSRF_FAILED", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"];
 /** The console's sensitive forms run the guard: the challenge page inline, then the form again. */
 const OWN_STEP_UP: Codes = ["STEP_UP_REQUIRED", "STEP_UP_BLOCKED", "TOO_MANY_ATTEMPTS", "USER_LOCKED"];
+/** That guard answers problem+json to a client that is not a browser (its own errors included). */
+const GUARD_JSON: Codes = [...OWN_STEP_UP, "STORE_UNAVAILABLE", "PAYLOAD_TOO_LARGE"];
 
 const page = (description: string, headers?: ResponseObject["headers"]): ResponseObject => ({
   description,
@@ -82,7 +84,7 @@ function consolePaths(base: string, totp: boolean, recovery: boolean): Record<st
         responses: consoleDone("with the QR code to scan"),
       },
       OWN_STEP_UP,
-      OWN_STEP_UP,
+      GUARD_JSON,
     );
     post(
       "totp/{factorId}/confirm",
@@ -94,7 +96,7 @@ function consolePaths(base: string, totp: boolean, recovery: boolean): Record<st
         responses: consoleDone("the factor is added (the first one shows the recovery codes)"),
       },
       [...OWN_STEP_UP, "INVALID_CODE", "INVALID_INPUT", "ENROLLMENT_NOT_FOUND"],
-      OWN_STEP_UP,
+      GUARD_JSON,
     );
   }
   if (recovery) {
@@ -107,7 +109,7 @@ function consolePaths(base: string, totp: boolean, recovery: boolean): Record<st
         responses: consoleDone("with the new codes, shown once"),
       },
       [...OWN_STEP_UP, "FACTOR_NOT_FOUND"],
-      OWN_STEP_UP,
+      GUARD_JSON,
     );
   }
   const factorPost = (
@@ -141,7 +143,7 @@ function consolePaths(base: string, totp: boolean, recovery: boolean): Record<st
     "Console: remove a factor",
     {},
     [...OWN_STEP_UP, "FACTOR_NOT_FOUND"],
-    OWN_STEP_UP,
+    GUARD_JSON,
   );
   return paths;
 }

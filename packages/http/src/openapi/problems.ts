@@ -214,6 +214,7 @@ export function errorResponses(
         ? `A page: ${codeList(group)}`
         : `${codeList(group)}${withHtml ? " (a browser navigation or form gets a page)" : ""}`,
       content: media,
+      "x-errors": group.map(wireCode),
     };
     if (status === 429)
       response.headers = { "Retry-After": retryAfter(group.every((c) => c === "TOO_MANY_ATTEMPTS")) };

@@ -4,6 +4,7 @@ import { serveAsset } from "./assets/serve-asset.js";
 import { type GuardInput, type GuardOutcome, type GuardRequest, runGuard } from "./guard/guard.js";
 import { renderGuard, type StepUpRequiredBody, stepUpRequiredBody } from "./guard/render-guard.js";
 import type { HttpContext, RequestContext } from "./http-context.js";
+import { serveOpenApi } from "./openapi/serve-open-api.js";
 import { toResponse } from "./problem.js";
 import { createCsrf } from "./security.js";
 import { createSessionCookie } from "./session-cookie.js";
@@ -99,6 +100,8 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     if (area === "api") return handleApi(http, request, ctx, rest);
     // The browser bundle is public and static: no user needed.
     if (area === "assets" && rest.length === 1 && rest[0]) return serveAsset(request, rest[0]);
+    // So is the API's OpenAPI document.
+    if (area === "openapi.json" && rest.length === 0) return serveOpenApi(http, request, c.name ?? "stepup");
     const user = ctx.user;
     // The pages are for browsers: a signed-out one goes to the app's login when it has one.
     if (!user && http.signInUrl && request.method === "GET") return signInRedirect(http.signInUrl, request);

@@ -1,0 +1,255 @@
+import type { StepUpErrorCode } from "@stepup/core";
+import type { FactorDoc } from "./factor-schemas.js";
+import type {
+  Operation,
+  Parameter,
+  PathItem,
+  ResponseObject,
+  Schema,
+  SecurityRequirement,
+} from "./openapi-types.js";
+import { errorResponses, internalError, schemaRef } from "./problems.js";
+
+type Codes = readonly StepUpErrorCode[];
+
+/** Every API call: the app says who is signed in, and any store call can fail (closed). */
+const USER: Codes = ["UNAUTHENTICATED", "STORE_UNAVAILABLE"];
+/** A state-changing call with a JSON body. */
+const JSON_WRITE: Codes = ["ORIGIN_MISMATCH", "INVALID_INPUT", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"];
+/** stepup's own sensitive actions run the guard first (rule `stepup:<action>`). */
+const OWN_STEP_UP: Codes = ["STEP_UP_REQUIRED", "STEP_UP_BLOCKED", "TOO_MANY_ATTEMPTS", "USER_LOCKED"];
+/** That guard renders pages for a browser navigation (the store failing inside it included). */
+const GUARD_PAGES: Codes = [...OWN_STEP_UP, "STORE_UNAVAILABLE"];
+/** Answering a challenge: it must exist and belong to this step-up session. */
+const CHALLENGE: Codes = [
+  "CHALLENGE_NOT_FOUND",
+  "CHALLENGE_SESSION_MISMATCH",
+  "FACTOR_NOT_ALLOWED",
+  "FACTOR_NOT_FOUND",
+];
+
+const USER_ONLY: SecurityRequirement[] = [{ appSession: [] }];
+/** The step-up cookie is read when present; without it the call may answer 401 step_up_required. */
+const MAYBE_STEPPED_UP: SecurityRequirement[] = [{ appSession: [], stepUpCookie: [] }, { appSession: [] }];
+const STEPPED_UP: SecurityRequirement[] = [{ appSession: [], stepUpCookie: [] }];
+
+const json = (schema: Schema) => ({ "application/json": { schema } });
+const body = (schema: Schema, required = true) => ({ required, content: json(schema) });
+const ok = (description: string, schema: Schema, headers?: ResponseObject["headers"]): ResponseObject => ({
+  description,
+  content: json(schema),
+  ...(headers ? { headers } : {}),
+});
+const pathParam = (name: string, schema: Schema, description: string): Parameter => ({
+  name,
+  in: "path",
+  required: true,
+  description,
+  schema,
+});
+const factorIdParam = pathParam("factorId", schemaRef("FactorId"), "A factor's id.");
+const challengeIdParam = pathParam("challengeId", schemaRef("ChallengeId"), "A challenge's id.");
+
+const setCookie = (description: string, required: boolean) => ({
+  "Set-Cookie": {
+    description,
+    required,
+    schema: { type: "string" as const, description: "`stepup` (or `__Host-stepup` when Secure)." },
+  },
+});
+
+function op(
+  fields: Omit<Operation, "responses" | "tags"> & { responses: Record<string, ResponseObject> },
+  codes: Codes,
+  html: Codes = [],
+): Operation {
+  return {
+    tags: ["api"],
+    ...fields,
+    responses: { ...fields.responses, ...errorResponses(codes, { html }), "500": internalError },
+  };
+}
+
+/** `POST api/factors/{type}` and its confirm, for each factor type that is enrolled. */
+function enrollPaths(api: string, f: FactorDoc, recovery: boolean): Record<string, PathItem> {
+  if (!f.enroll) return {};
+  const tag = f.type.replace(/[^A-Za-z0-9]/g, "");
+  const Tag = tag.charAt(0).toUpperCase() + tag.slice(1);
+  const segment = encodeURIComponent(f.type);
+  return {
+    [`${api}/factors/${segment}`]: {
+      post: op(
+        {
+          operationId: `start${Tag}Enrollment`,
+          summary: `Start enrolling a ${f.type} factor`,
+          description:
+            "The pending enrollment lives 10 minutes, server-side. Once the user has a factor, adding another needs a fresh step-up (`stepup:factor.add`).",
+          security: MAYBE_STEPPED_UP,
+          requestBody: body(f.enroll.start, false),
+          responses: { "201": ok("Enrollment started.", f.enroll.started) },
+        },
+        [...USER, ...JSON_WRITE, ...OWN_STEP_UP],
+        GUARD_PAGES,
+      ),
+    },
+    [`${api}/factors/${segment}/{factorId}/confirm`]: {
+      post: op(
+        {
+          operationId: `confirm${Tag}Enrollment`,
+          summary: `Confirm a ${f.type} enrollment with its first proof`,
+          description: recovery
+            ? "The user's first factor also returns the recovery codes, shown once."
+            : "Confirms the pending enrollment.",
+          security: MAYBE_STEPPED_UP,
+          parameters: [pathParam("factorId", schemaRef("FactorId"), "The `factorId` the start returned.")],
+          requestBody: body(f.enroll.confirm),
+          responses: { "200": ok("The new factor.", schemaRef("EnrollmentConfirmed")) },
+        },
+        [...USER, ...JSON_WRITE, ...OWN_STEP_UP, "ENROLLMENT_NOT_FOUND", "INVALID_CODE"],
+        GUARD_PAGES,
+      ),
+    },
+  };
+}
+
+/** The JSON API under `{basePath}/api`. */
+export function apiPaths(
+  basePath: string,
+  factors: readonly FactorDoc[],
+  recovery: boolean,
+): Record<string, PathItem> {
+  const api = `${basePath}/api`;
+  const paths: Record<string, PathItem> = {
+    [`${api}/factors`]: {
+      get: op(
+        {
+          operationId: "listFactors",
+          summary: "List the user's factors",
+          security: USER_ONLY,
+          responses: { "200": ok("The factors, primary first.", schemaRef("FactorList")) },
+        },
+        USER,
+      ),
+    },
+  };
+  for (const f of factors) Object.assign(paths, enrollPaths(api, f, recovery));
+  paths[`${api}/factors/{factorId}`] = {
+    parameters: [factorIdParam],
+    patch: op(
+      {
+        operationId: "updateFactor",
+        summary: "Rename a factor or make it primary",
+        security: USER_ONLY,
+        requestBody: body(schemaRef("FactorUpdate")),
+        responses: { "200": ok("The updated factor.", schemaRef("UpdatedFactor")) },
+      },
+      [...USER, ...JSON_WRITE, "FACTOR_NOT_FOUND"],
+    ),
+    delete: op(
+      {
+        operationId: "removeFactor",
+        summary: "Remove a factor",
+        description:
+          "Needs a fresh step-up (`stepup:factor.remove`), asked before anything says whether the id exists. Removing the last factor removes the recovery codes too.",
+        security: MAYBE_STEPPED_UP,
+        responses: { "204": { description: "Removed." } },
+      },
+      [...USER, "ORIGIN_MISMATCH", ...OWN_STEP_UP, "FACTOR_NOT_FOUND"],
+      GUARD_PAGES,
+    ),
+  };
+  paths[`${api}/challenges`] = {
+    post: op(
+      {
+        operationId: "openChallenge",
+        summary: "Open a challenge for a rule",
+        description: "The rule is the server's (a guard's or a configured one): the client only names it.",
+        security: MAYBE_STEPPED_UP,
+        requestBody: body(schemaRef("ChallengeRequest")),
+        responses: {
+          "201": ok(
+            "The challenge and the factors that can answer it.",
+            schemaRef("OpenedChallenge"),
+            setCookie("A new step-up session when the caller had none.", false),
+          ),
+        },
+      },
+      [...USER, ...JSON_WRITE],
+    ),
+  };
+  paths[`${api}/challenges/{challengeId}/start`] = {
+    parameters: [challengeIdParam],
+    post: op(
+      {
+        operationId: "startChallenge",
+        summary: "Pick a factor (WebAuthn: get the request options)",
+        security: STEPPED_UP,
+        requestBody: body(schemaRef("StartRequest")),
+        responses: { "200": ok("What the factor needs before verify.", schemaRef("ChallengeStarted")) },
+      },
+      [...USER, ...JSON_WRITE, ...CHALLENGE],
+    ),
+  };
+  paths[`${api}/challenges/{challengeId}/verify`] = {
+    parameters: [challengeIdParam],
+    post: op(
+      {
+        operationId: "verifyChallenge",
+        summary: "Answer a challenge",
+        description:
+          "Every attempt is counted before it is checked; a challenge takes 5 guesses, then it is gone (`challenge_exhausted`). Success consumes it and rotates the step-up session.",
+        security: STEPPED_UP,
+        requestBody: body(schemaRef("VerifyRequest")),
+        responses: {
+          "200": ok(
+            "Verified.",
+            schemaRef("Verified"),
+            setCookie("The rotated step-up session (the old cookie no longer counts).", true),
+          ),
+        },
+      },
+      [
+        ...USER,
+        ...JSON_WRITE,
+        ...CHALLENGE,
+        "INVALID_CODE",
+        "TOO_MANY_ATTEMPTS",
+        "CHALLENGE_EXHAUSTED",
+        "USER_LOCKED",
+      ],
+    ),
+  };
+  paths[`${api}/status`] = {
+    get: op(
+      {
+        operationId: "getStatus",
+        summary: "Whether the caller's step-up is fresh for a rule",
+        security: MAYBE_STEPPED_UP,
+        parameters: [
+          { name: "resource", in: "query", required: true, schema: schemaRef("RuleName") },
+          { name: "action", in: "query", required: true, schema: schemaRef("RuleName") },
+        ],
+        responses: { "200": ok("Fresh or not.", schemaRef("Freshness")) },
+      },
+      [...USER, "INVALID_INPUT"],
+    ),
+  };
+  if (recovery) {
+    paths[`${api}/recovery-codes`] = {
+      post: op(
+        {
+          operationId: "regenerateRecoveryCodes",
+          summary: "Issue new recovery codes",
+          description:
+            "Needs a factor other than recovery codes, and a fresh step-up (`stepup:recovery.regenerate`). The old codes stop working.",
+          security: MAYBE_STEPPED_UP,
+          requestBody: body({ type: "object", description: "Nothing is read: send `{}` or no body." }, false),
+          responses: { "201": ok("The new codes.", schemaRef("RecoveryCodes")) },
+        },
+        [...USER, ...JSON_WRITE, ...OWN_STEP_UP, "FACTOR_NOT_FOUND"],
+        GUARD_PAGES,
+      ),
+    };
+  }
+  return paths;
+}

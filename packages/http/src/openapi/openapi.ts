@@ -1,0 +1,80 @@
+import type { FactorPlugin } from "@stepup/core";
+import { apiPaths } from "./api-paths.js";
+import { FACTOR_COMMON, factorDocs } from "./factor-schemas.js";
+import { guardComponents } from "./guard-responses.js";
+import type { OpenApiDocument } from "./openapi-types.js";
+import { pagePaths } from "./page-paths.js";
+import { ERROR_CODES, internalErrorResponse, problemSchemas } from "./problems.js";
+import { apiSchemas } from "./schemas.js";
+
+/** The version of @stepup/http this document describes (a test keeps it equal to package.json). */
+export const API_VERSION = "0.1.0";
+
+/** Options of `openApiDocument`: what the document depends on in the step-up config. */
+export interface OpenApiOptions {
+  /** Where the API and pages are mounted. @default "/stepup" */
+  basePath?: string;
+  /** The configured factor plugins, in order (only `type` and `recovery` are read). */
+  factors: Iterable<Pick<FactorPlugin, "type" | "recovery">>;
+  /** The step-up cookie's base name (`cookie.name`). @default "stepup" */
+  cookieName?: string;
+  /** The app's own session cookie, for the `appSession` security scheme. @default "session" */
+  appSessionCookie?: string;
+}
+
+const DESCRIPTION = `Step-up MFA: a signed-in user (the app's own session) proves a second factor again before a sensitive action.
+
+Every error is RFC 9457 \`application/problem+json\` with a stable \`error\` code (${ERROR_CODES.length} codes; match the code, never \`detail\`). A browser navigation or form post gets an HTML page instead where one is listed.
+
+The guard in front of the app's own sensitive routes answers with the \`Guard*\` responses (components): spread \`guardResponses()\` of @stepup/http into your own operations.`;
+
+/**
+ * The OpenAPI 3.1 document of everything under `basePath`: the JSON API, the pages, the browser
+ * bundle and this document's own route, with the guard's responses as reusable components. Built
+ * from the same tables the code uses: error codes and statuses from core's `errorStatus`, factor
+ * types (and the bodies that depend on them) from the configured factors.
+ *
+ * @throws TypeError for a `basePath` that is not a path like /stepup
+ * @example
+ * const doc = openApiDocument({ basePath: "/stepup", factors: [totp(), recoveryCodes()] });
+ */
+export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
+  const basePath = options.basePath ?? "/stepup";
+  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(basePath))
+    throw new TypeError("stepup: option `basePath` must be a path like /stepup");
+  const plugins = [...options.factors];
+  const factors = factorDocs(plugins);
+  const recovery = plugins.some((f) => f.type === "recovery" && f.recovery === true);
+  const cookieName = options.cookieName ?? "stepup";
+  return {
+    openapi: "3.1.0",
+    jsonSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
+    info: { title: "stepup", version: API_VERSION, description: DESCRIPTION },
+    tags: [
+      { name: "api", description: "The JSON API (what @stepup/browser calls)." },
+      { name: "pages", description: "HTML pages and their forms; they work without JavaScript." },
+      { name: "static", description: "Public, cacheable: no user needed." },
+    ],
+    paths: { ...apiPaths(basePath, factors, recovery), ...pagePaths(basePath, factors, recovery) },
+    components: {
+      schemas: { ...apiSchemas(factors, recovery), ...FACTOR_COMMON, ...problemSchemas() },
+      responses: { ...guardComponents(), InternalError: internalErrorResponse },
+      securitySchemes: {
+        appSession: {
+          type: "apiKey",
+          in: "cookie",
+          name: options.appSessionCookie ?? "session",
+          description:
+            "The app's own sign-in, whatever it is (a session cookie, a bearer token): its `getUser` says who is signed in. stepup never authenticates the first factor.",
+        },
+        stepUpCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: cookieName,
+          description: `The step-up session: HttpOnly, SameSite=Lax, sealed; it points to server-side state and proves nothing by itself. Sent as \`__Host-${cookieName}\` when Secure (\`__Secure-${cookieName}\` with a domain). Issued by the API and the guard, rotated by every verification.`,
+        },
+      },
+    },
+    security: [{ appSession: [] }],
+  };
+}

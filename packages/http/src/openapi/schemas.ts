@@ -1,0 +1,172 @@
+import type { FactorDoc } from "./factor-schemas.js";
+import type { Schema } from "./openapi-types.js";
+import { oneOfValues, schemaRef } from "./problems.js";
+
+const isoTime = (description: string): Schema => ({ type: "string", format: "date-time", description });
+const NAME = "^[A-Za-z0-9_.-]{1,64}$";
+
+/**
+ * The API's own bodies. `factors` decides the enums: only configured types are listed, and the
+ * verify and start bodies have one branch per type.
+ */
+export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Record<string, Schema> {
+  const types = factors.map((f) => f.type);
+  const managed = factors.filter((f) => f.enroll).map((f) => f.type);
+  return {
+    ChallengeId: { type: "string", pattern: "^[A-Za-z0-9_-]{16,64}$" },
+    FactorId: { type: "string", pattern: "^[A-Za-z0-9_-]{8,64}$" },
+    FactorType: oneOfValues(types, "A configured factor type."),
+    RuleName: { type: "string", pattern: NAME, description: "A resource or action name." },
+    OfferedFactor: {
+      type: "object",
+      description: "A factor as a challenge offers it: no dates, no secrets.",
+      properties: {
+        id: schemaRef("FactorId"),
+        type: schemaRef("FactorType"),
+        name: { type: "string" },
+        primary: { type: "boolean" },
+      },
+      required: ["id", "type", "name", "primary"],
+      additionalProperties: false,
+    },
+    FactorSummary: {
+      type: "object",
+      description: "A factor as the user manages it (recovery codes are a count, not a factor here).",
+      properties: {
+        id: schemaRef("FactorId"),
+        type: oneOfValues(managed, "A factor type the user enrolls."),
+        name: { type: "string" },
+        createdAt: isoTime("When it was enrolled."),
+        lastUsedAt: { type: ["string", "null"], format: "date-time", description: "Its last verification." },
+        primary: { type: "boolean", description: "Offered first on a challenge." },
+      },
+      required: ["id", "type", "name", "createdAt", "lastUsedAt", "primary"],
+      additionalProperties: false,
+    },
+    FactorList: {
+      type: "object",
+      properties: {
+        factors: { type: "array", items: schemaRef("FactorSummary") },
+        recoveryCodesRemaining: recovery
+          ? { type: "integer", minimum: 0, description: "Unused recovery codes." }
+          : { type: "null", description: "Recovery codes are not enabled." },
+      },
+      required: ["factors", "recoveryCodesRemaining"],
+      additionalProperties: false,
+    },
+    EnrollmentConfirmed: {
+      type: "object",
+      properties: {
+        factor: schemaRef("FactorSummary"),
+        ...(recovery
+          ? {
+              recoveryCodes: {
+                type: "array",
+                items: { type: "string" },
+                description: "With the first factor only: the recovery codes, shown once.",
+              },
+            }
+          : {}),
+      },
+      required: ["factor"],
+      additionalProperties: false,
+    },
+    FactorUpdate: {
+      type: "object",
+      description: "Rename a factor, or make it the primary one (the others stop being primary).",
+      properties: { name: schemaRef("FactorName"), primary: { const: true } },
+    },
+    UpdatedFactor: {
+      type: "object",
+      properties: { factor: schemaRef("FactorSummary") },
+      required: ["factor"],
+      additionalProperties: false,
+    },
+    ChallengeRequest: {
+      type: "object",
+      description:
+        "The rule to step up for; its maxAge, level and factors are the server's, never the client's.",
+      properties: { resource: schemaRef("RuleName"), action: schemaRef("RuleName") },
+      required: ["resource", "action"],
+    },
+    OpenedChallenge: {
+      type: "object",
+      properties: {
+        challengeId: schemaRef("ChallengeId"),
+        expiresAt: isoTime("When the challenge expires."),
+        factors: {
+          type: "array",
+          items: schemaRef("OfferedFactor"),
+          description: "Enrolled factors the challenge accepts now, primary first.",
+        },
+      },
+      required: ["challengeId", "expiresAt", "factors"],
+      additionalProperties: false,
+    },
+    StartRequest: {
+      type: "object",
+      description: "The factor the user picked.",
+      properties: { factor: schemaRef("FactorType"), factorId: schemaRef("FactorId") },
+      required: ["factor"],
+    },
+    ChallengeStarted: {
+      description: "What the picked factor needs before `verify` (by factor type).",
+      anyOf: uniqueSchemas(factors.map((f) => f.started)),
+    },
+    VerifyRequest: {
+      description: "A proof for the picked factor: `factor` says which branch applies.",
+      oneOf: factors.map((f) => f.verify),
+    },
+    Verified: {
+      type: "object",
+      description: "The step-up session was rotated: the new cookie comes in Set-Cookie.",
+      properties: {
+        success: { const: true },
+        sid: { type: "string", description: "The new step-up session id (the cookie carries it sealed)." },
+        timestamp: isoTime("When the factor was verified."),
+        resource: { type: "string" },
+        action: { type: "string" },
+      },
+      required: ["success", "sid", "timestamp", "resource", "action"],
+      additionalProperties: false,
+    },
+    Freshness: {
+      description: "Whether the caller's step-up is fresh for a rule, and until when.",
+      oneOf: [
+        {
+          type: "object",
+          properties: {
+            fresh: { const: true },
+            verifiedAt: isoTime("When the counting verification was made."),
+            expiresAt: isoTime("When it stops counting for this rule."),
+          },
+          required: ["fresh", "verifiedAt", "expiresAt"],
+          additionalProperties: false,
+        },
+        {
+          type: "object",
+          properties: { fresh: { const: false }, verifiedAt: { type: "null" }, expiresAt: { type: "null" } },
+          required: ["fresh", "verifiedAt", "expiresAt"],
+          additionalProperties: false,
+        },
+      ],
+    },
+    RecoveryCodes: {
+      type: "object",
+      description: "New recovery codes, shown once; the old ones no longer work.",
+      properties: { recoveryCodes: { type: "array", items: { type: "string" } } },
+      required: ["recoveryCodes"],
+      additionalProperties: false,
+    },
+  };
+}
+
+function uniqueSchemas(list: readonly Schema[]): Schema[] {
+  const seen = new Set<string>();
+  return list.filter((s) => {
+    const key = JSON.stringify(s);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -101,9 +101,9 @@ describe("the OpenAPI document and core's tables", () => {
     expect(checked).toBeGreaterThan(100);
   });
 
-  it("gives the guard's responses as components, for 400, 401, 403, 413, 429, 500 and 503", () => {
+  it("gives the guard's responses as components, for 303 (signInUrl), 400, 401, 403, 413, 429, 500 and 503", () => {
     const refs = guardResponses();
-    expect(Object.keys(refs).sort()).toEqual(["400", "401", "403", "413", "429", "500", "503"]);
+    expect(Object.keys(refs).sort()).toEqual(["303", "400", "401", "403", "413", "429", "500", "503"]);
     for (const ref of Object.values(refs))
       expect(doc.components.responses[ref.$ref.split("/").pop() ?? ""], ref.$ref).toBeDefined();
   });

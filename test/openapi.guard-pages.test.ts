@@ -111,7 +111,10 @@ describe("the pages and the static routes answer as documented", () => {
     expect(c(await form(`factors/${factorId}/primary`, {})).status).toBe(200);
     expect(c(await form("factors/AAAAAAAAAAAA/remove", {})).status).toBe(404);
     expect(c(await form("recovery-codes", {})).status).toBe(200); // still fresh from the step-up
-    expect(c(await demo.agent().get("/stepup/console").set("accept", HTML)).status).toBe(401);
+    // Signed out: the demo has a `signInUrl`, so a browser is sent to its login, and back after it.
+    const signedOut = c(await demo.agent().get("/stepup/console").set("accept", HTML));
+    expect(signedOut.status).toBe(303);
+    expect(signedOut.headers.location).toBe("/?returnTo=%2Fstepup%2Fconsole");
   });
 
   it("the browser bundle: 200, 304 with its ETag, 404 for another name", async () => {

@@ -31,12 +31,19 @@ export async function withOwnStepUp<T>(
   input?: GuardInput,
 ): Promise<T | Response> {
   const sid = await sessionIdOf(http, request, ctx.user);
-  const result = await operation(sid);
-  if (!needsStepUp(result)) return result;
-  const outcome = await runGuard(http, request, ctx, result.stepUpRequired, input);
-  if (outcome.kind !== "pass") return renderGuard(http, request, outcome);
-  // Fresh by now (another tab stepped up in between): one more try with the same session.
-  const again = await operation(sid);
-  if (needsStepUp(again)) throw new StepUpError("STEP_UP_REQUIRED", "Confirm it's you first.");
-  return again;
+  // Twice at most: a session that turned fresh between the engine's check and the guard's (another
+  // tab stepped up) gets the operation; otherwise the answer is the guard's, with its challenge.
+  for (let attempt = 0; ; attempt++) {
+    const result = await operation(sid);
+    if (!needsStepUp(result)) return result;
+    const outcome = await runGuard(http, request, ctx, result.stepUpRequired, input);
+    if (outcome.kind !== "pass" || attempt === 1) {
+      return outcome.kind === "pass"
+        ? renderGuard(http, request, {
+            kind: "error",
+            error: new StepUpError("STORE_UNAVAILABLE", "Try again."),
+          })
+        : renderGuard(http, request, outcome);
+    }
+  }
 }

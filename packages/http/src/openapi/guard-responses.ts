@@ -1,6 +1,6 @@
 import type { StepUpErrorCode } from "@stepup/core";
 import type { Reference, ResponseObject } from "./openapi-types.js";
-import { errorResponses } from "./problems.js";
+import { errorResponses, signInRedirect } from "./problems.js";
 
 /** What the guard can answer instead of running the handler, by status, with the component's name. */
 const GUARD: Readonly<Record<string, { name: string; description: string; codes: StepUpErrorCode[] }>> = {
@@ -56,6 +56,7 @@ export function guardComponents(): Record<string, ResponseObject> {
     const response = errorResponses(guard.codes, { html: PAGE_CODES })[status] as ResponseObject;
     components[guard.name] = { ...response, description: guard.description };
   }
+  components.GuardSignInRedirect = signInRedirect;
   const unauthorized = components.GuardUnauthorized;
   if (unauthorized) {
     unauthorized.headers = {
@@ -85,6 +86,7 @@ export function guardResponses(): Record<string, Reference> {
   const refs: Record<string, Reference> = {};
   for (const [status, guard] of Object.entries(GUARD))
     refs[status] = { $ref: `#/components/responses/${guard.name}` };
+  refs["303"] = { $ref: "#/components/responses/GuardSignInRedirect" };
   refs["500"] = { $ref: "#/components/responses/InternalError" };
   return refs;
 }

@@ -1,7 +1,7 @@
 import type { StepUpErrorCode } from "@stepup/core";
 import type { FactorDoc } from "./factor-schemas.js";
 import type { Operation, Parameter, PathItem, ResponseObject, Schema } from "./openapi-types.js";
-import { errorResponses, HTML, internalError, oneOfValues, schemaRef } from "./problems.js";
+import { errorResponses, HTML, internalError, oneOfValues, schemaRef, signInRedirect } from "./problems.js";
 
 type Codes = readonly StepUpErrorCode[];
 
@@ -196,7 +196,7 @@ export function pagePaths(
           summary: "The challenge page",
           description: "Where `challengeUrl` points: pick a factor, answer, come back.",
           security: [{ appSession: [], stepUpCookie: [] }],
-          responses: { "200": page("The challenge page.") },
+          responses: { "200": page("The challenge page."), "303": signInRedirect },
         },
         [...USER, "CHALLENGE_NOT_FOUND", "CHALLENGE_SESSION_MISMATCH"],
       ),
@@ -247,7 +247,10 @@ export function pagePaths(
           operationId: "showConsole",
           summary: "The factor console",
           parameters: [{ name: "returnTo", in: "query", required: false, schema: returnTo }],
-          responses: { "200": page("Enroll, rename, remove factors; recovery codes.") },
+          responses: {
+            "200": page("Enroll, rename, remove factors; recovery codes."),
+            "303": signInRedirect,
+          },
         },
         USER,
       ),

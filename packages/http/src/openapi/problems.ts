@@ -231,3 +231,16 @@ export const internalErrorResponse: ResponseObject = {
     "`internal_error`: an unexpected failure (logged server-side; the body says nothing about it).",
   content: { [PROBLEM_JSON]: { schema: schemaRef("InternalErrorProblem") } },
 };
+
+/** With `signInUrl` configured: a signed-out browser is sent to the app's login and back. */
+export const signInRedirect: ResponseObject = {
+  description:
+    "Only when `signInUrl` is configured, and only for a browser (HTML navigation): not signed in, so sent to the app's login, to come back after it.",
+  headers: {
+    Location: {
+      description: "The app's `signInUrl` with `returnTo=<the same-origin path requested>`.",
+      required: true,
+      schema: { type: "string" },
+    },
+  },
+};

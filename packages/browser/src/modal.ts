@@ -9,6 +9,8 @@ export interface ModalContext {
   basePath: string;
   resource: string;
   action: string;
+  /** The rule's words for the action ("open the admin panel"); else "<action> <resource>". */
+  label?: string;
   challengeId: string;
   factors: readonly OfferedFactor[];
   /** What is being approved, in words (a transaction rule's description). */
@@ -128,7 +130,8 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
       "p",
       { id: leadId },
       "You're about to ",
-      h("strong", {}, `${ctx.action} ${ctx.resource}`),
+      // Text nodes only: the rule's label is shown, never parsed as markup.
+      h("strong", {}, ctx.label ?? `${ctx.action} ${ctx.resource}`),
       ". Confirm it's you to continue.",
     );
     body.append(h("h2", { id: titleId }, "Confirm it's you"), lead);

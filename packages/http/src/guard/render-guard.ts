@@ -12,6 +12,8 @@ export interface StepUpRequiredBody {
   challengeUrl: string;
   resource: string;
   action: string;
+  /** What the action is, in words ("open the admin panel"), when the rule gives a `label`. */
+  label?: string;
   /** Seconds a verification stays fresh for this rule. */
   maxAge: number;
   /** Enrolled factors the challenge accepts now, primary first. */
@@ -34,6 +36,7 @@ export function stepUpRequiredBody(http: HttpContext, outcome: StepUpRequiredOut
     challengeUrl: `${http.basePath}/challenge/${challenge.id}`,
     resource: outcome.rule.resource,
     action: outcome.rule.action,
+    ...(challenge.label === undefined ? {} : { label: challenge.label }),
     maxAge: outcome.rule.maxAge,
     factors: factors.map(offerFactor),
     expiresAt: new Date(challenge.expiresAtMs).toISOString(),

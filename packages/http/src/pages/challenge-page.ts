@@ -124,7 +124,7 @@ function lockedNotice(): SafeHtml {
 }
 
 function lead(data: ChallengePageData, hasUsable: boolean, hasKeys: boolean): SafeHtml {
-  const subject = html`<strong>${data.action} ${data.resource}</strong>`;
+  const subject = html`<strong>${data.label ?? `${data.action} ${data.resource}`}</strong>`;
   if (data.userLocked) return html`You're about to ${subject}.`;
   if (data.factors.length === 0) {
     return html`You're about to ${subject}. This needs two-step verification, which isn't set up yet.`;

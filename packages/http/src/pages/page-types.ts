@@ -15,9 +15,11 @@ export type PageFactor = OfferedFactor;
 /** The challenge page, shown inline at the protected URL (401) and at GET {basePath}/challenge/:id. */
 export interface ChallengePageData extends PageBase {
   challengeId: string;
-  /** Human wording of what is being unlocked, e.g. resource "account", action "delete". */
+  /** What is being unlocked, e.g. resource "account", action "delete". */
   resource: string;
   action: string;
+  /** The rule's words for it ("open the admin panel"); without it the page says "<action> <resource>". */
+  label?: string;
   /** Enrolled factors this challenge accepts, primary first. May be empty (then: offer enrollment). */
   factors: PageFactor[];
   /** What is being approved, in words (a transaction rule's `describe`), shown above the form. */

@@ -62,6 +62,7 @@ export function challengePageResponse(
     challengeId: challenge.id,
     resource: challenge.resource,
     action: challenge.action,
+    ...(challenge.label === undefined ? {} : { label: challenge.label }),
     factors: opened.factors.map(offerFactor),
     ...(challenge.description === undefined ? {} : { description: challenge.description }),
     ...(opened.userLocked ? { userLocked: true } : {}),

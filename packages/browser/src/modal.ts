@@ -53,6 +53,42 @@ function trapFocus(dialog: HTMLDialogElement): void {
   });
 }
 
+/** The lock badge of the dialog's head, built as DOM (decorative: hidden from assistive tech). */
+function lockIcon(): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  const attrs: Record<string, string> = {
+    viewBox: "0 0 24 24",
+    fill: "none",
+    stroke: "currentColor",
+    "stroke-width": "2",
+    "stroke-linecap": "round",
+    "stroke-linejoin": "round",
+    "aria-hidden": "true",
+    focusable: "false",
+  };
+  for (const [name, value] of Object.entries(attrs)) svg.setAttribute(name, value);
+  const rect = document.createElementNS(ns, "rect");
+  for (const [name, value] of Object.entries({ x: "4", y: "11", width: "16", height: "10", rx: "2" }))
+    rect.setAttribute(name, value);
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M8 11V7a4 4 0 0 1 8 0v4");
+  svg.append(rect, path);
+  return svg;
+}
+
+/** The six-digit one-time-code input of the pages: autofill, numeric keypad, exactly 6 digits. */
+const ONE_TIME_CODE = {
+  inputmode: "numeric",
+  autocomplete: "one-time-code",
+  pattern: "[0-9]*",
+  minlength: "6",
+  maxlength: "6",
+  spellcheck: "false",
+  placeholder: "000000",
+  class: "su-code",
+};
+
 function codeForm(label: string, inputAttrs: Record<string, string>, button: string, cls: string) {
   const id = uid("stepup-code");
   const input = h("input", { id, name: "code", required: true, autocomplete: "off", ...inputAttrs });
@@ -126,15 +162,23 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
       }
     };
 
+    // Text nodes only: the rule's label is shown, never parsed as markup.
     const lead = h(
       "p",
-      { id: leadId },
+      { id: leadId, class: "su-lead" },
       "You're about to ",
-      // Text nodes only: the rule's label is shown, never parsed as markup.
       h("strong", {}, ctx.label ?? `${ctx.action} ${ctx.resource}`),
       ". Confirm it's you to continue.",
     );
-    body.append(h("h2", { id: titleId }, "Confirm it's you"), lead);
+    body.append(
+      h(
+        "div",
+        { class: "su-head" },
+        h("div", { class: "su-badge" }, lockIcon()),
+        h("h2", { id: titleId }, "Confirm it's you"),
+        lead,
+      ),
+    );
     if (ctx.description) {
       // Text nodes only: the server's words are shown, never parsed as markup.
       body.append(
@@ -172,13 +216,7 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     if (firstTotp) {
       const { form, input, submit } = codeForm(
         "Code from your authenticator app",
-        {
-          inputmode: "numeric",
-          autocomplete: "one-time-code",
-          pattern: "[0-9 ]{6,8}",
-          maxlength: "8",
-          class: "su-code",
-        },
+        ONE_TIME_CODE,
         "Verify",
         keys.length > 0 ? "su-secondary" : "su-primary",
       );

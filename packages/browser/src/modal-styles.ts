@@ -57,5 +57,7 @@ text-underline-offset:.15em;width:auto;margin:1rem auto 0;min-height:2.25rem}
 background:var(--su-danger-soft);border:1px solid var(--su-danger-border);color:var(--su-danger)}
 .stepup-modal .su-error:empty{display:none}
 .stepup-modal [hidden]{display:none!important}
+.stepup-modal .su-sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;
+clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (prefers-reduced-motion:reduce){.stepup-modal *{transition:none!important;animation:none!important}}
 `;

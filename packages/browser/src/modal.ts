@@ -1,6 +1,9 @@
 import { type ApiResult, callApi, errorCode, errorMessage } from "./api.js";
 import { adoptStyles, h, uid } from "./dom.js";
+import { type Control, holdFor } from "./hold-for.js";
+import { codeForm, lockIcon, ONE_TIME_CODE, trapFocus } from "./modal-parts.js";
 import { MODAL_CSS } from "./modal-styles.js";
+import { retryText } from "./retry-text.js";
 import type { OfferedFactor, OpenStepUpResult } from "./types.js";
 import { CeremonyError, supportsPasskeys, verifyWithPasskey } from "./webauthn.js";
 
@@ -28,75 +31,6 @@ function success(action: string, body: Record<string, unknown>): OpenStepUpResul
   return { success: true, payload: [{ success: true, sid, timestamp, action, error: null }] };
 }
 
-function focusables(root: HTMLElement): HTMLElement[] {
-  const selector = "button, input, summary, a[href], [tabindex]:not([tabindex='-1'])";
-  return [...root.querySelectorAll<HTMLElement>(selector)].filter(
-    (el) => !el.hasAttribute("disabled") && el.offsetParent !== null,
-  );
-}
-
-/** Keeps Tab and Shift+Tab inside the dialog (showModal makes the page inert, but not the browser UI). */
-function trapFocus(dialog: HTMLDialogElement): void {
-  dialog.addEventListener("keydown", (event) => {
-    if (event.key !== "Tab") return;
-    const list = focusables(dialog);
-    const first = list[0];
-    const last = list[list.length - 1];
-    if (!first || !last) return;
-    if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  });
-}
-
-/** The lock badge of the dialog's head, built as DOM (decorative: hidden from assistive tech). */
-function lockIcon(): SVGSVGElement {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  const attrs: Record<string, string> = {
-    viewBox: "0 0 24 24",
-    fill: "none",
-    stroke: "currentColor",
-    "stroke-width": "2",
-    "stroke-linecap": "round",
-    "stroke-linejoin": "round",
-    "aria-hidden": "true",
-    focusable: "false",
-  };
-  for (const [name, value] of Object.entries(attrs)) svg.setAttribute(name, value);
-  const rect = document.createElementNS(ns, "rect");
-  for (const [name, value] of Object.entries({ x: "4", y: "11", width: "16", height: "10", rx: "2" }))
-    rect.setAttribute(name, value);
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", "M8 11V7a4 4 0 0 1 8 0v4");
-  svg.append(rect, path);
-  return svg;
-}
-
-/** The six-digit one-time-code input of the pages: autofill, numeric keypad, exactly 6 digits. */
-const ONE_TIME_CODE = {
-  inputmode: "numeric",
-  autocomplete: "one-time-code",
-  pattern: "[0-9]*",
-  minlength: "6",
-  maxlength: "6",
-  spellcheck: "false",
-  placeholder: "000000",
-  class: "su-code",
-};
-
-function codeForm(label: string, inputAttrs: Record<string, string>, button: string, cls: string) {
-  const id = uid("stepup-code");
-  const input = h("input", { id, name: "code", required: true, autocomplete: "off", ...inputAttrs });
-  const submit = h("button", { type: "submit", class: cls }, button);
-  const form = h("form", {}, h("div", { class: "su-field" }, h("label", { for: id }, label), input), submit);
-  return { form, input, submit };
-}
-
 /**
  * Shows the step-up as a modal `<dialog>` and resolves when it is verified or dismissed (Escape,
  * Cancel). Focus moves into the dialog, is trapped there, and returns to where it was afterwards.
@@ -112,6 +46,12 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     const keys = supportsPasskeys() ? ctx.factors.filter((f) => f.type === "webauthn") : [];
     const recovery = ctx.factors.find((f) => f.type === "recovery");
     const busy: HTMLButtonElement[] = [];
+    // What a 429 holds (the code form, the passkey button; recovery codes are exempt from waits).
+    const waitable: Control[] = [];
+    const held = new Set<Control>();
+    const status = h("p", { class: "su-sr-only", role: "status" });
+    let waitButton: HTMLButtonElement | undefined;
+    let stopHold = () => {};
     let done = false;
 
     const body = h("div", { class: "su-body" });
@@ -123,13 +63,14 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     const finish = (result: OpenStepUpResult) => {
       if (done) return;
       done = true;
+      stopHold();
       if (dialog.open) dialog.close();
       dialog.remove();
       previous?.focus();
       resolve(result);
     };
     const setBusy = (on: boolean) => {
-      for (const b of busy) b.disabled = on;
+      for (const b of busy) b.disabled = on || held.has(b);
       dialog.setAttribute("aria-busy", String(on));
     };
     const settle = (result: ApiResult, retry?: HTMLInputElement) => {
@@ -138,6 +79,14 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
       const code = errorCode(result);
       if (code === "challenge_exhausted" || code === "challenge_not_found") {
         return finish(failure(ctx.action, code));
+      }
+      const wait = result.body.retryAfter;
+      if (code === "too_many_attempts" && typeof wait === "number" && wait > 0) {
+        error.textContent = `Too many attempts. Verification is paused for ${retryText(wait)}.`;
+        stopHold();
+        for (const control of waitable) held.add(control);
+        stopHold = holdFor(wait, held, waitButton, status);
+        return;
       }
       const left = result.body.attemptsRemaining;
       error.textContent =
@@ -190,11 +139,13 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         ),
       );
     }
-    body.append(error);
+    body.append(error, status);
 
     if (keys.length > 0) {
       const button = h("button", { type: "button", class: "su-primary" }, "Use a passkey or security key");
       busy.push(button);
+      waitable.push(button);
+      waitButton = button;
       button.addEventListener("click", async () => {
         setBusy(true);
         error.textContent = "";
@@ -221,6 +172,8 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         keys.length > 0 ? "su-secondary" : "su-primary",
       );
       busy.push(submit);
+      waitable.push(input, submit);
+      waitButton = submit;
       form.addEventListener("submit", (e) => {
         e.preventDefault();
         void submitCode(firstTotp, input);

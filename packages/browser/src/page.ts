@@ -1,5 +1,7 @@
 import { errorMessage } from "./api.js";
+import { h } from "./dom.js";
 import { readFactors } from "./open-step-up.js";
+import { retryText } from "./retry-text.js";
 import { stepUpFetch } from "./step-up-fetch.js";
 import { CeremonyError, registerPasskey, supportsPasskeys, verifyWithPasskey } from "./webauthn.js";
 
@@ -78,20 +80,57 @@ function wire(section: HTMLElement, run: (status: HTMLElement) => Promise<void>)
   });
 }
 
-function enhanceChallenge(data: Record<string, unknown>, basePath: string): void {
-  const section = reveal("stepup-passkey");
-  if (!section) return;
-  const challengeId = String(data.challengeId ?? "");
-  const factors = readFactors(data.factors);
-  wire(section, async (status) => {
-    const result = await verifyWithPasskey(basePath, challengeId, factors);
-    if (!result.ok) {
-      status.textContent = errorMessage(result);
+/**
+ * A 429's wait on the challenge page: the code form (`[data-stepup-wait]`) and the passkey button stay disabled
+ * and `[data-stepup-retry]` counts down until the server allows the next attempt. The alert it
+ * sits in stops being a live region first, so a screen reader is not read every tick; the end is
+ * announced once, politely.
+ */
+function countDown(seconds: number): void {
+  const untilMs = Date.now() + seconds * 1000;
+  const text = document.querySelector<HTMLElement>("[data-stepup-retry]");
+  text?.closest("[role=alert]")?.removeAttribute("role");
+  const blocks = document.querySelectorAll<HTMLElement>("[data-stepup-wait], #stepup-passkey");
+  const controls = [...blocks].flatMap((block) => [
+    ...block.querySelectorAll<HTMLInputElement | HTMLButtonElement>("input:not([type=hidden]), button"),
+  ]);
+  for (const control of controls) control.disabled = true;
+  const done = h("p", { class: "sr-only", role: "status" });
+  document.querySelector("main")?.append(done);
+  let shown = "";
+  const tick = () => {
+    const left = (untilMs - Date.now()) / 1000;
+    if (left <= 0) {
+      clearInterval(timer);
+      for (const control of controls) control.disabled = false;
+      if (text) text.textContent = "You can try again now.";
+      done.textContent = "You can try again now.";
       return;
     }
-    status.textContent = "Verified. Continuing…";
-    continueAfter(data.after as After);
-  });
+    const next = `Try again in ${retryText(left)}.`;
+    if (text && next !== shown) text.textContent = next;
+    shown = next;
+  };
+  const timer = setInterval(tick, 250);
+  tick();
+}
+
+function enhanceChallenge(data: Record<string, unknown>, basePath: string): void {
+  const section = reveal("stepup-passkey");
+  if (section) {
+    const challengeId = String(data.challengeId ?? "");
+    const factors = readFactors(data.factors);
+    wire(section, async (status) => {
+      const result = await verifyWithPasskey(basePath, challengeId, factors);
+      if (!result.ok) {
+        status.textContent = errorMessage(result);
+        return;
+      }
+      status.textContent = "Verified. Continuing…";
+      continueAfter(data.after as After);
+    });
+  }
+  if (typeof data.retryAfter === "number" && data.retryAfter > 0) countDown(data.retryAfter);
 }
 
 function enhanceConsole(data: Record<string, unknown>, basePath: string): void {

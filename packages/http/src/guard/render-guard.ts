@@ -3,7 +3,7 @@ import type { HttpContext } from "../http-context.js";
 import { setCookieHeader } from "../internal/cookies.js";
 import { problem, toResponse } from "../problem.js";
 import { wantsHtml } from "../security.js";
-import { challengePageResponse, errorPage, messagePage } from "../ui/page-response.js";
+import { cancelUrlFor, challengePageResponse, errorPage, messagePage } from "../ui/page-response.js";
 import type { GuardOutcome, GuardRequest } from "./guard.js";
 
 /** What a client needs to step up and retry: the server already opened the challenge. */
@@ -75,7 +75,10 @@ export function renderGuard(
     case "step-up-required": {
       const headers = new Headers();
       for (const c of outcome.cookies) headers.append("set-cookie", setCookieHeader(c));
-      if (html) return challengePageResponse(http, outcome.opened, 401, headers);
+      if (html) {
+        const cancelUrl = cancelUrlFor(http, request, outcome.opened.challenge);
+        return challengePageResponse(http, outcome.opened, 401, headers, { cancelUrl });
+      }
       if (/^bearer\s/i.test(request.headers.get("authorization") ?? "")) {
         // RFC 9470 section 3: tell an OAuth client what authentication event it must bring.
         headers.set(

@@ -32,9 +32,14 @@ export interface ChallengePageData extends PageBase {
   error?: string;
   /** Guesses left, when known. */
   attemptsRemaining?: number;
+  /**
+   * Seconds until the usual methods can be tried again (a 429 with Retry-After): the page says
+   * when, and its script counts down with the code form and passkey button disabled until then.
+   */
+  retryAfter?: number;
   /** Where the console is, for "set up a factor" (already includes a returnTo query). */
   consoleUrl: string;
-  /** Where "cancel" goes (same-origin path) or undefined. */
+  /** Where Cancel goes: the same-origin page the user came from (`cancelUrlFor`), or none. */
   cancelUrl?: string;
   /**
    * Where the browser script continues after a passkey verification (the JSON API does not

@@ -58,6 +58,7 @@ text-decoration:none;cursor:pointer;transition:background-color .15s ease,border
 .button-danger:hover{background:var(--danger-soft);border-color:var(--danger-border)}
 .button-small{min-height:2.25rem;padding:.375rem .75rem;font-size:.875rem}
 .button-block{display:flex;width:100%}
+.button:disabled,.input:disabled{opacity:.6;cursor:not-allowed}
 .link-button{display:inline-block;padding:.5rem .25rem;color:var(--muted);font-size:.9375rem;font-weight:500}
 .link-button:hover{color:var(--text)}
 .actions{display:flex;flex-wrap:wrap;align-items:center;justify-content:center;gap:.5rem 1rem;margin-top:1.25rem}

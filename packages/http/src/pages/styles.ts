@@ -128,9 +128,14 @@ border-radius:10px;image-rendering:pixelated}
 .secret{display:inline-block;margin:.25rem 0 .5rem;padding:.375rem .625rem;border:1px solid var(--border);
 border-radius:6px;background:var(--card);font:600 1rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 letter-spacing:.04em;word-break:break-all;user-select:all}
-.recovery-codes{padding:1rem 1.25rem;border:1px solid var(--accent);border-radius:12px;background:var(--subtle);margin-bottom:1rem}
-.codes{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.375rem 1.5rem;margin:.5rem 0 0;padding-left:1.5rem}
-.codes code{font:600 1rem/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;letter-spacing:.04em;user-select:all}
+.recovery-codes{padding:1.25rem;border:1px solid var(--accent);border-radius:var(--radius-box);background:var(--subtle);margin-bottom:1.5rem}
+.recovery-codes h2{margin-bottom:.5rem}
+.codes{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.375rem 1.5rem;margin:0 0 1rem;
+padding:.875rem 1rem .875rem 2.5rem;border:1px solid var(--border);border-radius:var(--radius-control);background:var(--card)}
+.codes li::marker{color:var(--muted);font-size:var(--text-small)}
+.codes code{font:600 1rem/1.5 var(--font-mono);letter-spacing:.04em;user-select:all}
+.code-actions{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;margin:0 0 1rem}
+.code-actions .hint{margin:0}
 details.recovery{margin-top:1.25rem}
 details.recovery summary{cursor:pointer;color:var(--accent);font-weight:600;padding:.25rem 0;background:none}
 details.recovery form{margin-top:.75rem}

@@ -47,7 +47,7 @@ export function pageResponse(
  * challenge page; when nothing fits, "/".
  */
 export function cancelUrlFor(
-  http: HttpContext,
+  http: Pick<HttpContext, "basePath">,
   request: { readonly url: string; readonly headers: { get(name: string): string | null } },
   challenge: Pick<Challenge, "returnTo">,
   carried?: unknown,

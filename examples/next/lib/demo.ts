@@ -76,6 +76,9 @@ function create(): Demo {
     appName: "Stepup demo (Next.js)",
     // webauthn() itself refuses an origin that is not exact or not secure, naming the option.
     factors: [totp(), webauthn({ rpID: new URL(origin).hostname, origins: [origin] }), recoveryCodes()],
+    // One rule, two guards (the Server Action and the /account/delete route): declared once here,
+    // label included; both guards inherit it.
+    rules: { "account:delete": { label: "delete your account", maxAge: override ?? 300 } },
     // Who is signed in: the demo's own session cookie, read straight from the request.
     getUser: async (request) => {
       const sealed = /(?:^|;\s*)demo_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];

@@ -77,6 +77,7 @@ border:1px solid transparent;border-radius:8px;font:inherit;font-weight:600;line
 .alert{margin:0 0 1.25rem;padding:.75rem .875rem;border:1px solid var(--danger-border);border-radius:10px;
 background:var(--danger-soft);color:var(--danger);font-size:.9375rem}
 .alert p{margin:0}
+.section-title{margin:1.75rem 0 1rem}
 .actions{list-style:none;margin:0;padding:0}
 .action{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5rem 1rem;padding:1rem 0;
 border-top:1px solid var(--border)}
@@ -90,6 +91,7 @@ border-top:1px solid var(--border)}
 .footer form{margin:0}
 .inline-action{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}
 .inline-action output{font-size:.875rem;color:var(--muted)}
+.inline-action output:empty{display:none}
 .button:disabled{opacity:.6;cursor:progress}
 .pill{display:inline-block;padding:.0625rem .5rem;border-radius:999px;font-size:.75rem;font-weight:600;background:var(--ok-soft);color:var(--ok)}
 `;

@@ -34,6 +34,7 @@ function signedIn(email: string): Html {
 <h1>stepup demo</h1>
 <p class="lead">Signed in as <strong>${email}</strong>. Each action below asks for a second factor when your last one is too old.</p>
 <p><a class="button button-primary" href="/stepup/console">Two-step verification console</a></p>
+<h2 class="section-title">Protected actions</h2>
 <ul class="actions">
 ${action("Admin panel", "admin:read · 15 min", link("/admin", "Open"))}
 ${action("Export data (JSON)", "data:export · 5 min", link("/api/export", "Export"))}

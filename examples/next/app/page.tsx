@@ -71,6 +71,7 @@ function SignedIn({ email }: { email: string }) {
             Two-step verification console
           </a>
         </p>
+        <h2 className="section-title">Protected actions</h2>
         <ul className="actions">
           <Action title="Admin panel" rule="admin:read · 15 min">
             {link("/admin", "Open")}

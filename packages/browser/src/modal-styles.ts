@@ -51,7 +51,8 @@ text-underline-offset:.15em;width:auto;margin:1rem auto 0;min-height:2.25rem}
 .stepup-modal .su-divider{display:flex;align-items:center;gap:.75rem;margin:1.25rem 0;color:var(--su-muted);font-size:var(--su-text-small)}
 .stepup-modal .su-divider::before,.stepup-modal .su-divider::after{content:"";flex:1;border-top:1px solid var(--su-border)}
 .stepup-modal details{margin-top:1.25rem}
-.stepup-modal summary{cursor:pointer;color:var(--su-accent);font-weight:600;padding:.25rem 0}
+.stepup-modal summary{display:inline-flex;list-style:none;cursor:pointer;color:var(--su-accent);font-weight:600;padding:.25rem 0}
+.stepup-modal summary::-webkit-details-marker{display:none}
 .stepup-modal details form{margin-top:.75rem}
 .stepup-modal .su-error{display:flex;margin:0 0 1.25rem;padding:.75rem .875rem;border-radius:10px;font-size:var(--su-text-label);
 background:var(--su-danger-soft);border:1px solid var(--su-danger-border);color:var(--su-danger)}

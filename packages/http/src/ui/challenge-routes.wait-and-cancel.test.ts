@@ -107,6 +107,15 @@ describe("cancelUrlFor: where Cancel may lead", () => {
     expect(cancelUrlFor(http, at(referer), challenge)).toBe(expected);
   });
 
+  it("behind a TLS-ending proxy, a referer from a trusted origin counts", () => {
+    const proxied = { basePath: "/stepup", trustedOrigins: ["https://app.example"] };
+    const request = new Request("http://app.example/admin", {
+      headers: { referer: "https://app.example/home" },
+    });
+    expect(cancelUrlFor(proxied, request, challenge)).toBe("/home");
+    expect(cancelUrlFor({ basePath: "/stepup" }, request, challenge)).toBe("/");
+  });
+
   it("a carried field wins when it is a same-origin path; a foreign one falls back to the referer", () => {
     expect(cancelUrlFor(http, at(`${origin}/a`), challenge, "/b")).toBe("/b");
     for (const carried of [

@@ -42,12 +42,15 @@ export function pageResponse(
 
 /**
  * Where the challenge page's Cancel goes: back to the page the user came from, on this origin
- * only. `carried` is the page's own hidden `cancel` field (so a wrong code does not lose it); else
+ * only (or a trusted origin's). `carried` is the page's own hidden `cancel` field (so a wrong code does not lose it); else
  * the Referer. Never the URL the challenge guards (cancelling would open it again), nor a
  * challenge page; when nothing fits, "/".
+ *
+ * @example
+ * cancelUrlFor(http, request, opened.challenge, form.get("cancel")); // "/settings" or "/"
  */
 export function cancelUrlFor(
-  http: Pick<HttpContext, "basePath">,
+  http: Pick<HttpContext, "basePath"> & { readonly trustedOrigins?: readonly string[] },
   request: { readonly url: string; readonly headers: { get(name: string): string | null } },
   challenge: Pick<Challenge, "returnTo">,
   carried?: unknown,
@@ -57,7 +60,9 @@ export function cancelUrlFor(
   let fromReferer: string | undefined;
   if (referer && URL.canParse(referer)) {
     const r = new URL(referer);
-    if (r.origin === url.origin) fromReferer = r.pathname + r.search;
+    // The trusted origins too: behind a proxy that ends TLS, the browser's origin is one of them.
+    if (r.origin === url.origin || http.trustedOrigins?.includes(r.origin))
+      fromReferer = r.pathname + r.search;
   }
   for (const candidate of [carried, fromReferer]) {
     const path = safeReturnTo(candidate, url);

@@ -84,7 +84,7 @@ describe("first impression in Chromium", () => {
     for (const code of codes) expect(text).toContain(`\n${code}\n`);
   });
 
-  it("PRG: reloading after 'I have saved these codes' (or on the codes page) re-posts nothing", async () => {
+  it("PRG: reloading after 'I have saved these codes' re-posts nothing", async () => {
     const { page } = b;
     const saved = await requestsDuring(page, async () => {
       await page.getByRole("link", { name: "I have saved these codes" }).click();
@@ -155,6 +155,7 @@ describe("first impression in Chromium", () => {
 describe("a 429 counts down in Chromium", () => {
   let demo: Awaited<ReturnType<typeof startLocalDemo>>;
   let b: Browser;
+  let secret = "";
 
   beforeAll(async () => {
     // After one failure, each attempt waits a growing delay (2 s, 4 s, ...): a short real wait.
@@ -166,10 +167,18 @@ describe("a 429 counts down in Chromium", () => {
     await demo?.close();
   });
 
-  it("the page says when, holds the code form until then, and lets the right code through after", async () => {
+  it("PRG: reloading the page that shows new codes re-posts nothing, and they are gone", async () => {
     const { page } = b;
     await signUp(page, demo.origin);
-    const { secret } = await enrollTotp(page, demo.origin);
+    secret = (await enrollTotp(page, demo.origin)).secret;
+    expect(await page.locator("#recovery-codes code").count()).toBe(10);
+    const reloaded = await requestsDuring(page, () => page.reload());
+    expect(reloaded.filter((r) => r.startsWith("POST"))).toEqual([]);
+    expect(await page.locator("#recovery-codes").count()).toBe(0);
+  });
+
+  it("the page says when, holds the code form until then, and lets the right code through after", async () => {
+    const { page } = b;
     await page.goto(`${demo.origin}/admin`);
     const right = await currentCode(secret);
     const wrong = right === "000000" ? "111111" : "000000";
@@ -192,5 +201,36 @@ describe("a 429 counts down in Chromium", () => {
     await page.getByLabel("Verification code").fill(await currentCode(secret));
     await page.getByRole("button", { name: "Verify" }).click();
     await page.getByRole("heading", { name: "Admin panel" }).waitFor();
+  });
+
+  it("the modal holds its code form the same way, counting down on the Verify button", async () => {
+    const { page } = b;
+    await page.goto(`${demo.origin}/`);
+    await page.addScriptTag({ url: "/stepup/assets/stepup.js", type: "module" });
+    await page.waitForFunction(() => "stepup" in window);
+    void page.evaluate(() =>
+      (
+        window as unknown as { stepup: { openStepUp(o: Record<string, string>): Promise<unknown> } }
+      ).stepup.openStepUp({ resource: "data", action: "export", label: "export your data" }),
+    );
+    const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain("You're about to export your data.");
+    const input = dialog.getByLabel("Code from your authenticator app");
+    for (const _ of [1, 2]) {
+      await input.fill("000000");
+      await dialog.locator("form button[type=submit]").first().click();
+      await expect.poll(() => dialog.locator(".su-error").textContent()).not.toBe("");
+    }
+    await expect
+      .poll(() => dialog.locator(".su-error").textContent())
+      .toMatch(/^Too many attempts\. Verification is paused for [12] seconds?\.$/);
+    const verify = dialog.locator("form button[type=submit]").first();
+    expect(await verify.textContent()).toMatch(/^Try again in [12] seconds?$/);
+    expect(await verify.isDisabled()).toBe(true);
+    expect(await input.isDisabled()).toBe(true);
+    await expect.poll(() => verify.textContent(), { timeout: 5_000 }).toBe("Verify");
+    expect(await verify.isDisabled()).toBe(false);
+    await page.keyboard.press("Escape");
   });
 });

@@ -208,7 +208,7 @@ describe("a 429 counts down in Chromium", () => {
     await page.goto(`${demo.origin}/`);
     await page.addScriptTag({ url: "/stepup/assets/stepup.js", type: "module" });
     await page.waitForFunction(() => "stepup" in window);
-    void page.evaluate(() =>
+    const result = page.evaluate(() =>
       (
         window as unknown as { stepup: { openStepUp(o: Record<string, string>): Promise<unknown> } }
       ).stepup.openStepUp({ resource: "data", action: "export", label: "export your data" }),
@@ -229,8 +229,12 @@ describe("a 429 counts down in Chromium", () => {
     expect(await verify.textContent()).toMatch(/^Try again in [12] seconds?$/);
     expect(await verify.isDisabled()).toBe(true);
     expect(await input.isDisabled()).toBe(true);
+    // Focus waits on Cancel (never on the inert page, where Escape would do nothing), then returns.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
     await expect.poll(() => verify.textContent(), { timeout: 5_000 }).toBe("Verify");
     expect(await verify.isDisabled()).toBe(false);
-    await page.keyboard.press("Escape");
+    await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true);
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    expect(await result).toMatchObject({ success: false, payload: [{ error: "cancelled" }] });
   });
 });

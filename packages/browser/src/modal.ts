@@ -51,6 +51,7 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     const held = new Set<Control>();
     const status = h("p", { class: "su-sr-only", role: "status" });
     let waitButton: HTMLButtonElement | undefined;
+    const cancel = h("button", { type: "button", class: "su-link" }, "Cancel");
     let stopHold = () => {};
     let done = false;
 
@@ -85,7 +86,7 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         error.textContent = `Too many attempts. Verification is paused for ${retryText(wait)}.`;
         stopHold();
         for (const control of waitable) held.add(control);
-        stopHold = holdFor(wait, held, waitButton, status);
+        stopHold = holdFor(wait, held, waitButton, status, cancel);
         return;
       }
       const left = result.body.attemptsRemaining;
@@ -207,7 +208,6 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         ),
       );
     }
-    const cancel = h("button", { type: "button", class: "su-link" }, "Cancel");
     cancel.addEventListener("click", () => finish(failure(ctx.action, "cancelled")));
     body.append(cancel);
 

@@ -1,7 +1,17 @@
 // The Next demo in Chromium: the "Delete my account" button calls a Server Action through
 // useStepUp; the step-up dialog opens on the typed stepUpRequired result, and the action is retried.
+
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, currentCode, enrollTotp, launchBrowser, signUp } from "./browser/browser.js";
+import {
+  ARTIFACTS,
+  type Browser,
+  currentCode,
+  enrollTotp,
+  launchBrowser,
+  seriousViolationsInBothSchemes,
+  signUp,
+} from "./browser/browser.js";
 import { type NextDemo, startNextDemo } from "./support/next.js";
 
 describe("examples/next in Chromium: Server Action + useStepUp", () => {
@@ -18,6 +28,20 @@ describe("examples/next in Chromium: Server Action + useStepUp", () => {
   afterAll(async () => {
     await b?.close();
     await demo?.stop();
+  });
+
+  it("the home page is axe-clean light and dark; the dialog says the rule's label", async () => {
+    const { page } = b;
+    await page.goto(`${demo.origin}/`);
+    expect(await seriousViolationsInBothSchemes(page)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, "next-home.png"), fullPage: true });
+    await page.locator("#delete-account-action").click();
+    const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
+    await dialog.waitFor();
+    // The label comes from the demo's `rules` config, shared by the action and the route.
+    expect(await dialog.textContent()).toContain("You're about to delete your account.");
+    expect(await seriousViolationsInBothSchemes(page)).toEqual([]);
+    await page.keyboard.press("Escape");
   });
 
   it("cancelling the dialog gives the typed { ok: false, error: 'cancelled' }", async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { memoryStore } from "@stepup/core";
-import { createDemoApp } from "@stepup/example-express";
+import { createDemoApp, type DemoOptions } from "@stepup/example-express";
 import { type BrowserContext, type CDPSession, chromium, type Page } from "playwright-core";
 import { PASSWORD, SESSION_SECRET, STEPUP_SECRET, uniqueEmail } from "../support/demo.js";
 import { awayFromStepBoundary, codeFor, STEP_MS } from "../support/totp.js";
@@ -14,7 +14,9 @@ import { awayFromStepBoundary, codeFor, STEP_MS } from "../support/totp.js";
 export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts");
 
 /** The demo on a loopback port, reached as http://localhost:<port>: WebAuthn refuses IP addresses. */
-export async function startLocalDemo(): Promise<{ origin: string; close(): Promise<void> }> {
+export async function startLocalDemo(
+  options: { limits?: DemoOptions["limits"] } = {},
+): Promise<{ origin: string; close(): Promise<void> }> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
@@ -23,6 +25,7 @@ export async function startLocalDemo(): Promise<{ origin: string; close(): Promi
     sessionSecret: SESSION_SECRET,
     stepupSecret: STEPUP_SECRET,
     origin,
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   server.on("request", app);
   return {
@@ -129,9 +132,35 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
-    return (await axe.run()).violations as { id: string; impact: string; help: string; nodes: unknown[] }[];
+    return (await axe.run()).violations as {
+      id: string;
+      impact: string;
+      help: string;
+      nodes: { target: unknown; failureSummary?: string }[];
+    }[];
   });
   return violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length} nodes)`);
+    .map(
+      (v) =>
+        `${v.impact} ${v.id}: ${v.help} (${v.nodes.length} nodes: ${v.nodes
+          .slice(0, 3)
+          .map((n) => `${JSON.stringify(n.target)} ${n.failureSummary?.split("\n").slice(1).join(" ") ?? ""}`)
+          .join("; ")})`,
+    );
+}
+
+/**
+ * `seriousViolations` in the light and the dark colour scheme (prefers-color-scheme), labelled by
+ * scheme; the page is left in the light scheme.
+ */
+export async function seriousViolationsInBothSchemes(page: Page): Promise<string[]> {
+  const found: string[] = [];
+  for (const colorScheme of ["light", "dark"] as const) {
+    // Reduced motion turns the pages' colour transitions off: axe must see the settled colours.
+    await page.emulateMedia({ colorScheme, reducedMotion: "reduce" });
+    found.push(...(await seriousViolations(page)).map((v) => `${colorScheme}: ${v}`));
+  }
+  await page.emulateMedia({ colorScheme: "light", reducedMotion: "no-preference" });
+  return found;
 }

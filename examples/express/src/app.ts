@@ -3,7 +3,8 @@ import { stepUp } from "@stepup/express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { getIronSession, type SessionOptions } from "iron-session";
 import "./demo-user.js";
-import { homePage } from "./home-page.js";
+import { resultPage } from "./demo-page.js";
+import { type FormError, homePage } from "./home-page.js";
 import { describeTransfer, readTransfer } from "./transfer.js";
 import { createUsers } from "./users.js";
 
@@ -50,12 +51,32 @@ function returnTo(req: Request): string {
   return value;
 }
 
-function reply(req: Request, res: Response, status: number, body: Record<string, unknown>): void {
-  if (req.is("application/x-www-form-urlencoded") && status < 400) {
-    res.redirect(303, returnTo(req));
-    return;
+/**
+ * A form post gets a page (on success, back to where the sign-in redirect came from; on failure,
+ * the form again with the error); a JSON client gets JSON, exactly as before.
+ */
+function reply(
+  req: Request,
+  res: Response,
+  status: number,
+  body: Record<string, unknown>,
+  error?: FormError,
+): void {
+  if (req.is("application/x-www-form-urlencoded")) {
+    if (status < 400) return void res.redirect(303, returnTo(req));
+    if (error)
+      return void res
+        .status(status)
+        .type("html")
+        .send(homePage(undefined, error, returnTo(req)));
   }
   res.status(status).json(body);
+}
+
+/** The email a failed form post carried, to fill back in (only when it is a plausible one). */
+function emailOf(req: Request): string | undefined {
+  const email = (req.body as Record<string, unknown> | undefined)?.email;
+  return typeof email === "string" && email.length <= 254 ? email : undefined;
 }
 
 /** The Express demo: a toy login standing for "your existing auth", and routes guarded by stepup. */
@@ -97,16 +118,26 @@ export function createDemoApp(options: DemoOptions): Express {
   app.use("/stepup", stepup.router);
 
   app.get("/", (req, res) => {
-    res.type("html").send(homePage(req.user?.email));
+    res.type("html").send(homePage(req.user?.email, undefined, returnTo(req)));
   });
   app.post("/signup", async (req, res) => {
     const c = credentials(req);
-    if (!c)
-      return void res
-        .status(400)
-        .json({ error: "invalid_input", detail: "Give an email and a password of 8+ characters." });
+    const email = emailOf(req);
+    if (!c) {
+      const detail = "Give an email and a password of 8+ characters.";
+      return reply(
+        req,
+        res,
+        400,
+        { error: "invalid_input", detail },
+        { form: "signup", message: detail, email },
+      );
+    }
     const user = await users.signup(c.email, c.password);
-    if (!user) return void res.status(409).json({ error: "email_taken" });
+    if (!user) {
+      const message = "That email is already registered. Log in instead, or use another one.";
+      return reply(req, res, 409, { error: "email_taken" }, { form: "signup", message, email });
+    }
     const s = await session(req, res);
     Object.assign(s, { userId: user.id, email: user.email });
     await s.save();
@@ -115,7 +146,16 @@ export function createDemoApp(options: DemoOptions): Express {
   app.post("/login", async (req, res) => {
     const c = credentials(req);
     const user = c && (await users.login(c.email, c.password));
-    if (!user) return void res.status(401).json({ error: "invalid_credentials" });
+    if (!user) {
+      const message = "That email and password do not match an account.";
+      return reply(
+        req,
+        res,
+        401,
+        { error: "invalid_credentials" },
+        { form: "login", message, email: emailOf(req) },
+      );
+    }
     const s = await session(req, res);
     Object.assign(s, { userId: user.id, email: user.email });
     await s.save();
@@ -130,25 +170,37 @@ export function createDemoApp(options: DemoOptions): Express {
 
   app.get(
     "/admin",
-    stepup.requireStepUp({ resource: "admin", action: "read", maxAge: maxAge(900) }),
+    stepup.requireStepUp({
+      resource: "admin",
+      action: "read",
+      label: "open the admin panel",
+      maxAge: maxAge(900),
+    }),
     (req, res) => {
-      res
-        .type("html")
-        .send(
-          `<!doctype html><title>Admin</title><h1>Admin panel</h1><p>Verified at ${new Date(req.stepUp?.verifiedAt ?? 0).toISOString()}</p><p><a href="/">Home</a></p>`,
-        );
+      const at = new Date(req.stepUp?.verifiedAt ?? 0).toISOString();
+      res.type("html").send(resultPage("Admin panel", `Verified at ${at}.`));
     },
   );
   app.post(
     "/account/delete",
-    stepup.requireStepUp({ resource: "account", action: "delete", maxAge: maxAge(300) }),
+    stepup.requireStepUp({
+      resource: "account",
+      action: "delete",
+      label: "delete your account",
+      maxAge: maxAge(300),
+    }),
     (req, res) => {
       res.json({ deleted: true, verifiedAt: req.stepUp?.verifiedAt });
     },
   );
   app.get(
     "/api/export",
-    stepup.requireStepUp({ resource: "data", action: "export", maxAge: maxAge(300) }),
+    stepup.requireStepUp({
+      resource: "data",
+      action: "export",
+      label: "export your data",
+      maxAge: maxAge(300),
+    }),
     (req, res) => {
       res.json({ user: req.user?.email, exportedAt: new Date().toISOString(), records: [] });
     },
@@ -158,6 +210,7 @@ export function createDemoApp(options: DemoOptions): Express {
     stepup.requireStepUp({
       resource: "payment",
       action: "transfer",
+      label: "send money",
       maxAge: maxAge(300),
       match: "transaction",
       // Typed values: a grant for 100 to alice pays exactly that ("100" and 100 alike, never ["100"]).
@@ -175,16 +228,14 @@ export function createDemoApp(options: DemoOptions): Express {
       stepup.requireStepUp({
         resource: "security",
         action: "manage",
+        label: "change your security settings",
         maxAge: maxAge(300),
         level: "phishing-resistant",
         match: "action",
       }),
       (req, res) => {
-        res
-          .type("html")
-          .send(
-            `<!doctype html><title>Security settings</title><h1>Security settings</h1><p>Verified with a passkey at ${new Date(req.stepUp?.verifiedAt ?? 0).toISOString()}</p><p><a href="/">Home</a></p>`,
-          );
+        const at = new Date(req.stepUp?.verifiedAt ?? 0).toISOString();
+        res.type("html").send(resultPage("Security settings", `Verified with a passkey at ${at}.`));
       },
     );
     // And here the authenticator must also verify the user (PIN or biometric), not only their presence.
@@ -193,15 +244,14 @@ export function createDemoApp(options: DemoOptions): Express {
       stepup.requireStepUp({
         resource: "vault",
         action: "open",
+        label: "open the vault",
         maxAge: maxAge(300),
         level: "phishing-resistant",
         userVerification: "required",
         match: "action",
       }),
       (_req, res) => {
-        res
-          .type("html")
-          .send(`<!doctype html><title>Vault</title><h1>Vault open</h1><p><a href="/">Home</a></p>`);
+        res.type("html").send(resultPage("Vault open", "Verified with a passkey that checked it was you."));
       },
     );
   }

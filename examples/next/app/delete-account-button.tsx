@@ -6,10 +6,16 @@ import { deleteAccount } from "./actions";
 export function DeleteAccountButton() {
   const { run, pending, result } = useStepUp(deleteAccount);
   return (
-    <p>
-      <button type="button" id="delete-account-action" disabled={pending} onClick={() => void run()}>
-        Delete my account (Server Action)
-      </button>{" "}
+    <div className="inline-action">
+      <button
+        type="button"
+        className="button button-danger"
+        id="delete-account-action"
+        disabled={pending}
+        onClick={() => void run()}
+      >
+        Delete my account
+      </button>
       <output id="delete-account-result">
         {result === undefined
           ? ""
@@ -19,6 +25,6 @@ export function DeleteAccountButton() {
               ? `Not deleted: ${result.error}`
               : "Not deleted: a step-up is required."}
       </output>
-    </p>
+    </div>
   );
 }

@@ -1,12 +1,21 @@
 import type { ReactNode } from "react";
+import { DEMO_CSS } from "../lib/demo-page";
 
 export const metadata = { title: "stepup demo (Next.js)" };
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
-      <body style={{ fontFamily: "system-ui", maxWidth: "40rem", margin: "2rem auto", lineHeight: 1.5 }}>
-        {children}
+      <head>
+        {/* A constant stylesheet of the demo's own (no data in it): the same tokens as stepup's pages. */}
+        {/* biome-ignore lint/security/noDangerouslySetInnerHtml: a constant, so nothing untrusted reaches it */}
+        <style dangerouslySetInnerHTML={{ __html: DEMO_CSS }} />
+      </head>
+      <body>
+        <div className="shell">
+          <p className="brand">Stepup demo (Next.js)</p>
+          <main>{children}</main>
+        </div>
       </body>
     </html>
   );

@@ -1,78 +1,160 @@
+import type { ReactNode } from "react";
 import { session } from "../lib/auth-routes";
 import { DeleteAccountButton } from "./delete-account-button";
 
 export const dynamic = "force-dynamic";
 
-/** The demo's home page: sign up / log in, then links to each protected route. */
-export default async function Home() {
-  const { email } = await session();
+/** One protected action: what it is, the rule that guards it, and its control. */
+function Action({ title, rule, children }: { title: string; rule: string; children: ReactNode }) {
+  return (
+    <li className="action">
+      <div>
+        <span className="title">{title}</span>
+        <span className="rule">{rule}</span>
+      </div>
+      {children}
+    </li>
+  );
+}
+
+function CredentialsForm({ kind, returnTo }: { kind: "signup" | "login"; returnTo: string | undefined }) {
+  const title = kind === "signup" ? "Sign up" : "Log in";
+  return (
+    <form method="post" action={`/${kind}`} className="card" aria-labelledby={`${kind}-title`}>
+      <h2 id={`${kind}-title`}>{title}</h2>
+      {returnTo ? <input type="hidden" name="returnTo" value={returnTo} /> : null}
+      <div className="field">
+        <label htmlFor={`${kind}-email`}>Email</label>
+        <input
+          className="input"
+          id={`${kind}-email`}
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={`${kind}-password`}>Password</label>
+        <input
+          className="input"
+          id={`${kind}-password`}
+          name="password"
+          type="password"
+          autoComplete={kind === "signup" ? "new-password" : "current-password"}
+          minLength={kind === "signup" ? 8 : undefined}
+          required
+        />
+      </div>
+      <button type="submit" className={`button ${kind === "signup" ? "button-primary" : "button-secondary"}`}>
+        {title}
+      </button>
+    </form>
+  );
+}
+
+function SignedIn({ email }: { email: string }) {
+  const link = (href: string, label: string) => (
+    <a className="button button-secondary" href={href}>
+      {label}
+    </a>
+  );
   return (
     <>
-      <h1>stepup demo (Next.js)</h1>
-      {email ? (
-        <>
-          <p>
-            Signed in as <strong>{email}</strong>.
-          </p>
-          <ul>
-            <li>
-              <a href="/stepup/console">Two-step verification console</a> (enroll an authenticator app first)
-            </li>
-            <li>
-              <a href="/admin">Admin panel</a> (admin:read, 15 min)
-            </li>
-            <li>
-              <a href="/api/export">Export data (JSON)</a> (data:export, 5 min)
-            </li>
-            <li>
-              <a href="/admin/security">Security settings</a> (security:manage, 5 min, passkey only)
-            </li>
-            <li>
-              <a href="/vault">Vault</a> (vault:open, 5 min, passkey with user verification)
-            </li>
-          </ul>
-          <DeleteAccountButton />
-          <form method="post" action="/account/delete">
-            <input type="hidden" name="confirm" value="yes" />
-            <button type="submit">Delete my account</button> (account:delete, 5 min, plain form)
-          </form>
-          <form method="post" action="/transfer">
-            <label>
-              Amount <input name="amount" defaultValue="100" />
-            </label>{" "}
-            <label>
-              To <input name="to" defaultValue="alice" />
-            </label>{" "}
-            <button type="submit">Transfer</button> (bound to this transaction)
-          </form>
-          <form method="post" action="/logout">
-            <button type="submit">Log out</button>
-          </form>
-        </>
-      ) : (
-        <>
-          <form method="post" action="/signup">
-            <h2>Sign up</h2>
-            <label>
-              Email <input name="email" type="email" required />
-            </label>{" "}
-            <label>
-              Password <input name="password" type="password" minLength={8} required />
-            </label>{" "}
-            <button type="submit">Sign up</button>
-          </form>
-          <form method="post" action="/login">
-            <h2>Log in</h2>
-            <label>
-              Email <input name="email" type="email" required />
-            </label>{" "}
-            <label>
-              Password <input name="password" type="password" required />
-            </label>{" "}
-            <button type="submit">Log in</button>
-          </form>
-        </>
-      )}
+      <div className="card">
+        <h1>stepup demo (Next.js)</h1>
+        <p className="lead">
+          Signed in as <strong>{email}</strong>. Each action below asks for a second factor when your last one
+          is too old.
+        </p>
+        <p>
+          <a className="button button-primary" href="/stepup/console">
+            Two-step verification console
+          </a>
+        </p>
+        <h2 className="section-title">Protected actions</h2>
+        <ul className="actions">
+          <Action title="Admin panel" rule="admin:read · 15 min">
+            {link("/admin", "Open")}
+          </Action>
+          <Action title="Export data (JSON)" rule="data:export · 5 min">
+            {link("/api/export", "Export")}
+          </Action>
+          <Action title="Security settings" rule="security:manage · 5 min · passkey only">
+            {link("/admin/security", "Open")}
+          </Action>
+          <Action title="Vault" rule="vault:open · 5 min · passkey with user verification">
+            {link("/vault", "Open")}
+          </Action>
+          <Action title="Transfer" rule="payment:transfer · bound to this transaction">
+            <form method="post" action="/transfer">
+              <div className="field">
+                <label htmlFor="amount">Amount</label>
+                <input className="input" id="amount" name="amount" defaultValue="100" inputMode="decimal" />
+              </div>
+              <div className="field">
+                <label htmlFor="to">To</label>
+                <input className="input" id="to" name="to" defaultValue="alice" />
+              </div>
+              <button type="submit" className="button button-secondary">
+                Transfer
+              </button>
+            </form>
+          </Action>
+          <Action
+            title="Delete my account (Server Action)"
+            rule="account:delete · 5 min · the step-up dialog"
+          >
+            <DeleteAccountButton />
+          </Action>
+          <Action title="Delete my account (plain form)" rule="account:delete · 5 min · the challenge page">
+            <form method="post" action="/account/delete">
+              <input type="hidden" name="confirm" value="yes" />
+              <button type="submit" className="button button-danger">
+                Delete my account
+              </button>
+            </form>
+          </Action>
+        </ul>
+      </div>
+      <div className="card footer">
+        <span>Done for now?</span>
+        <form method="post" action="/logout">
+          <button type="submit" className="button button-secondary">
+            Log out
+          </button>
+        </form>
+      </div>
+    </>
+  );
+}
+
+/** The demo's home page: sign up / log in, then the protected actions, each with its rule. */
+/** Where the sign-in redirect came from (a same-origin path; the login route checks it again). */
+function safeReturnTo(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : undefined;
+}
+
+export default async function Home({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { email } = await session();
+  if (email) return <SignedIn email={email} />;
+  const returnTo = safeReturnTo((await searchParams).returnTo);
+  return (
+    <>
+      <div className="card">
+        <h1>stepup demo (Next.js)</h1>
+        <p className="lead">
+          Sign up (or log in), add an authenticator app in the console, then try a protected action.
+        </p>
+      </div>
+      <div className="grid">
+        <CredentialsForm kind="signup" returnTo={returnTo} />
+        <CredentialsForm kind="login" returnTo={returnTo} />
+      </div>
     </>
   );
 }

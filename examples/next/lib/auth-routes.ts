@@ -1,6 +1,8 @@
 import { getIronSession } from "iron-session";
 import { cookies } from "next/headers";
+import { authErrorPage, type FormError } from "./auth-page";
 import { type DemoSession, demo } from "./demo";
+import { htmlResponse } from "./demo-page";
 
 type Body = Record<string, unknown>;
 
@@ -33,10 +35,19 @@ function returnTo(body: Body): string {
   return value;
 }
 
-/** A form post goes back (303) to where the sign-in redirect came from; a JSON client gets JSON. */
-function reply(form: boolean, status: number, body: Body, back = "/"): Response {
+/**
+ * A form post gets a page (on success, back to where the sign-in redirect came from; on failure,
+ * the form again with the error); a JSON client gets JSON, exactly as before.
+ */
+function reply(form: boolean, status: number, body: Body, error?: FormError, back = "/"): Response {
   if (form && status < 400) return new Response(null, { status: 303, headers: { location: back } });
+  if (form && error) return htmlResponse(authErrorPage(error), status);
   return Response.json(body, { status });
+}
+
+/** The email a failed form post carried, to fill back in. */
+function emailOf(body: Body): string | undefined {
+  return typeof body.email === "string" && body.email.length <= 254 ? body.email : undefined;
 }
 
 export const session = async () => getIronSession<DemoSession>(await cookies(), demo().sessionOptions);
@@ -44,28 +55,39 @@ export const session = async () => getIronSession<DemoSession>(await cookies(), 
 export async function signup(request: Request): Promise<Response> {
   const { body, form } = await readBody(request);
   const c = credentials(body);
-  if (!c)
-    return Response.json(
-      { error: "invalid_input", detail: "Give an email and a password of 8+ characters." },
-      { status: 400 },
-    );
+  const email = emailOf(body);
+  if (!c) {
+    const detail = "Give an email and a password of 8+ characters.";
+    return reply(form, 400, { error: "invalid_input", detail }, { form: "signup", message: detail, email });
+  }
   const user = await demo().users.signup(c.email, c.password);
-  if (!user) return Response.json({ error: "email_taken" }, { status: 409 });
+  if (!user) {
+    const message = "That email is already registered. Log in instead, or use another one.";
+    return reply(form, 409, { error: "email_taken" }, { form: "signup", message, email });
+  }
   const s = await session();
   Object.assign(s, { userId: user.id, email: user.email });
   await s.save();
-  return reply(form, 201, { id: user.id, email: user.email }, returnTo(body));
+  return reply(form, 201, { id: user.id, email: user.email }, undefined, returnTo(body));
 }
 
 export async function login(request: Request): Promise<Response> {
   const { body, form } = await readBody(request);
   const c = credentials(body);
   const user = c && (await demo().users.login(c.email, c.password));
-  if (!user) return Response.json({ error: "invalid_credentials" }, { status: 401 });
+  if (!user) {
+    const message = "That email and password do not match an account.";
+    return reply(
+      form,
+      401,
+      { error: "invalid_credentials" },
+      { form: "login", message, email: emailOf(body) },
+    );
+  }
   const s = await session();
   Object.assign(s, { userId: user.id, email: user.email });
   await s.save();
-  return reply(form, 200, { id: user.id, email: user.email }, returnTo(body));
+  return reply(form, 200, { id: user.id, email: user.email }, undefined, returnTo(body));
 }
 
 export async function logout(request: Request): Promise<Response> {

@@ -78,6 +78,9 @@ function create(): Demo {
     factors: [totp(), webauthn({ rpID: new URL(origin).hostname, origins: [origin] }), recoveryCodes()],
     // A signed-out browser goes to the home page's login form, and back after it.
     signInUrl: "/",
+    // One rule, two guards (the Server Action and the /account/delete route): declared once here,
+    // label included; both guards inherit it.
+    rules: { "account:delete": { label: "delete your account", maxAge: override ?? 300 } },
     // Who is signed in: the demo's own session cookie, read straight from the request.
     getUser: async (request) => {
       const sealed = /(?:^|;\s*)demo_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];

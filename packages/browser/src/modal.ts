@@ -1,6 +1,9 @@
 import { type ApiResult, callApi, errorCode, errorMessage } from "./api.js";
 import { adoptStyles, h, uid } from "./dom.js";
+import { type Control, holdFor } from "./hold-for.js";
+import { codeForm, lockIcon, ONE_TIME_CODE, trapFocus } from "./modal-parts.js";
 import { MODAL_CSS } from "./modal-styles.js";
+import { retryText } from "./retry-text.js";
 import type { OfferedFactor, OpenStepUpResult } from "./types.js";
 import { CeremonyError, supportsPasskeys, verifyWithPasskey } from "./webauthn.js";
 
@@ -9,6 +12,8 @@ export interface ModalContext {
   basePath: string;
   resource: string;
   action: string;
+  /** The rule's words for the action ("open the admin panel"); else "<action> <resource>". */
+  label?: string;
   challengeId: string;
   factors: readonly OfferedFactor[];
   /** What is being approved, in words (a transaction rule's description). */
@@ -26,39 +31,6 @@ function success(action: string, body: Record<string, unknown>): OpenStepUpResul
   return { success: true, payload: [{ success: true, sid, timestamp, action, error: null }] };
 }
 
-function focusables(root: HTMLElement): HTMLElement[] {
-  const selector = "button, input, summary, a[href], [tabindex]:not([tabindex='-1'])";
-  return [...root.querySelectorAll<HTMLElement>(selector)].filter(
-    (el) => !el.hasAttribute("disabled") && el.offsetParent !== null,
-  );
-}
-
-/** Keeps Tab and Shift+Tab inside the dialog (showModal makes the page inert, but not the browser UI). */
-function trapFocus(dialog: HTMLDialogElement): void {
-  dialog.addEventListener("keydown", (event) => {
-    if (event.key !== "Tab") return;
-    const list = focusables(dialog);
-    const first = list[0];
-    const last = list[list.length - 1];
-    if (!first || !last) return;
-    if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  });
-}
-
-function codeForm(label: string, inputAttrs: Record<string, string>, button: string, cls: string) {
-  const id = uid("stepup-code");
-  const input = h("input", { id, name: "code", required: true, autocomplete: "off", ...inputAttrs });
-  const submit = h("button", { type: "submit", class: cls }, button);
-  const form = h("form", {}, h("div", { class: "su-field" }, h("label", { for: id }, label), input), submit);
-  return { form, input, submit };
-}
-
 /**
  * Shows the step-up as a modal `<dialog>` and resolves when it is verified or dismissed (Escape,
  * Cancel). Focus moves into the dialog, is trapped there, and returns to where it was afterwards.
@@ -74,6 +46,13 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     const keys = supportsPasskeys() ? ctx.factors.filter((f) => f.type === "webauthn") : [];
     const recovery = ctx.factors.find((f) => f.type === "recovery");
     const busy: HTMLButtonElement[] = [];
+    // What a 429 holds (the code form, the passkey button; recovery codes are exempt from waits).
+    const waitable: Control[] = [];
+    const held = new Set<Control>();
+    const status = h("p", { class: "su-sr-only", role: "status" });
+    let waitButton: HTMLButtonElement | undefined;
+    const cancel = h("button", { type: "button", class: "su-link" }, "Cancel");
+    let stopHold = () => {};
     let done = false;
 
     const body = h("div", { class: "su-body" });
@@ -85,13 +64,14 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     const finish = (result: OpenStepUpResult) => {
       if (done) return;
       done = true;
+      stopHold();
       if (dialog.open) dialog.close();
       dialog.remove();
       previous?.focus();
       resolve(result);
     };
     const setBusy = (on: boolean) => {
-      for (const b of busy) b.disabled = on;
+      for (const b of busy) b.disabled = on || held.has(b);
       dialog.setAttribute("aria-busy", String(on));
     };
     const settle = (result: ApiResult, retry?: HTMLInputElement) => {
@@ -100,6 +80,14 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
       const code = errorCode(result);
       if (code === "challenge_exhausted" || code === "challenge_not_found") {
         return finish(failure(ctx.action, code));
+      }
+      const wait = result.body.retryAfter;
+      if (code === "too_many_attempts" && typeof wait === "number" && wait > 0) {
+        error.textContent = `Too many attempts. Verification is paused for ${retryText(wait)}.`;
+        stopHold();
+        for (const control of waitable) held.add(control);
+        stopHold = holdFor(wait, held, waitButton, status, cancel);
+        return;
       }
       const left = result.body.attemptsRemaining;
       error.textContent =
@@ -124,14 +112,23 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
       }
     };
 
+    // Text nodes only: the rule's label is shown, never parsed as markup.
     const lead = h(
       "p",
-      { id: leadId },
+      { id: leadId, class: "su-lead" },
       "You're about to ",
-      h("strong", {}, `${ctx.action} ${ctx.resource}`),
+      h("strong", {}, ctx.label ?? `${ctx.action} ${ctx.resource}`),
       ". Confirm it's you to continue.",
     );
-    body.append(h("h2", { id: titleId }, "Confirm it's you"), lead);
+    body.append(
+      h(
+        "div",
+        { class: "su-head" },
+        h("div", { class: "su-badge" }, lockIcon()),
+        h("h2", { id: titleId }, "Confirm it's you"),
+        lead,
+      ),
+    );
     if (ctx.description) {
       // Text nodes only: the server's words are shown, never parsed as markup.
       body.append(
@@ -143,11 +140,13 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         ),
       );
     }
-    body.append(error);
+    body.append(error, status);
 
     if (keys.length > 0) {
       const button = h("button", { type: "button", class: "su-primary" }, "Use a passkey or security key");
       busy.push(button);
+      waitable.push(button);
+      waitButton = button;
       button.addEventListener("click", async () => {
         setBusy(true);
         error.textContent = "";
@@ -169,17 +168,13 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     if (firstTotp) {
       const { form, input, submit } = codeForm(
         "Code from your authenticator app",
-        {
-          inputmode: "numeric",
-          autocomplete: "one-time-code",
-          pattern: "[0-9 ]{6,8}",
-          maxlength: "8",
-          class: "su-code",
-        },
+        ONE_TIME_CODE,
         "Verify",
         keys.length > 0 ? "su-secondary" : "su-primary",
       );
       busy.push(submit);
+      waitable.push(input, submit);
+      waitButton = submit;
       form.addEventListener("submit", (e) => {
         e.preventDefault();
         void submitCode(firstTotp, input);
@@ -213,7 +208,6 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         ),
       );
     }
-    const cancel = h("button", { type: "button", class: "su-link" }, "Cancel");
     cancel.addEventListener("click", () => finish(failure(ctx.action, "cancelled")));
     body.append(cancel);
 

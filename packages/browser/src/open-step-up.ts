@@ -9,6 +9,11 @@ export interface OpenStepUpOptions {
   /** The action on it (`"delete"`). */
   action: string;
   /**
+   * What the action is, in words that finish "You're about to …" (`"delete your account"`): the
+   * rule's `label`. Without it the dialog uses the label the server gives, else "delete account".
+   */
+  label?: string;
+  /**
    * Where stepup is mounted on this origin: an absolute path such as `/stepup` (never a URL or a
    * `//host` path). @default "/stepup"
    */
@@ -59,11 +64,13 @@ export async function openStepUp(options: OpenStepUpOptions): Promise<OpenStepUp
   const { resource, action } = options;
   const basePath = checkBasePath(options.basePath ?? "/stepup");
   let challenge = options.challenge;
+  let label = typeof options.label === "string" && options.label ? options.label : undefined;
   if (!challenge) {
     const opened = await callApi(basePath, "api/challenges", { resource, action }).catch(() => undefined);
     if (!opened) return failure(action, "network_error");
     if (!opened.ok) return failure(action, errorCode(opened));
     challenge = { challengeId: String(opened.body.challengeId), factors: readFactors(opened.body.factors) };
+    if (label === undefined && typeof opened.body.label === "string") label = opened.body.label;
   }
-  return runModal({ basePath, resource, action, ...challenge });
+  return runModal({ basePath, resource, action, ...(label === undefined ? {} : { label }), ...challenge });
 }

@@ -1,5 +1,7 @@
 import { errorMessage } from "./api.js";
+import { h } from "./dom.js";
 import { readFactors } from "./open-step-up.js";
+import { retryText } from "./retry-text.js";
 import { stepUpFetch } from "./step-up-fetch.js";
 import { CeremonyError, registerPasskey, supportsPasskeys, verifyWithPasskey } from "./webauthn.js";
 
@@ -78,35 +80,114 @@ function wire(section: HTMLElement, run: (status: HTMLElement) => Promise<void>)
   });
 }
 
-function enhanceChallenge(data: Record<string, unknown>, basePath: string): void {
-  const section = reveal("stepup-passkey");
-  if (!section) return;
-  const challengeId = String(data.challengeId ?? "");
-  const factors = readFactors(data.factors);
-  wire(section, async (status) => {
-    const result = await verifyWithPasskey(basePath, challengeId, factors);
-    if (!result.ok) {
-      status.textContent = errorMessage(result);
+/**
+ * A 429's wait on the challenge page: the code form (`[data-stepup-wait]`) and the passkey button stay disabled
+ * and `[data-stepup-retry]` counts down until the server allows the next attempt. The alert it
+ * sits in stops being a live region first, so a screen reader is not read every tick; the end is
+ * announced once, politely.
+ */
+function countDown(seconds: number): void {
+  const untilMs = Date.now() + seconds * 1000;
+  const text = document.querySelector<HTMLElement>("[data-stepup-retry]");
+  text?.closest("[role=alert]")?.removeAttribute("role");
+  const blocks = document.querySelectorAll<HTMLElement>("[data-stepup-wait], #stepup-passkey");
+  const controls = [...blocks].flatMap((block) => [
+    ...block.querySelectorAll<HTMLInputElement | HTMLButtonElement>("input:not([type=hidden]), button"),
+  ]);
+  for (const control of controls) control.disabled = true;
+  const done = h("p", { class: "sr-only", role: "status" });
+  document.querySelector("main")?.append(done);
+  let shown = "";
+  const tick = () => {
+    const left = (untilMs - Date.now()) / 1000;
+    if (left <= 0) {
+      clearInterval(timer);
+      for (const control of controls) control.disabled = false;
+      if (text) text.textContent = "You can try again now.";
+      done.textContent = "You can try again now.";
       return;
     }
-    status.textContent = "Verified. Continuing…";
-    continueAfter(data.after as After);
-  });
+    const next = `Try again in ${retryText(left)}.`;
+    if (text && next !== shown) text.textContent = next;
+    shown = next;
+  };
+  const timer = setInterval(tick, 250);
+  tick();
+}
+
+function enhanceChallenge(data: Record<string, unknown>, basePath: string): void {
+  const section = reveal("stepup-passkey");
+  if (section) {
+    const challengeId = String(data.challengeId ?? "");
+    const factors = readFactors(data.factors);
+    wire(section, async (status) => {
+      const result = await verifyWithPasskey(basePath, challengeId, factors);
+      if (!result.ok) {
+        status.textContent = errorMessage(result);
+        return;
+      }
+      status.textContent = "Verified. Continuing…";
+      continueAfter(data.after as After);
+    });
+  }
+  if (typeof data.retryAfter === "number" && data.retryAfter > 0) countDown(data.retryAfter);
 }
 
 function enhanceConsole(data: Record<string, unknown>, basePath: string): void {
   const section = reveal("stepup-add-passkey");
-  if (!section) return;
-  wire(section, async (status) => {
-    // Adding a second factor needs a fresh step-up: stepUpFetch shows the modal on the 401.
-    const result = await registerPasskey(basePath, { fetchImpl: stepUpFetch });
-    if (!result.ok) {
-      status.textContent =
-        result.body.error === "step_up_required" ? "Adding a passkey was cancelled." : errorMessage(result);
-      return;
+  if (section) {
+    wire(section, async (status) => {
+      // Adding a second factor needs a fresh step-up: stepUpFetch shows the modal on the 401.
+      const result = await registerPasskey(basePath, { fetchImpl: stepUpFetch });
+      if (!result.ok) {
+        status.textContent =
+          result.body.error === "step_up_required" ? "Adding a passkey was cancelled." : errorMessage(result);
+        return;
+      }
+      status.textContent = "Passkey added.";
+      location.assign(sameOriginPath(data.consoleUrl));
+    });
+  }
+  const codes = Array.isArray(data.recoveryCodes)
+    ? data.recoveryCodes.filter((c): c is string => typeof c === "string")
+    : [];
+  if (codes.length > 0) enhanceCodes(codes, data.codesFile);
+}
+
+/** The text of a recovery-codes file: a title line, when, then one code per line. */
+function codesText(codes: readonly string[], title: string): string {
+  const date = new Date().toISOString().slice(0, 10);
+  return `${title}\nCreated ${date}. Each code works once.\n\n${codes.join("\n")}\n`;
+}
+
+/** Copy and Download for new recovery codes (the list itself needs no script to read or select). */
+function enhanceCodes(codes: readonly string[], file: unknown): void {
+  const actions = document.getElementById("stepup-code-actions");
+  const status = actions?.querySelector<HTMLElement>("[data-stepup-status]");
+  if (!actions || !status) return;
+  const f = (typeof file === "object" && file !== null ? file : {}) as Record<string, unknown>;
+  const name = typeof f.name === "string" ? f.name : "recovery-codes.txt";
+  const text = codesText(codes, typeof f.title === "string" ? f.title : "Recovery codes");
+  actions.hidden = false;
+  actions.querySelector("[data-stepup-copy]")?.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(codes.join("\n"));
+      status.textContent = "Copied. Paste them somewhere safe.";
+    } catch {
+      // No clipboard permission: select the list, so one keystroke copies it.
+      const list = document.getElementById("recovery-codes");
+      if (list) getSelection()?.selectAllChildren(list);
+      status.textContent = "Select the codes and copy them (Ctrl+C or ⌘C).";
     }
-    status.textContent = "Passkey added.";
-    location.assign(sameOriginPath(data.consoleUrl));
+  });
+  actions.querySelector("[data-stepup-download]")?.addEventListener("click", () => {
+    const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
+    const link = h("a", { href: url, download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    status.textContent = `Downloaded ${name}.`;
   });
 }
 

@@ -41,6 +41,8 @@ export async function stepUpFetch(input: RequestInfo | URL, init?: RequestInit):
     resource: problem.resource,
     action: problem.action,
     basePath: basePathOf(problem),
+    // The rule's words for the action ("open the admin panel"), shown as text in the dialog.
+    ...(typeof problem.label === "string" ? { label: problem.label } : {}),
     ...(typeof problem.challengeId === "string"
       ? {
           challenge: {

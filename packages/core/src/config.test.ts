@@ -23,6 +23,12 @@ describe("createStepUp options", () => {
     ['rules["a:b"].maxAge', { rules: { "a:b": { maxAge: -1 } } }],
     ['rules["a:b"].factors', { rules: { "a:b": { factors: ["sms"] } } }],
     ['rules["a:b"].match', { rules: { "a:b": { match: "sometimes" as never } } }],
+    ['rules["a:b"].label', { rules: { "a:b": { label: "" } } }],
+    ['rules["a:b"].label', { rules: { "a:b": { label: "   " } } }],
+    ['rules["a:b"].label', { rules: { "a:b": { label: "x".repeat(101) } } }],
+    ['rules["a:b"].label', { rules: { "a:b": { label: "open\nthe panel" } } }],
+    ['rules["a:b"].label', { rules: { "a:b": { label: 42 as never } } }],
+    ["defaults.label", { defaults: { label: "do anything" } }],
     ["limits.perChallenge", { limits: { perChallenge: 0 } }],
     ["challengeTtl", { challengeTtl: 1.5 }],
     ["policy", { policy: "allow" as never }],
@@ -40,6 +46,13 @@ describe("createStepUp options", () => {
 
   it("totp window is validated", () => {
     expect(() => totp({ window: { past: -1 } })).toThrow(/window\.past/);
+  });
+
+  it("a rule's label of 1-100 characters (any script) is kept on the resolved rule", () => {
+    const label = "öffne das Admin-Panel 🔐".padEnd(100, ".");
+    const engine = createStepUp({ ...good, rules: { "admin:read": { label }, "a:b": {} } });
+    expect(engine.config.rules.get("admin:read")?.label).toBe(label);
+    expect(engine.config.rules.get("a:b")).not.toHaveProperty("label");
   });
 
   it("a valid configuration is frozen", () => {

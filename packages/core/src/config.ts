@@ -150,6 +150,25 @@ function limit(option: string, value: LimitOptions | undefined, fallback: LimitO
   });
 }
 
+const LABEL_MAX = 100;
+
+/**
+ * A rule's `label`: shown to users as text (escaped on the pages, a text node in the modal), so the
+ * check is about sense, not safety: 1-100 characters, not blank, no control characters.
+ */
+function ruleLabel(option: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== "string" ||
+    value.trim().length === 0 ||
+    [...value].length > LABEL_MAX ||
+    /\p{Cc}/u.test(value)
+  ) {
+    fail(`${option}.label`, `must be 1-${LABEL_MAX} characters of text, like "open the admin panel"`);
+  }
+  return value;
+}
+
 /** Validates a rule's fields against the configured factors. */
 export function resolveRule(
   option: string,
@@ -186,6 +205,7 @@ export function resolveRule(
       'is "required", but none of its factors can verify the user (add webauthn)',
     );
   }
+  const label = ruleLabel(option, input.label) ?? base.label;
   return Object.freeze({
     resource,
     action,
@@ -194,6 +214,7 @@ export function resolveRule(
     factors: Object.freeze([...factors]),
     match,
     userVerification,
+    ...(label === undefined ? {} : { label }),
   });
 }
 
@@ -237,6 +258,8 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
   }
   const types = [...factors.keys()];
   const d = options.defaults ?? {};
+  // A label names one action: as a default it would put one action's words on every other.
+  if (d.label !== undefined) fail("defaults.label", "is per rule: give it in `rules` or the guard");
   const defaults = resolveRule(
     "defaults",
     "default",

@@ -30,6 +30,12 @@ export interface RuleOptions {
    * Applies to WebAuthn. @default "preferred"
    */
   userVerification?: "required" | "preferred";
+  /**
+   * What the action is, in words that finish "You're about to …" ("open the admin panel"): shown
+   * on the challenge page and in the modal instead of "read admin". 1-100 characters of text.
+   * Per rule: not allowed in `defaults`. @default "<action> <resource>"
+   */
+  label?: string;
 }
 
 /** A rule with every field resolved. */
@@ -41,6 +47,8 @@ export interface Rule {
   factors: readonly string[];
   match: MatchMode;
   userVerification: "required" | "preferred";
+  /** What the action is, in words ("open the admin panel"), when the rule gives it. */
+  label?: string;
 }
 
 /** What one successful verification left in a step-up session. */
@@ -89,6 +97,8 @@ export interface Challenge {
   /** From the rule: WebAuthn must see the UV flag when "required". */
   userVerification: "required" | "preferred";
   txn?: string;
+  /** The rule's `label` ("open the admin panel"), shown on the page and modal. */
+  label?: string;
   /** What is being approved, in words (a transaction rule's `describe`), shown on the page and modal. */
   description?: string;
   /** Same-origin path (with query) to return to after success. */

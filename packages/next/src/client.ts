@@ -64,7 +64,13 @@ export function useStepUp<Args extends unknown[], Result>(
           resource: required.resource,
           action: required.action,
           basePath: basePathOf(required),
-          challenge: { challengeId: required.challengeId, factors: required.factors },
+          // The rule's words ("delete your account") and what is approved, shown as text.
+          ...(required.label === undefined ? {} : { label: required.label }),
+          challenge: {
+            challengeId: required.challengeId,
+            factors: required.factors,
+            ...(required.description === undefined ? {} : { description: required.description }),
+          },
         });
         if (stepped.success) outcome = await actionRef.current(...args);
         else {

@@ -1,4 +1,5 @@
 import { demo } from "../../lib/demo";
+import { htmlResponse, resultPage } from "../../lib/demo-page";
 
 export const dynamic = "force-dynamic";
 
@@ -6,9 +7,6 @@ export const dynamic = "force-dynamic";
 // inline at this URL (401); after the step-up the browser reloads /admin.
 export const GET = demo().stepup.withStepUp(
   (_request, _context, stepUp) =>
-    new Response(
-      `<!doctype html><title>Admin</title><h1>Admin panel</h1><p>Verified at ${new Date(stepUp.verifiedAt ?? 0).toISOString()}</p><p><a href="/">Home</a></p>`,
-      { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } },
-    ),
-  { resource: "admin", action: "read", maxAge: demo().maxAge(900) },
+    htmlResponse(resultPage("Admin panel", `Verified at ${new Date(stepUp.verifiedAt ?? 0).toISOString()}.`)),
+  { resource: "admin", action: "read", label: "open the admin panel", maxAge: demo().maxAge(900) },
 );

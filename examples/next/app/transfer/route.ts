@@ -10,6 +10,7 @@ export const POST = demo().stepup.withStepUp(
   {
     resource: "payment",
     action: "transfer",
+    label: "send money",
     maxAge: demo().maxAge(300),
     match: "transaction",
     transaction: readTransfer,

@@ -165,6 +165,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
         // demands that) may answer it.
         factors: answeringTypes(ctx, rule),
         userVerification: rule.userVerification,
+        ...(rule.label === undefined ? {} : { label: rule.label }),
         ...target,
         createdAtMs: now,
         expiresAtMs: now + config.challengeTtl * 1000,

@@ -13,6 +13,13 @@ export interface NeedsStepUp {
 
 const OWN_ACTIONS: readonly OwnAction[] = ["factor.add", "factor.remove", "recovery.regenerate"];
 
+/** What the challenge page and modal say ("You're about to add a verification method."). */
+const OWN_LABELS: Readonly<Record<OwnAction, string>> = {
+  "factor.add": "add a verification method",
+  "factor.remove": "remove a verification method",
+  "recovery.regenerate": "generate new recovery codes",
+};
+
 /**
  * The rules of stepup's own actions, in one place: adding a factor when the user already has one
  * (and confirming an enrollment that finishes after a first factor exists), removing a factor,
@@ -25,7 +32,12 @@ export function createOwnActions(rules: RuleBook, decide: Decide) {
       action,
       rules.has(OWN_RESOURCE, action)
         ? rules.lookup(OWN_RESOURCE, action)
-        : rules.declare(OWN_RESOURCE, action, { maxAge: 300, match: "session" }, "own rule"),
+        : rules.declare(
+            OWN_RESOURCE,
+            action,
+            { maxAge: 300, match: "session", label: OWN_LABELS[action] },
+            "own rule",
+          ),
     ]),
   ) as Record<OwnAction, Rule>;
 

@@ -26,6 +26,31 @@ describe("one rule per resource:action", () => {
     expect(t.engine.rules.lookup("account", "delete")).toBe(rule);
   });
 
+  it("the label is part of the rule: a guard may inherit it, not contradict it", () => {
+    const t = testEngine({ rules: { "admin:read": { label: "open the admin panel" } } });
+    expect(t.engine.declareRule("admin", "read")).toMatchObject({ label: "open the admin panel" });
+    expect(t.engine.declareRule("admin", "read", { label: "open the admin panel" }).label).toBe(
+      "open the admin panel",
+    );
+    expect(() => t.engine.declareRule("admin", "read", { label: "read the admin logs" })).toThrow(
+      /declared twice with different options.*label "open the admin panel"/,
+    );
+    const other = testEngine();
+    other.engine.declareRule("data", "export");
+    expect(() => other.engine.declareRule("data", "export", { label: "export your data" })).toThrow(
+      TypeError,
+    );
+  });
+
+  it("a challenge carries its rule's label; the API's lookup of the pair gets it too", async () => {
+    const t = testEngine({ rules: { "admin:read": { label: "open the admin panel" } } });
+    const rule = t.engine.rules.lookup("admin", "read");
+    const opened = await t.engine.openChallenge({ id: "alice" }, "s0", rule);
+    expect(opened.challenge.label).toBe("open the admin panel");
+    const plain = await t.engine.openChallenge({ id: "alice" }, "s0", t.engine.rules.lookup("a", "b"));
+    expect(plain.challenge).not.toHaveProperty("label");
+  });
+
   it("a configured rule key must be resource:action", () => {
     expect(() => testEngine({ rules: { "a:b:c": {} } })).toThrow(/rules\["a:b:c"\]/);
   });
@@ -33,6 +58,10 @@ describe("one rule per resource:action", () => {
   it("stepup's own rules can be configured (e.g. passkeys only to remove a factor)", () => {
     const t = testEngine({ rules: { "stepup:factor.remove": { maxAge: 60 } } });
     expect(t.engine.ownRules["factor.remove"]).toMatchObject({ resource: "stepup", maxAge: 60 });
-    expect(t.engine.ownRules["factor.add"]).toMatchObject({ resource: "stepup", maxAge: 300 });
+    expect(t.engine.ownRules["factor.add"]).toMatchObject({
+      resource: "stepup",
+      maxAge: 300,
+      label: "add a verification method",
+    });
   });
 });

@@ -11,13 +11,14 @@ function sameRule(a: Rule, b: Rule): boolean {
     a.level === b.level &&
     a.match === b.match &&
     a.userVerification === b.userVerification &&
+    a.label === b.label &&
     a.factors.length === b.factors.length &&
     a.factors.every((f, i) => f === b.factors[i])
   );
 }
 
 function describeRule(r: Rule): string {
-  return `maxAge ${r.maxAge}, level ${r.level}, match ${r.match}, userVerification ${r.userVerification}, factors ${r.factors.join("+")}`;
+  return `maxAge ${r.maxAge}, level ${r.level}, match ${r.match}, userVerification ${r.userVerification}, factors ${r.factors.join("+")}${r.label === undefined ? "" : `, label "${r.label}"`}`;
 }
 
 /**

@@ -4,7 +4,7 @@ import { setCookieHeader } from "../internal/cookies.js";
 import { problem, toResponse } from "../problem.js";
 import { wantsHtml } from "../security.js";
 import { signInRedirect } from "../sign-in.js";
-import { challengePageResponse, errorPage, messagePage } from "../ui/page-response.js";
+import { cancelUrlFor, challengePageResponse, errorPage, messagePage } from "../ui/page-response.js";
 import type { GuardOutcome, GuardRequest } from "./guard.js";
 
 /** What a client needs to step up and retry: the server already opened the challenge. */
@@ -13,6 +13,8 @@ export interface StepUpRequiredBody {
   challengeUrl: string;
   resource: string;
   action: string;
+  /** What the action is, in words ("open the admin panel"), when the rule gives a `label`. */
+  label?: string;
   /** Seconds a verification stays fresh for this rule. */
   maxAge: number;
   /** Enrolled factors the challenge accepts now, primary first. */
@@ -35,6 +37,7 @@ export function stepUpRequiredBody(http: HttpContext, outcome: StepUpRequiredOut
     challengeUrl: `${http.basePath}/challenge/${challenge.id}`,
     resource: outcome.rule.resource,
     action: outcome.rule.action,
+    ...(challenge.label === undefined ? {} : { label: challenge.label }),
     maxAge: outcome.rule.maxAge,
     factors: factors.map(offerFactor),
     expiresAt: new Date(challenge.expiresAtMs).toISOString(),
@@ -73,7 +76,10 @@ export function renderGuard(
     case "step-up-required": {
       const headers = new Headers();
       for (const c of outcome.cookies) headers.append("set-cookie", setCookieHeader(c));
-      if (html) return challengePageResponse(http, outcome.opened, 401, headers);
+      if (html) {
+        const cancelUrl = cancelUrlFor(http, request, outcome.opened.challenge);
+        return challengePageResponse(http, outcome.opened, 401, headers, { cancelUrl });
+      }
       if (/^bearer\s/i.test(request.headers.get("authorization") ?? "")) {
         // RFC 9470 section 3: tell an OAuth client what authentication event it must bring.
         headers.set(

@@ -1,3 +1,4 @@
+import { retryText } from "@stepup/browser/retry-text";
 import { pageScript } from "../assets/page-script.js";
 import {
   cardHead,
@@ -9,6 +10,7 @@ import {
   icons,
   plural,
   safeUrl,
+  samePath,
 } from "./components.js";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
@@ -38,6 +40,18 @@ function errorBox(error: string, attemptsRemaining: number | undefined): SafeHtm
   );
 }
 
+/**
+ * A 429 with Retry-After: says when, in words that need no script. The page script keeps the
+ * `data-stepup-retry` text counting down and re-enables the forms marked `data-stepup-wait`.
+ */
+function waitBox(retryAfter: number, hasRecovery: boolean): SafeHtml {
+  const recovery = hasRecovery ? " You can still use a recovery code." : "";
+  return errorAlert(
+    html`<strong>Too many attempts.</strong><span class="detail"> For your security, verification is paused. <span data-stepup-retry>Try again in ${retryText(retryAfter)}.</span>${recovery}</span>`,
+    ERROR_ID,
+  );
+}
+
 function factorRadio(factor: PageFactor, checked: boolean): SafeHtml {
   return html`<label class="choice">
 <input type="radio" name="factorId" value="${factor.id}"${checked ? html` checked` : ""}>
@@ -51,16 +65,23 @@ function factorChoice(factors: readonly PageFactor[]): SafeHtml {
   return html`<fieldset><legend>Which authenticator app?</legend>${choices}</fieldset>`;
 }
 
-function totpForm(data: ChallengePageData, factors: readonly PageFactor[]): SafeHtml {
+/** Keeps Cancel's target across a wrong code (the re-rendered page checks it again: same origin only). */
+function cancelField(data: ChallengePageData): SafeHtml | "" {
+  return data.cancelUrl === undefined ? "" : hiddenField("cancel", data.cancelUrl);
+}
+
+/** `invalid`: the previous code was wrong (the input is marked invalid and described by the alert). */
+function totpForm(data: ChallengePageData, factors: readonly PageFactor[], invalid: boolean): SafeHtml {
   const action = `${data.basePath}/challenge/${encodeURIComponent(data.challengeId)}`;
-  return html`<form method="post" action="${action}">
+  return html`<form method="post" action="${action}" data-stepup-wait>
 ${csrfField(data.csrfToken)}
+${cancelField(data)}
 ${hiddenField("factor", "totp")}
 ${factorChoice(factors)}
 ${codeInput({
   id: "code",
   label: "Verification code",
-  errorId: data.error ? ERROR_ID : undefined,
+  errorId: invalid ? ERROR_ID : undefined,
   hint: `Open your authenticator app and enter the current 6-digit code for ${data.appName}.`,
 })}
 <button type="submit" class="button button-primary button-block">Verify</button>
@@ -73,6 +94,7 @@ function recoveryForm(data: ChallengePageData, factor: PageFactor, open: boolean
 <summary>Use a recovery code</summary>
 <form method="post" action="${action}">
 ${csrfField(data.csrfToken)}
+${cancelField(data)}
 ${hiddenField("factor", "recovery")}
 ${hiddenField("factorId", factor.id)}
 <div class="field">
@@ -117,14 +139,19 @@ function approval(description: string): SafeHtml {
   return html`<div class="approval" role="group" aria-label="What you are approving"><p class="approval-label">You are approving</p><p class="approval-text"><strong>${description}</strong></p></div>`;
 }
 
-function lockedNotice(): SafeHtml {
+/** Locked after too many failures: says so, and where the way back in is (the recovery form below). */
+function lockedNotice(hasRecovery: boolean): SafeHtml {
+  const way = hasRecovery
+    ? " Use one of your recovery codes below to get back in, or contact support."
+    : " Contact support to unlock it.";
   return errorAlert(
-    html`<strong>Too many failed attempts.</strong><span class="detail"> Verification with your usual methods is locked. Use a recovery code, or contact support to unlock it.</span>`,
+    html`<strong>Verification is locked.</strong><span class="detail"> There were too many failed attempts, so your usual methods are locked.${way}</span>`,
+    "challenge-locked",
   );
 }
 
 function lead(data: ChallengePageData, hasUsable: boolean, hasKeys: boolean): SafeHtml {
-  const subject = html`<strong>${data.action} ${data.resource}</strong>`;
+  const subject = html`<strong>${data.label ?? `${data.action} ${data.resource}`}</strong>`;
   if (data.userLocked) return html`You're about to ${subject}.`;
   if (data.factors.length === 0) {
     return html`You're about to ${subject}. This needs two-step verification, which isn't set up yet.`;
@@ -150,24 +177,32 @@ export function renderChallengePage(data: ChallengePageData): string {
   const recovery = data.factors.find((f) => f.type === "recovery");
   const keys = primaryFirst(data.factors.filter((f) => f.type === "webauthn"));
   const others = primaryFirst(data.factors.filter((f) => !USABLE_TYPES.has(f.type)));
+  const waiting = data.retryAfter !== undefined && data.retryAfter > 0 ? data.retryAfter : undefined;
   const script = pageScript(data, {
     page: "challenge",
     basePath: data.basePath,
     challengeId: data.challengeId,
     factors: keys,
     after: data.after ?? { method: "GET", url: "/" },
+    ...(waiting === undefined ? {} : { retryAfter: waiting }),
   });
+  // A wait explains itself; a lock is said once, with any error of the recovery code tried after it.
+  const error = data.error ? errorBox(data.error, data.attemptsRemaining) : "";
+  const alert = data.userLocked
+    ? html`${lockedNotice(recovery !== undefined)}${error}`
+    : waiting !== undefined
+      ? waitBox(waiting, recovery !== undefined)
+      : error;
   const body = html`${cardHead(icons.lock, TITLE, lead(data, usable.length > 0, keys.length > 0))}
 ${data.description === undefined ? "" : approval(data.description)}
-${data.userLocked ? lockedNotice() : ""}
-${data.error ? errorBox(data.error, data.attemptsRemaining) : ""}
+${alert}
 ${keys.length > 0 ? passkeySection(usable.length > 0) : ""}
-${usable.length > 0 ? totpForm(data, usable) : ""}
+${usable.length > 0 ? totpForm(data, usable, !data.userLocked && waiting === undefined && Boolean(data.error)) : ""}
 ${recovery ? recoveryForm(data, recovery, usable.length === 0 && keys.length === 0) : ""}
 ${data.factors.length === 0 ? setupPrompt(data.consoleUrl) : ""}
 ${others.length > 0 ? unavailableFactors(others, usable.length > 0 ? "Other methods" : "Your methods") : ""}
 ${usable.length === 0 && keys.length === 0 && others.length > 0 ? html`<a class="button button-secondary button-block" href="${safeUrl(data.consoleUrl)}">Add an authenticator app</a>` : ""}
-${data.cancelUrl === undefined ? "" : html`<div class="actions"><a class="link-button" href="${safeUrl(data.cancelUrl)}">Cancel</a></div>`}
-${keys.length > 0 ? script : ""}`;
+${data.cancelUrl === undefined ? "" : html`<div class="actions"><a class="link-button" href="${samePath(data.cancelUrl)}">Cancel</a></div>`}
+${keys.length > 0 || waiting !== undefined ? script : ""}`;
   return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body });
 }

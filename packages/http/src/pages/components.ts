@@ -91,6 +91,19 @@ export function safeUrl(url: string, fallback = "#"): string {
   return url;
 }
 
+/**
+ * `path` if it is an absolute path on this origin, else `fallback`: for links that must never
+ * leave the site (Cancel), where `safeUrl` would still allow an http(s) URL elsewhere.
+ *
+ * @example
+ * samePath("https://evil.example/"); // "/"
+ */
+export function samePath(path: string, fallback = "/"): string {
+  const probe = path.replace(/[\p{Cc}\s]/gu, "");
+  if (!probe.startsWith("/") || probe.startsWith("//") || probe.startsWith("/\\")) return fallback;
+  return path;
+}
+
 const FACTOR_TYPE_LABELS: Readonly<Record<string, string>> = {
   totp: "Authenticator app",
   webauthn: "Security key or passkey",

@@ -155,22 +155,44 @@ ${list}
 </section>`;
 }
 
+/** "acme-recovery-codes.txt": the app's name as a safe file name. */
+function codesFileName(appName: string): string {
+  const slug = appName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
+  return `${slug || "stepup"}-recovery-codes.txt`;
+}
+
+/**
+ * New recovery codes, the one time they are shown (the console reads them once after a
+ * redirect): the list, Copy and Download for the page script, and a GET link to confirm.
+ */
+function freshCodes(data: ConsolePageData, codes: readonly string[]): SafeHtml {
+  return html`<section class="recovery-codes" id="stepup-codes" aria-labelledby="codes-title">
+<h2 id="codes-title">Save your recovery codes</h2>
+<p>If you lose your authenticator, each code gets you in once. <strong>They are shown only this once:</strong> copy or download them now and keep them somewhere safe.</p>
+<ol class="codes" id="recovery-codes">${codes.map((c) => html`<li><code>${c}</code></li>`)}</ol>
+<div class="code-actions" id="stepup-code-actions" hidden>
+<button type="button" class="button button-secondary button-small" data-stepup-copy>Copy</button>
+<button type="button" class="button button-secondary button-small" data-stepup-download>Download .txt</button>
+<p class="hint passkey-status" data-stepup-status role="status"></p>
+</div>
+<a class="button button-primary" href="${consoleUrl(data)}">I have saved these codes</a>
+</section>`;
+}
+
 function recoverySection(data: ConsolePageData): SafeHtml {
   if (data.recoveryCodesRemaining === null || data.recoveryCodesRemaining === undefined) return html``;
-  const fresh = data.newRecoveryCodes;
-  const codes = fresh
-    ? html`<div class="recovery-codes" role="region" aria-label="Your new recovery codes">
-<p><strong>Save these codes now.</strong> Each works once, and they will not be shown again.</p>
-<ol class="codes" id="recovery-codes">${fresh.map((c) => html`<li><code>${c}</code></li>`)}</ol></div>`
-    : "";
   const hasFactors = data.factors.length > 0;
   const regenerate = hasFactors
     ? html`<form method="post" action="${data.basePath}/console/recovery-codes">${csrfField(data.csrfToken)}
+${returnToField(data.returnTo)}
 <button type="submit" class="button button-secondary button-small">Generate new codes</button></form>`
     : "";
   return html`<section class="section" aria-labelledby="recovery-title">
 <div class="section-head"><h2 id="recovery-title">Recovery codes</h2>${regenerate}</div>
-${codes}
 <p>${hasFactors ? `${plural(data.recoveryCodesRemaining, "unused code", "unused codes")}.` : "Recovery codes come with your first method."} Use one if you lose your authenticator; generating new codes cancels the old ones.</p>
 </section>`;
 }
@@ -191,13 +213,30 @@ export function renderConsolePage(data: ConsolePageData): string {
     data.returnTo === undefined
       ? ""
       : html`<div class="actions"><a class="button button-secondary" href="${safeUrl(data.returnTo)}">Back to where you were</a></div>`;
+  const codes = data.newRecoveryCodes;
+  const script = pageScript(data, {
+    page: "console",
+    basePath: data.basePath,
+    consoleUrl: consoleUrl(data),
+    // Data for Copy and Download, never spliced into script source.
+    ...(codes
+      ? {
+          recoveryCodes: codes,
+          codesFile: {
+            name: codesFileName(data.appName),
+            title: `${data.appName} recovery codes for ${data.user.email ?? data.user.name ?? data.user.id}`,
+          },
+        }
+      : {}),
+  });
   const body = html`${cardHead(icons.shield, TITLE, signedInAs(data.user))}
 ${data.error ? errorAlert(data.error, ERROR_ID) : ""}
 ${data.notice ? infoNotice(data.notice) : ""}
+${codes ? freshCodes(data, codes) : ""}
 ${data.pendingTotp ? enrollSection(data, data.pendingTotp) : ""}
 ${factorsSection(data)}
 ${recoverySection(data)}
 ${back}
-${data.passkeys ? pageScript(data, { page: "console", basePath: data.basePath, consoleUrl: consoleUrl(data) }) : ""}`;
+${data.passkeys || codes ? script : ""}`;
   return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body, width: "wide" });
 }

@@ -15,9 +15,11 @@ export type PageFactor = OfferedFactor;
 /** The challenge page, shown inline at the protected URL (401) and at GET {basePath}/challenge/:id. */
 export interface ChallengePageData extends PageBase {
   challengeId: string;
-  /** Human wording of what is being unlocked, e.g. resource "account", action "delete". */
+  /** What is being unlocked, e.g. resource "account", action "delete". */
   resource: string;
   action: string;
+  /** The rule's words for it ("open the admin panel"); without it the page says "<action> <resource>". */
+  label?: string;
   /** Enrolled factors this challenge accepts, primary first. May be empty (then: offer enrollment). */
   factors: PageFactor[];
   /** What is being approved, in words (a transaction rule's `describe`), shown above the form. */
@@ -30,9 +32,14 @@ export interface ChallengePageData extends PageBase {
   error?: string;
   /** Guesses left, when known. */
   attemptsRemaining?: number;
+  /**
+   * Seconds until the usual methods can be tried again (a 429 with Retry-After): the page says
+   * when, and its script counts down with the code form and passkey button disabled until then.
+   */
+  retryAfter?: number;
   /** Where the console is, for "set up a factor" (already includes a returnTo query). */
   consoleUrl: string;
-  /** Where "cancel" goes (same-origin path) or undefined. */
+  /** Where Cancel goes: the same-origin page the user came from (`cancelUrlFor`), or none. */
   cancelUrl?: string;
   /**
    * Where the browser script continues after a passkey verification (the JSON API does not

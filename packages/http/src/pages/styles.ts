@@ -1,30 +1,22 @@
+import { themeCss } from "@stepup/browser/tokens";
+
 /**
  * The pages' only stylesheet, inlined into one nonce'd <style> (the CSP allows nothing else).
- * Colour pairs are chosen for WCAG AA: body text >= 4.5:1, borders of inputs >= 3:1, in both schemes.
+ * Colours, radii and type come from the tokens the step-up modal uses too (@stepup/browser/tokens),
+ * light and dark; the pairs are chosen for WCAG AA in both schemes.
  */
 export const PAGE_CSS = `
-:root{color-scheme:light dark;
---bg:#f4f5f7;--card:#fff;--text:#1b1f24;--muted:#59636e;--border:#d8dee4;--subtle:#f6f8fa;
---field:#fff;--field-border:#6e7781;--accent:#0b63ce;--accent-hover:#0a55b0;--on-accent:#fff;
---accent-soft:#e7f0fc;--danger:#b42318;--danger-soft:#fef3f2;--danger-border:#f3b8b2;
---info:#0b4a8f;--info-soft:#eef5ff;--info-border:#b9d4f7;--ok:#116329;--ok-soft:#dafbe1;
---focus:#0b63ce;--shadow:0 1px 2px rgba(16,24,40,.05),0 12px 32px -8px rgba(16,24,40,.12)}
-@media (prefers-color-scheme:dark){:root{
---bg:#0e1116;--card:#171b21;--text:#e8ecf1;--muted:#9aa4b0;--border:#2d343d;--subtle:#1d232b;
---field:#0e1116;--field-border:#6b7684;--accent:#4c9cff;--accent-hover:#6aadff;--on-accent:#0b1220;
---accent-soft:#17263a;--danger:#ff9b8f;--danger-soft:#2a1515;--danger-border:#6b2a24;
---info:#9ccaff;--info-soft:#0f2035;--info-border:#24446b;--ok:#7ee2a0;--ok-soft:#12301d;
---focus:#6aadff;--shadow:0 1px 2px rgba(0,0,0,.4),0 12px 32px -8px rgba(0,0,0,.5)}}
+${themeCss(":root")}
 *,*::before,*::after{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{margin:0;min-height:100vh;display:flex;flex-direction:column;align-items:center;justify-content:center;
 padding:2.5rem 1rem;background:var(--bg);color:var(--text);
-font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans",sans-serif;
+font:var(--text-body)/1.5 var(--font-sans);
 -webkit-font-smoothing:antialiased}
 .shell{width:100%;max-width:27rem}
 .shell.wide{max-width:42rem}
 .brand{margin:0 0 1rem;text-align:center;font-size:.875rem;font-weight:600;color:var(--muted);letter-spacing:.01em}
-.card{background:var(--card);border:1px solid var(--border);border-radius:16px;box-shadow:var(--shadow);
+.card{background:var(--card);border:1px solid var(--border);border-radius:var(--radius-card);box-shadow:var(--shadow);
 padding:2rem 1.75rem}
 @media (min-width:30rem){.card{padding:2.25rem 2.5rem}}
 .card-head{text-align:center;margin-bottom:1.5rem}
@@ -32,7 +24,7 @@ padding:2rem 1.75rem}
 background:var(--accent-soft);color:var(--accent)}
 .icon-badge svg{width:1.5rem;height:1.5rem}
 .icon-badge.ok{background:var(--ok-soft);color:var(--ok)}
-h1{margin:0 0 .5rem;font-size:1.5rem;line-height:1.25;letter-spacing:-.015em}
+h1{margin:0 0 .5rem;font-size:var(--text-title);line-height:1.25;letter-spacing:-.015em}
 h2{margin:0 0 .75rem;font-size:1.125rem;line-height:1.3}
 h3{margin:0;font-size:1rem;line-height:1.4}
 p{margin:0 0 1rem}
@@ -42,21 +34,21 @@ a{color:var(--accent);text-underline-offset:.15em}
 a:hover{text-decoration-thickness:2px}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .field{margin:0 0 1.25rem}
-label,.label{display:block;margin:0 0 .375rem;font-size:.9375rem;font-weight:600}
+label,.label{display:block;margin:0 0 .375rem;font-size:var(--text-label);font-weight:600}
 .optional{font-weight:400;color:var(--muted)}
-.hint{margin:.5rem 0 0;font-size:.875rem;color:var(--muted)}
+.hint{margin:.5rem 0 0;font-size:var(--text-small);color:var(--muted)}
 button,input{font:inherit;color:inherit}
-.input{display:block;width:100%;min-height:2.75rem;padding:.5rem .75rem;border:1px solid var(--field-border);
-border-radius:8px;background:var(--field);color:var(--text);transition:border-color .15s ease,box-shadow .15s ease}
+.input{display:block;width:100%;min-height:var(--control-height);padding:.5rem .75rem;border:1px solid var(--field-border);
+border-radius:var(--radius-control);background:var(--field);color:var(--text);transition:border-color .15s ease,box-shadow .15s ease}
 .input::placeholder{color:var(--muted);opacity:1}
 .input:focus-visible{outline:3px solid var(--focus);outline-offset:1px}
 .input[aria-invalid=true]{border-color:var(--danger)}
 .code-input{padding:.625rem .5rem .625rem calc(.5rem + .5em);text-align:center;letter-spacing:.5em;
-font:600 1.6rem/1.2 ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono",monospace;
+font:600 var(--text-code)/1.2 var(--font-mono);
 font-variant-numeric:tabular-nums}
 .code-input::placeholder{letter-spacing:.5em;opacity:.45}
-.button{display:inline-flex;align-items:center;justify-content:center;gap:.5rem;min-height:2.75rem;
-padding:.5rem 1.125rem;border:1px solid transparent;border-radius:8px;font-weight:600;line-height:1.2;
+.button{display:inline-flex;align-items:center;justify-content:center;gap:.5rem;min-height:var(--control-height);
+padding:.5rem 1.125rem;border:1px solid transparent;border-radius:var(--radius-control);font-weight:600;line-height:1.2;
 text-decoration:none;cursor:pointer;transition:background-color .15s ease,border-color .15s ease}
 .button-primary{background:var(--accent);color:var(--on-accent)}
 .button-primary:hover{background:var(--accent-hover)}
@@ -66,6 +58,7 @@ text-decoration:none;cursor:pointer;transition:background-color .15s ease,border
 .button-danger:hover{background:var(--danger-soft);border-color:var(--danger-border)}
 .button-small{min-height:2.25rem;padding:.375rem .75rem;font-size:.875rem}
 .button-block{display:flex;width:100%}
+.button:disabled,.input:disabled{opacity:.6;cursor:not-allowed}
 .link-button{display:inline-block;padding:.5rem .25rem;color:var(--muted);font-size:.9375rem;font-weight:500}
 .link-button:hover{color:var(--text)}
 .actions{display:flex;flex-wrap:wrap;align-items:center;justify-content:center;gap:.5rem 1rem;margin-top:1.25rem}
@@ -135,9 +128,14 @@ border-radius:10px;image-rendering:pixelated}
 .secret{display:inline-block;margin:.25rem 0 .5rem;padding:.375rem .625rem;border:1px solid var(--border);
 border-radius:6px;background:var(--card);font:600 1rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 letter-spacing:.04em;word-break:break-all;user-select:all}
-.recovery-codes{padding:1rem 1.25rem;border:1px solid var(--accent);border-radius:12px;background:var(--subtle);margin-bottom:1rem}
-.codes{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.375rem 1.5rem;margin:.5rem 0 0;padding-left:1.5rem}
-.codes code{font:600 1rem/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;letter-spacing:.04em;user-select:all}
+.recovery-codes{padding:1.25rem;border:1px solid var(--accent);border-radius:var(--radius-box);background:var(--subtle);margin-bottom:1.5rem}
+.recovery-codes h2{margin-bottom:.5rem}
+.codes{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.375rem 1.5rem;margin:0 0 1rem;
+padding:.875rem 1rem .875rem 2.5rem;border:1px solid var(--border);border-radius:var(--radius-control);background:var(--card)}
+.codes li::marker{color:var(--muted);font-size:var(--text-small)}
+.codes code{font:600 1rem/1.5 var(--font-mono);letter-spacing:.04em;user-select:all}
+.code-actions{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;margin:0 0 1rem}
+.code-actions .hint{margin:0}
 details.recovery{margin-top:1.25rem}
 details.recovery summary{cursor:pointer;color:var(--accent);font-weight:600;padding:.25rem 0;background:none}
 details.recovery form{margin-top:.75rem}

@@ -4,7 +4,14 @@ import { readForm } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { renderResubmitPage } from "../pages/index.js";
 import { checkOrigin, safeReturnTo } from "../security.js";
-import { challengePageResponse, messagePage, newNonce, pageResponse } from "./page-response.js";
+import {
+  type ChallengePageState,
+  cancelUrlFor,
+  challengePageResponse,
+  messagePage,
+  newNonce,
+  pageResponse,
+} from "./page-response.js";
 
 /** GET {basePath}/challenge/:id: the challenge page at its own URL. */
 export async function showChallenge(
@@ -14,7 +21,9 @@ export async function showChallenge(
   id: string,
 ): Promise<Response> {
   const sid = await sessionForChallenge(http, request, user);
-  return challengePageResponse(http, await http.engine.challenges.show(user, sid, id), 200);
+  const opened = await http.engine.challenges.show(user, sid, id);
+  const cancelUrl = cancelUrlFor(http, request, opened.challenge);
+  return challengePageResponse(http, opened, 200, new Headers(), { cancelUrl });
 }
 
 /** Errors the page shows on the form itself (the user can try again right there). */
@@ -85,13 +94,17 @@ export async function submitChallenge(
     }
     if (!RETRY_ON_PAGE.has(error.code)) throw error;
     const headers = new Headers();
-    if (error.details.retryAfter !== undefined) headers.set("retry-after", String(error.details.retryAfter));
-    const extra =
-      error.details.attemptsRemaining === undefined
-        ? {}
-        : { attemptsRemaining: error.details.attemptsRemaining };
+    const { retryAfter, attemptsRemaining } = error.details;
+    if (retryAfter !== undefined) headers.set("retry-after", String(retryAfter));
     // Re-read what the challenge offers now (a lock may have left only the recovery path).
     const now = error.code === "USER_LOCKED" ? await http.engine.challenges.show(user, sid, id) : state;
-    return challengePageResponse(http, now, error.status, headers, { error: error.message, ...extra });
+    const page: ChallengePageState =
+      error.code === "USER_LOCKED" && now.userLocked
+        ? {} // the page's lock notice says it, with the way back in
+        : error.code === "TOO_MANY_ATTEMPTS" && retryAfter !== undefined && retryAfter > 0
+          ? { retryAfter }
+          : { error: error.message, ...(attemptsRemaining === undefined ? {} : { attemptsRemaining }) };
+    const cancelUrl = cancelUrlFor(http, request, now.challenge, form.get("cancel"));
+    return challengePageResponse(http, now, error.status, headers, { ...page, cancelUrl });
   }
 }

@@ -5,6 +5,7 @@ import type { HttpContext, RequestContext } from "../http-context.js";
 import { type ConsolePageData, renderConsolePage } from "../pages/index.js";
 import { checkOrigin, safeReturnTo } from "../security.js";
 import { newNonce, pageResponse } from "./page-response.js";
+import { keepForOneRead, readOnce, type ShownOnce } from "./shown-once.js";
 
 type ConsoleState = Pick<
   ConsolePageData,
@@ -16,6 +17,7 @@ async function render(
   user: StepUpUser,
   state: ConsoleState,
   status = 200,
+  headers = new Headers(),
 ): Promise<Response> {
   const nonce = newNonce();
   const [all, recoveryCodesRemaining] = await Promise.all([
@@ -40,13 +42,34 @@ async function render(
     passkeys: http.engine.config.factors.has("webauthn"),
     ...state,
   });
-  return pageResponse(body, status, new Headers(), nonce);
+  return pageResponse(body, status, headers, nonce);
 }
 
-/** GET {basePath}/console: the factor console. */
+/**
+ * Post-redirect-get for a POST that issued recovery codes: 303 to the console, the codes sealed
+ * for its one next read (`keepForOneRead`), so reloading the page that shows them re-posts nothing.
+ */
+async function showCodesOnce(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  returnTo: string | undefined,
+  shown: ShownOnce,
+): Promise<Response> {
+  const query = returnTo === undefined ? "" : `?returnTo=${encodeURIComponent(returnTo)}`;
+  const headers = new Headers({ location: `${http.basePath}/console${query}`, "cache-control": "no-store" });
+  headers.append("set-cookie", await keepForOneRead(http, user.id, new URL(request.url), shown));
+  return new Response(null, { status: 303, headers });
+}
+
+/** GET {basePath}/console: the factor console (with new recovery codes, the one time they are shown). */
 export async function showConsole(http: HttpContext, request: Request, user: StepUpUser): Promise<Response> {
   const returnTo = safeReturnTo(new URL(request.url).searchParams.get("returnTo"), new URL(request.url));
-  return render(http, user, returnTo ? { returnTo } : {});
+  const { shown, clear } = await readOnce(http, request, user.id);
+  const headers = new Headers();
+  if (clear) headers.append("set-cookie", clear);
+  const codes = shown ? { newRecoveryCodes: shown.codes, notice: shown.notice } : {};
+  return render(http, user, { ...(returnTo ? { returnTo } : {}), ...codes }, 200, headers);
 }
 
 /**
@@ -107,11 +130,10 @@ export async function submitConsole(
         return render(http, user, { ...base, pendingTotp, error: error.message }, error.status);
       }
       if (confirmed instanceof Response) return confirmed;
-      const codes =
-        "recoveryCodes" in confirmed && confirmed.recoveryCodes
-          ? { newRecoveryCodes: confirmed.recoveryCodes }
-          : {};
-      return render(http, user, { ...base, ...codes, notice: "Authenticator app added." });
+      const notice = "Authenticator app added.";
+      if ("recoveryCodes" in confirmed && confirmed.recoveryCodes)
+        return showCodesOnce(http, request, user, returnTo, { codes: confirmed.recoveryCodes, notice });
+      return render(http, user, { ...base, notice });
     }
     if (first === "recovery-codes" && id === undefined) {
       const issued = await withOwnStepUp(
@@ -122,9 +144,8 @@ export async function submitConsole(
         { form: fields },
       );
       if (issued instanceof Response) return issued;
-      return render(http, user, {
-        ...base,
-        newRecoveryCodes: issued.recoveryCodes,
+      return showCodesOnce(http, request, user, returnTo, {
+        codes: issued.recoveryCodes,
         notice: "New recovery codes issued; the old ones no longer work.",
       });
     }

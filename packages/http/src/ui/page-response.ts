@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { type OpenedChallenge, offerFactor, type StepUpError } from "@stepup/core";
+import { retryText } from "@stepup/browser/retry-text";
+import { type Challenge, type OpenedChallenge, offerFactor, type StepUpError } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
 import { renderChallengePage, renderMessagePage } from "../pages/index.js";
+import { safeReturnTo } from "../security.js";
 
 /** A fresh CSP nonce: 128 bits per response. */
 export function newNonce(): string {
@@ -38,10 +40,49 @@ export function pageResponse(
   return new Response(body, { status, headers });
 }
 
+/**
+ * Where the challenge page's Cancel goes: back to the page the user came from, on this origin
+ * only (or a trusted origin's). `carried` is the page's own hidden `cancel` field (so a wrong code does not lose it); else
+ * the Referer. Never the URL the challenge guards (cancelling would open it again), nor a
+ * challenge page; when nothing fits, "/".
+ *
+ * @example
+ * cancelUrlFor(http, request, opened.challenge, form.get("cancel")); // "/settings" or "/"
+ */
+export function cancelUrlFor(
+  http: Pick<HttpContext, "basePath"> & { readonly trustedOrigins?: readonly string[] },
+  request: { readonly url: string; readonly headers: { get(name: string): string | null } },
+  challenge: Pick<Challenge, "returnTo">,
+  carried?: unknown,
+): string {
+  const url = new URL(request.url);
+  const referer = request.headers.get("referer");
+  let fromReferer: string | undefined;
+  if (referer && URL.canParse(referer)) {
+    const r = new URL(referer);
+    // The trusted origins too: behind a proxy that ends TLS, the browser's origin is one of them.
+    if (r.origin === url.origin || http.trustedOrigins?.includes(r.origin))
+      fromReferer = r.pathname + r.search;
+  }
+  for (const candidate of [carried, fromReferer]) {
+    const path = safeReturnTo(candidate, url);
+    if (path === undefined) continue;
+    const pathname = new URL(path, url).pathname;
+    if (path === challenge.returnTo || path === url.pathname + url.search) continue;
+    if (pathname.startsWith(`${http.basePath}/challenge/`)) continue;
+    return path;
+  }
+  return "/";
+}
+
 /** Extra state of a re-rendered challenge page. */
 export interface ChallengePageState {
+  /** Where Cancel goes (from `cancelUrlFor`). */
+  cancelUrl?: string;
   error?: string;
   attemptsRemaining?: number;
+  /** Seconds until the usual methods can be tried again (a 429's Retry-After). */
+  retryAfter?: number;
 }
 
 /** The challenge page for an opened challenge (inline at the protected URL, or at its own URL). */
@@ -62,6 +103,7 @@ export function challengePageResponse(
     challengeId: challenge.id,
     resource: challenge.resource,
     action: challenge.action,
+    ...(challenge.label === undefined ? {} : { label: challenge.label }),
     factors: opened.factors.map(offerFactor),
     ...(challenge.description === undefined ? {} : { description: challenge.description }),
     ...(opened.userLocked ? { userLocked: true } : {}),
@@ -143,14 +185,13 @@ export function errorPage(http: HttpContext, error: StepUpError): Response {
         "This form is too large to keep while you confirm it's you.",
       );
     case "TOO_MANY_ATTEMPTS": {
-      const retryAfter = String(error.details.retryAfter ?? 60);
-      const minutes = Math.max(1, Math.ceil(Number(retryAfter) / 60));
+      const retryAfter = error.details.retryAfter ?? 60;
       return messagePage(
         http,
         429,
         "Too many attempts",
-        `For your security, verification is paused. Try again in about ${minutes} minute${minutes === 1 ? "" : "s"}.`,
-        new Headers({ "retry-after": retryAfter }),
+        `For your security, verification is paused. Try again in ${retryText(retryAfter)}.`,
+        new Headers({ "retry-after": String(retryAfter) }),
       );
     }
     default:

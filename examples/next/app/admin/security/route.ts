@@ -1,17 +1,18 @@
 import { demo } from "../../../lib/demo";
+import { htmlResponse, resultPage } from "../../../lib/demo-page";
 
 export const dynamic = "force-dynamic";
 
 // Only a passkey or security key will do here: codes can be phished, WebAuthn cannot.
 export const GET = demo().stepup.withStepUp(
-  (_request, _context, stepUp) =>
-    new Response(
-      `<!doctype html><title>Security settings</title><h1>Security settings</h1><p>Verified with a passkey at ${new Date(stepUp.verifiedAt ?? 0).toISOString()}</p><p><a href="/">Home</a></p>`,
-      { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } },
-    ),
+  (_request, _context, stepUp) => {
+    const at = new Date(stepUp.verifiedAt ?? 0).toISOString();
+    return htmlResponse(resultPage("Security settings", `Verified with a passkey at ${at}.`));
+  },
   {
     resource: "security",
     action: "manage",
+    label: "change your security settings",
     maxAge: demo().maxAge(300),
     level: "phishing-resistant",
     match: "action",

@@ -1,0 +1,72 @@
+// The step-up modal's building blocks: DOM only (no innerHTML), styled by modal-styles.ts.
+import { h, uid } from "./dom.js";
+
+/** The lock badge of the dialog's head, built as DOM (decorative: hidden from assistive tech). */
+export function lockIcon(): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  const attrs: Record<string, string> = {
+    viewBox: "0 0 24 24",
+    fill: "none",
+    stroke: "currentColor",
+    "stroke-width": "2",
+    "stroke-linecap": "round",
+    "stroke-linejoin": "round",
+    "aria-hidden": "true",
+    focusable: "false",
+  };
+  for (const [name, value] of Object.entries(attrs)) svg.setAttribute(name, value);
+  const rect = document.createElementNS(ns, "rect");
+  for (const [name, value] of Object.entries({ x: "4", y: "11", width: "16", height: "10", rx: "2" }))
+    rect.setAttribute(name, value);
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M8 11V7a4 4 0 0 1 8 0v4");
+  svg.append(rect, path);
+  return svg;
+}
+
+/** The six-digit one-time-code input of the pages: autofill, numeric keypad, exactly 6 digits. */
+export const ONE_TIME_CODE = {
+  inputmode: "numeric",
+  autocomplete: "one-time-code",
+  pattern: "[0-9]*",
+  minlength: "6",
+  maxlength: "6",
+  spellcheck: "false",
+  placeholder: "000000",
+  class: "su-code",
+};
+
+/** A labelled code field and its submit button, as a form the modal wires itself. */
+export function codeForm(label: string, inputAttrs: Record<string, string>, button: string, cls: string) {
+  const id = uid("stepup-code");
+  const input = h("input", { id, name: "code", required: true, autocomplete: "off", ...inputAttrs });
+  const submit = h("button", { type: "submit", class: cls }, button);
+  const form = h("form", {}, h("div", { class: "su-field" }, h("label", { for: id }, label), input), submit);
+  return { form, input, submit };
+}
+
+function focusables(root: HTMLElement): HTMLElement[] {
+  const selector = "button, input, summary, a[href], [tabindex]:not([tabindex='-1'])";
+  return [...root.querySelectorAll<HTMLElement>(selector)].filter(
+    (el) => !el.hasAttribute("disabled") && el.offsetParent !== null,
+  );
+}
+
+/** Keeps Tab and Shift+Tab inside the dialog (showModal makes the page inert, but not the browser UI). */
+export function trapFocus(dialog: HTMLDialogElement): void {
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const list = focusables(dialog);
+    const first = list[0];
+    const last = list[list.length - 1];
+    if (!first || !last) return;
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+}

@@ -78,6 +78,7 @@ async function openChallenge(http: HttpContext, request: Request, { user }: Ctx)
       challengeId: opened.challenge.id,
       expiresAt: new Date(opened.challenge.expiresAtMs).toISOString(),
       factors: opened.factors.map(offerFactor),
+      ...(opened.challenge.label === undefined ? {} : { label: opened.challenge.label }),
     },
     201,
     headers,

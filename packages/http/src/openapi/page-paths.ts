@@ -68,6 +68,22 @@ const factorIdParam: Parameter = {
 };
 const consoleDone = (what: string) => ({ "200": page(`The console again: ${what}.`) });
 
+/** New recovery codes: post-redirect-get, the codes sealed in a one-read cookie for the console. */
+const codesShownOnce = {
+  "303": {
+    description:
+      "New recovery codes were issued: back to the console (post-redirect-get), which shows them once. They travel sealed in a short-lived cookie sent only to the console, read once.",
+    headers: {
+      Location: { description: "The console.", required: true, schema: { type: "string" } },
+      "Set-Cookie": {
+        description: "The sealed codes, for one read.",
+        required: true,
+        schema: { type: "string" },
+      },
+    },
+  },
+};
+
 /** The console's form posts (they work without JavaScript). */
 function consolePaths(base: string, totp: boolean, recovery: boolean): Record<string, PathItem> {
   const paths: Record<string, PathItem> = {};
@@ -93,7 +109,7 @@ function consolePaths(base: string, totp: boolean, recovery: boolean): Record<st
         summary: "Console: confirm the authenticator app with its first code",
         parameters: [factorIdParam],
         requestBody: form({ code: schemaRef("TotpCode"), name: schemaRef("FactorName"), returnTo }, ["code"]),
-        responses: consoleDone("the factor is added (the first one shows the recovery codes)"),
+        responses: { ...consoleDone("the factor is added"), ...codesShownOnce },
       },
       [...OWN_STEP_UP, "INVALID_CODE", "INVALID_INPUT", "ENROLLMENT_NOT_FOUND"],
       GUARD_JSON,
@@ -106,7 +122,7 @@ function consolePaths(base: string, totp: boolean, recovery: boolean): Record<st
         operationId: "consoleRegenerateRecoveryCodes",
         summary: "Console: issue new recovery codes",
         requestBody: form({ returnTo }, []),
-        responses: consoleDone("with the new codes, shown once"),
+        responses: codesShownOnce,
       },
       [...OWN_STEP_UP, "FACTOR_NOT_FOUND"],
       GUARD_JSON,

@@ -13,7 +13,7 @@ export const ERROR_WHEN: Readonly<Record<StepUpErrorCode, string>> = Object.free
   INVALID_CODE: "Wrong code; the body has `success: false` and `attemptsRemaining`.",
   UNAUTHENTICATED: "The app's `getUser` returned no user.",
   STEP_UP_REQUIRED:
-    "Not fresh enough: a challenge is already open; the body has `challengeId`, `challengeUrl`, `resource`, `action`, `maxAge`, `factors`, `expiresAt` (and `description`, `enrollUrl` when they apply).",
+    "Not fresh enough: a challenge is already open; the body has `challengeId`, `challengeUrl`, `resource`, `action`, `maxAge`, `factors`, `expiresAt` (and `label`, `description`, `enrollUrl` when they apply).",
   STEP_UP_BLOCKED: "The policy hook said BLOCK; the body has `resource` and `action`.",
   CHALLENGE_NOT_FOUND: "Unknown, expired or already used challenge id.",
   CHALLENGE_SESSION_MISMATCH:
@@ -91,6 +91,11 @@ const EXTRA: Partial<Record<StepUpErrorCode, { properties: Record<string, Schema
         type: "string",
         maxLength: 200,
         description: "What is being approved, in words (transaction rules with `describe`).",
+      },
+      label: {
+        type: "string",
+        maxLength: 100,
+        description: 'The rule\'s readable label ("open the admin panel"), when it has one.',
       },
       enrollUrl: {
         type: "string",

@@ -99,6 +99,11 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
           items: schemaRef("OfferedFactor"),
           description: "Enrolled factors the challenge accepts now, primary first.",
         },
+        label: {
+          type: "string",
+          maxLength: 100,
+          description: 'The rule\'s readable label ("open the admin panel"), when it has one.',
+        },
       },
       required: ["challengeId", "expiresAt", "factors"],
       additionalProperties: false,

@@ -51,10 +51,26 @@ export function guardView(req: ExpressRequest): GuardRequest {
   return new ExpressGuardRequest(req);
 }
 
+/**
+ * `req.body` as the app's body parser left it, or undefined when no parser read the body. Express 4's
+ * parsers (body-parser 1) set `req.body = {}` for a content type they do not handle and leave the
+ * stream unread; Express 5's leave `req.body` undefined.
+ */
+function parsedBody(req: ExpressRequest): unknown {
+  const body: unknown = req.body;
+  if (req.readableEnded || body === undefined) return body;
+  const unreadPlaceholder =
+    typeof body === "object" &&
+    body !== null &&
+    Object.getPrototypeOf(body) === Object.prototype &&
+    Object.keys(body).length === 0;
+  return unreadPlaceholder ? undefined : body;
+}
+
 /** The original urlencoded fields of a form POST (for re-submission after a step-up). */
 export function formFields(req: ExpressRequest): [string, string][] | undefined {
   if (req.method !== "POST" || !req.is("application/x-www-form-urlencoded")) return undefined;
-  const body: unknown = req.body;
+  const body = parsedBody(req);
   if (!body || typeof body !== "object") return undefined;
   const fields: [string, string][] = [];
   for (const [key, value] of Object.entries(body)) {
@@ -92,8 +108,8 @@ export function toFetchRequest(req: ExpressRequest): Request {
   }
   const init: RequestInit & { duplex?: "half" } = { method: req.method, headers };
   if (req.method !== "GET" && req.method !== "HEAD") {
-    if (req.readableEnded || req.body !== undefined) {
-      const body: unknown = req.body;
+    const body = parsedBody(req);
+    if (req.readableEnded || body !== undefined) {
       if (req.is("application/x-www-form-urlencoded") && body && typeof body === "object") {
         init.body = new URLSearchParams(formFields(req) ?? []).toString();
       } else if (body !== undefined && typeof body === "object" && Object.keys(body as object).length > 0) {

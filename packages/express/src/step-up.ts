@@ -10,7 +10,14 @@ import {
   type StepUpInfo,
   transactionDigest,
 } from "@stepup/http";
-import { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from "express";
+import {
+  type ErrorRequestHandler,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  Router,
+} from "express";
 import { ExpressGuardRequest, formFields, guardView, sendResponse, toFetchRequest } from "./fetch-bridge.js";
 
 declare global {
@@ -58,6 +65,20 @@ export interface ExpressStepUp {
   http: StepUpHttp;
 }
 
+/**
+ * Express 4 leaves a promise rejected by middleware unhandled (the process dies on Node 15+);
+ * Express 5 passes it to `next`. Every async middleware here hands its own failure to `next`, so
+ * both behave the same, and Express gets no promise back.
+ */
+function forwardErrors(
+  handler: (req: Request, res: Response, next: NextFunction) => Promise<void>,
+): (req: Request, res: Response, next: NextFunction) => void {
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    handler(req, res, next).catch(next);
+  };
+  return Object.defineProperty(middleware, "name", { value: handler.name });
+}
+
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null)?.then === "function";
 }
@@ -79,7 +100,7 @@ async function userOf(getUser: ExpressStepUpOptions["getUser"], req: Request): P
 }
 
 /**
- * Step-up MFA for Express 5.
+ * Step-up MFA for Express 4 (4.21+) and 5.
  *
  * @throws TypeError at start-up for a bad option, naming it.
  * @example
@@ -94,7 +115,7 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
   const http = createStepUpHttp(options);
   const router = Router();
 
-  router.use(async (req, res) => {
+  const handleStepUpRoute = async (req: Request, res: Response): Promise<void> => {
     let request: globalThis.Request;
     try {
       request = toFetchRequest(req);
@@ -105,7 +126,8 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
     }
     const user = await userOf(getUser, req);
     await sendResponse(res, await http.handle(request, { user, ...(req.ip ? { ip: req.ip } : {}) }));
-  });
+  };
+  router.use(forwardErrors(handleStepUpRoute));
 
   return {
     router,
@@ -122,7 +144,7 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
         where: "requireStepUp",
         transaction: transaction !== undefined,
       });
-      return async function requireStepUp(req, res, next) {
+      return forwardErrors(async function requireStepUp(req, res, next) {
         // The hot path: no promise for a synchronous getUser, no input object for a plain GET.
         const found = getUser(req);
         const user = (isThenable(found) ? await found : found) ?? null;
@@ -150,7 +172,7 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
           return;
         }
         await sendResponse(res, http.render(view, outcome));
-      };
+      });
     },
     async clear(req, res) {
       const user = await userOf(getUser, req);
@@ -167,7 +189,7 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
         status === 413
           ? problem("PAYLOAD_TOO_LARGE", "The body is too large.")
           : problem("INVALID_INPUT", "The request body could not be read.");
-      void sendResponse(res, response);
+      sendResponse(res, response).catch(next);
     },
   };
 }

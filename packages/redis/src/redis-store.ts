@@ -88,7 +88,7 @@ return dropped
  * stepup answers 503 rather than treating "unknown" as "absent". Give the client a bounded
  * `maxRetriesPerRequest` (and consider `enableOfflineQueue: false`) so an outage fails fast.
  *
- * @param options.client - an ioredis 6 `Redis` or `Cluster`; never connected or quit here.
+ * @param options.client - an ioredis (5.4+ or 6) `Redis` or `Cluster`; never connected or quit here.
  * @param options.keyPrefix - key namespace; `"stepup"` by default.
  * @throws TypeError when `client` is missing or `keyPrefix` is empty or contains `{`, `}` or spaces.
  * @example

@@ -69,7 +69,7 @@ const factorIdParam: Parameter = {
 const consoleDone = (what: string) => ({ "200": page(`The console again: ${what}.`) });
 
 /** New recovery codes: post-redirect-get, the codes sealed in a one-read cookie for the console. */
-const codesShownOnce = {
+const codesShownOnce: Record<string, ResponseObject> = {
   "303": {
     description:
       "New recovery codes were issued: back to the console (post-redirect-get), which shows them once. They travel sealed in a short-lived cookie sent only to the console, read once.",

@@ -3,10 +3,8 @@ import { stepUp } from "@stepup/express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { getIronSession, type SessionOptions } from "iron-session";
 import "./demo-user.js";
-import { resultPage } from "./demo-page.js";
+import { createUsers, describeTransfer, parseTransfer, resultPage } from "@stepup/example-shared";
 import { type FormError, homePage } from "./home-page.js";
-import { describeTransfer, readTransfer } from "./transfer.js";
-import { createUsers } from "./users.js";
 
 /** Options of the demo app (the server reads them from the environment). */
 export interface DemoOptions {
@@ -214,11 +212,11 @@ export function createDemoApp(options: DemoOptions): Express {
       maxAge: maxAge(300),
       match: "transaction",
       // Typed values: a grant for 100 to alice pays exactly that ("100" and 100 alike, never ["100"]).
-      transaction: (req) => readTransfer(req.body),
-      describe: (req) => describeTransfer(readTransfer(req.body)),
+      transaction: (req) => parseTransfer(req.body),
+      describe: (req) => describeTransfer(parseTransfer(req.body)),
     }),
     (req, res) => {
-      res.json({ transferred: true, ...readTransfer(req.body) });
+      res.json({ transferred: true, ...parseTransfer(req.body) });
     },
   );
   if (passkeys) {

@@ -1,4 +1,4 @@
-import { demoPage, type Html, html } from "./demo-page.js";
+import { demoPage, type Html, html } from "@stepup/example-shared";
 
 /** A sign-up or log-in form post that failed: which form, why, and the email to fill back in. */
 export interface FormError {

@@ -1,5 +1,5 @@
+import { DEMO_CSS } from "@stepup/example-shared";
 import type { ReactNode } from "react";
-import { DEMO_CSS } from "../lib/demo-page";
 
 export const metadata = { title: "stepup demo (Next.js)" };
 

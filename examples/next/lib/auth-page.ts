@@ -1,4 +1,5 @@
-import { demoPage, type Html, html } from "./demo-page";
+import { demoPage, type Html, html } from "@stepup/example-shared";
+import { BRAND } from "./brand";
 
 /** A sign-up or log-in form post that failed: which form, why, and the email to fill back in. */
 export interface FormError {
@@ -29,5 +30,5 @@ export function authErrorPage(error: FormError): string {
   const body = html`<div class="card"><h1>stepup demo (Next.js)</h1>
 <p class="lead">Sign up (or log in), add an authenticator app in the console, then try a protected action.</p></div>
 <div class="grid">${credentialsForm("signup", error)}${credentialsForm("login", error)}</div>`;
-  return demoPage(`${error.form === "signup" ? "Sign up" : "Log in"} failed`, body);
+  return demoPage(`${error.form === "signup" ? "Sign up" : "Log in"} failed`, body, BRAND);
 }

@@ -1,8 +1,8 @@
+import { htmlResponse } from "@stepup/example-shared";
 import { getIronSession } from "iron-session";
 import { cookies } from "next/headers";
 import { authErrorPage, type FormError } from "./auth-page";
 import { type DemoSession, demo } from "./demo";
-import { htmlResponse } from "./demo-page";
 
 type Body = Record<string, unknown>;
 

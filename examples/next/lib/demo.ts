@@ -1,9 +1,9 @@
 import { memoryStore, recoveryCodes, type Store, totp, webauthn } from "@stepup/core";
+import { createUsers } from "@stepup/example-shared";
 import { createStepUp, type NextStepUp } from "@stepup/next";
 import { redisStore } from "@stepup/redis";
 import { Redis } from "ioredis";
 import { type SessionOptions, unsealData } from "iron-session";
-import { createUsers } from "./users";
 
 /** The demo's own login session ("your existing auth"), in its iron-session cookie `demo_session`. */
 export interface DemoSession {

@@ -1,5 +1,6 @@
+import { htmlResponse, resultPage } from "@stepup/example-shared";
+import { BRAND } from "../../lib/brand";
 import { demo } from "../../lib/demo";
-import { htmlResponse, resultPage } from "../../lib/demo-page";
 
 export const dynamic = "force-dynamic";
 
@@ -7,6 +8,8 @@ export const dynamic = "force-dynamic";
 // inline at this URL (401); after the step-up the browser reloads /admin.
 export const GET = demo().stepup.withStepUp(
   (_request, _context, stepUp) =>
-    htmlResponse(resultPage("Admin panel", `Verified at ${new Date(stepUp.verifiedAt ?? 0).toISOString()}.`)),
+    htmlResponse(
+      resultPage("Admin panel", `Verified at ${new Date(stepUp.verifiedAt ?? 0).toISOString()}.`, BRAND),
+    ),
   { resource: "admin", action: "read", label: "open the admin panel", maxAge: demo().maxAge(900) },
 );

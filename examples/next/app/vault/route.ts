@@ -1,11 +1,12 @@
+import { htmlResponse, resultPage } from "@stepup/example-shared";
+import { BRAND } from "../../lib/brand";
 import { demo } from "../../lib/demo";
-import { htmlResponse, resultPage } from "../../lib/demo-page";
 
 export const dynamic = "force-dynamic";
 
 // A passkey, and the authenticator must also verify the user (PIN or biometric), not only their presence.
 export const GET = demo().stepup.withStepUp(
-  () => htmlResponse(resultPage("Vault open", "Verified with a passkey that checked it was you.")),
+  () => htmlResponse(resultPage("Vault open", "Verified with a passkey that checked it was you.", BRAND)),
   {
     resource: "vault",
     action: "open",

@@ -1,5 +1,6 @@
+import { htmlResponse, resultPage } from "@stepup/example-shared";
+import { BRAND } from "../../../lib/brand";
 import { demo } from "../../../lib/demo";
-import { htmlResponse, resultPage } from "../../../lib/demo-page";
 
 export const dynamic = "force-dynamic";
 
@@ -7,7 +8,7 @@ export const dynamic = "force-dynamic";
 export const GET = demo().stepup.withStepUp(
   (_request, _context, stepUp) => {
     const at = new Date(stepUp.verifiedAt ?? 0).toISOString();
-    return htmlResponse(resultPage("Security settings", `Verified with a passkey at ${at}.`));
+    return htmlResponse(resultPage("Security settings", `Verified with a passkey at ${at}.`, BRAND));
   },
   {
     resource: "security",

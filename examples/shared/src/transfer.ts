@@ -10,12 +10,12 @@ const AMOUNT = /^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$/;
 const PAYEE = /^[\p{L}\p{N} ._@'-]{1,64}$/u;
 
 /**
- * Reads `{ amount, to }` from a JSON or form body. Typed and strict: `"100"` (a form) and `100`
+ * Reads `{ amount, to }` from a parsed JSON or form body. Typed and strict: `"100"` (a form) and `100`
  * (JSON) are the same amount, but `["100"]`, `"1e2"` or `" 100"` are refused (400) rather than
  * coerced, so a step-up approved for one transfer can never be stretched to pay another.
  * @throws StepUpError INVALID_INPUT
  */
-export function readTransfer(body: unknown): Transfer {
+export function parseTransfer(body: unknown): Transfer {
   const { amount, to } = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
   const text = typeof amount === "number" ? String(amount) : amount;
   if (typeof text !== "string" || !AMOUNT.test(text) || Number(text) <= 0) {

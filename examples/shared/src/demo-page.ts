@@ -1,6 +1,6 @@
-// The Next demo's own pages ("your app") outside React (route handlers, form errors): the same
-// visual language as stepup's pages, light and dark, from the same token values
-// (packages/browser/src/tokens.ts). layout.tsx inlines DEMO_CSS for the React pages.
+// The demos' own pages ("your app"): the same visual language as stepup's pages, light and dark,
+// from the same token values (packages/browser/src/tokens.ts), with a stylesheet of their own.
+// The Next demo's layout.tsx inlines DEMO_CSS for its React pages.
 
 const ESCAPES: Readonly<Record<string, string>> = {
   "&": "&amp;",
@@ -98,18 +98,19 @@ border-top:1px solid var(--border)}
 `;
 
 /** A whole demo page: the brand line, then `body` (one or more `.card`s). */
-export function demoPage(title: string, body: Html): string {
+/** A whole demo page; `brand` names the demo ("Stepup demo", "Stepup demo (Next.js)"). */
+export function demoPage(title: string, body: Html, brand = "Stepup demo"): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · stepup demo (Next.js)</title>
+<title>${title} · ${brand}</title>
 <style>${new Html(DEMO_CSS)}</style>
 </head>
 <body>
 <div class="shell">
-<p class="brand">Stepup demo (Next.js)</p>
+<p class="brand">${brand}</p>
 <main>
 ${body}
 </main>
@@ -120,10 +121,11 @@ ${body}
 }
 
 /** A page for a protected route's result: heading, one line, and the way home. */
-export function resultPage(title: string, line: string): string {
+export function resultPage(title: string, line: string, brand?: string): string {
   return demoPage(
     title,
     html`<div class="card"><h1>${title}</h1><p class="lead">${line}</p><p><a class="button button-secondary" href="/">Back home</a></p></div>`,
+    brand,
   );
 }
 

@@ -1,0 +1,2 @@
+/** What the Next demo's own pages are called, beside the Express demo's "Stepup demo". */
+export const BRAND = "Stepup demo (Next.js)";

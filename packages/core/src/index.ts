@@ -2,6 +2,7 @@ export { findAssurance, meetsLevel } from "./assurance/find-assurance.js";
 export type { FreshnessResult } from "./assurance/sessions.js";
 export type { ChallengeTarget, OpenedChallenge, VerifyInput, VerifyResult } from "./challenge/challenges.js";
 export { MAX_FORM_BYTES, MAX_OPEN_CHALLENGES } from "./challenge/challenges.js";
+export { describeTransaction, MAX_DESCRIPTION } from "./challenge/description.js";
 export type {
   LimitOptions,
   LockoutOptions,
@@ -10,7 +11,13 @@ export type {
   ResolvedConfig,
   StepUpOptions,
 } from "./config.js";
-export { errorStatus, StepUpError, type StepUpErrorCode, type StepUpErrorDetails } from "./errors.js";
+export {
+  errorStatus,
+  StepUpError,
+  type StepUpErrorCode,
+  type StepUpErrorDetails,
+  userLocked,
+} from "./errors.js";
 export type { EnrollmentConfirmed } from "./factors/enrollment.js";
 export type {
   EnrollmentResult,
@@ -32,7 +39,13 @@ export type { Clock } from "./internal/clock.js";
 export { offer as offerFactor, summarize as summarizeFactor } from "./internal/records.js";
 export type { NeedsStepUp, OwnAction } from "./policy/own-actions.js";
 export { OWN_RESOURCE, waivable } from "./policy/waivable.js";
-export { createStepUp, type DecideInput, type StepUp, type StepUpDecision } from "./step-up.js";
+export {
+  type ChallengeOffer,
+  createStepUp,
+  type DecideInput,
+  type StepUp,
+  type StepUpDecision,
+} from "./step-up.js";
 export { memoryStore } from "./store/memory-store.js";
 export type { Store } from "./store/store.js";
 export type {

@@ -8,12 +8,12 @@ import { createEngineContext } from "./internal/engine-context.js";
 import { guardedStore } from "./internal/guarded-store.js";
 import { keys } from "./internal/keys.js";
 import { parseFactors } from "./internal/records.js";
-import { createDecider } from "./policy/decide.js";
+import { type ChallengeOffer, createDecider } from "./policy/decide.js";
 import { createOwnActions } from "./policy/own-actions.js";
 import { createRuleBook } from "./policy/rules.js";
 import type { Rule, RuleOptions, StepUpUser } from "./types.js";
 
-export type { DecideInput, StepUpDecision } from "./policy/decide.js";
+export type { ChallengeOffer, DecideInput, StepUpDecision } from "./policy/decide.js";
 
 /**
  * Creates the step-up engine: factors, challenges, assurance records, rules and events, over a
@@ -33,8 +33,8 @@ export function createStepUp(options: StepUpOptions) {
   const limiter = createAttemptLimiter(ctx);
   const challenges = createChallenges(ctx, sessions, limiter);
   const rules = createRuleBook(ctx);
-  const decide = createDecider(ctx, sessions, limiter);
-  const own = createOwnActions(rules, decide);
+  const decider = createDecider(ctx, sessions, limiter);
+  const own = createOwnActions(rules, decider);
   const factors = createFactorManager(ctx, own);
 
   return Object.freeze({
@@ -48,14 +48,21 @@ export function createStepUp(options: StepUpOptions) {
     /** A new random step-up session id (128 bits). */
     newSessionId: () => ctx.newId(),
     now: () => ctx.now(),
-    decide,
+    decide: decider.decide,
 
     /**
-     * Opens a challenge for a rule, bound to the user and step-up session.
+     * Opens a challenge for a rule, bound to the user and step-up session. `offer` is the one a
+     * `challenge` decision carries (saves reading the user's factors and locks again).
      * @throws StepUpError PAYLOAD_TOO_LARGE for a form over 16 KiB
      */
-    openChallenge(user: StepUpUser, sid: string, rule: Rule, target?: ChallengeTarget) {
-      return challenges.open(user, sid, rule, target);
+    openChallenge(
+      user: StepUpUser,
+      sid: string,
+      rule: Rule,
+      target?: ChallengeTarget,
+      offer?: ChallengeOffer,
+    ) {
+      return challenges.open(user, sid, rule, target, offer);
     },
 
     /** Ends one step-up session (logout). */

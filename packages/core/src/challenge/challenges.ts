@@ -1,11 +1,12 @@
 import type { Sessions } from "../assurance/sessions.js";
-import { StepUpError } from "../errors.js";
+import { StepUpError, userLocked } from "../errors.js";
 import type { EngineContext } from "../internal/engine-context.js";
 import { keys } from "../internal/keys.js";
 import { parseChallenge } from "../internal/records.js";
-import { answeringTypes, enrolledOf } from "../policy/decide.js";
+import { answeringTypes, type ChallengeOffer, enrolledOf } from "../policy/decide.js";
 import type { Assurance, Challenge, FactorRecord, Rule, StepUpUser } from "../types.js";
 import type { AttemptLimiter } from "./attempt-limiter.js";
+import { describeTransaction } from "./description.js";
 
 /** Where to go after success, what to re-submit, and what is being approved. */
 export interface ChallengeTarget {
@@ -44,7 +45,6 @@ export interface VerifyResult {
 export const MAX_OPEN_CHALLENGES = 20;
 /** A form kept for re-submission, urlencoded. */
 export const MAX_FORM_BYTES = 16 * 1024;
-const MAX_DESCRIPTION = 200;
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 const notFound = () =>
@@ -92,12 +92,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
         `A form kept for a step-up must be at most ${MAX_FORM_BYTES} bytes.`,
       );
     }
-    if (
-      target.description !== undefined &&
-      (target.description.length === 0 || target.description.length > MAX_DESCRIPTION)
-    ) {
-      throw new TypeError(`stepup: a transaction's description must be 1-${MAX_DESCRIPTION} characters`);
-    }
+    if (target.description !== undefined) describeTransaction(target.description);
   }
 
   function pickFactor(challenge: Challenge, factors: FactorRecord[], input: VerifyInput): FactorRecord {
@@ -125,7 +120,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
   }
 
   /** The factors a challenge offers now: enrolled, answering its rule, not locked. */
-  async function offered(uid: string, challenge: Pick<Challenge, "factors">) {
+  async function offered(uid: string, challenge: Pick<Challenge, "factors">): Promise<ChallengeOffer> {
     const all = await enrolledOf(ctx, uid, challenge.factors);
     const state = await limiter.state(uid, all);
     return { factors: state.usable, userLocked: state.userLocked };
@@ -150,6 +145,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
       sid: string,
       rule: Rule,
       target: ChallengeTarget = {},
+      offer?: ChallengeOffer,
     ): Promise<OpenedChallenge> {
       checkTarget(target);
       const now = ctx.now();
@@ -196,7 +192,8 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
         resource: rule.resource,
         action: rule.action,
       });
-      return { challenge, ...(await offered(user.id, challenge)) };
+      // The guard already read what the user can answer with (`decide`): not twice.
+      return { challenge, ...(offer ?? (await offered(user.id, challenge))) };
     },
 
     /** Runs a factor's optional start step (send a code, WebAuthn options). */
@@ -264,10 +261,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
             ...(ip ? { ip } : {}),
             reason: "CONSECUTIVE_FAILURES",
           });
-          throw new StepUpError(
-            "USER_LOCKED",
-            "Too many failed attempts: verification is locked. Use a recovery code or contact support.",
-          );
+          throw userLocked();
         }
         throw new StepUpError("INVALID_CODE", "That code is not valid.", {
           attemptsRemaining: budget.remaining,

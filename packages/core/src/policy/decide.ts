@@ -25,8 +25,11 @@ export type StepUpDecision =
   | { outcome: "allow"; assurance: Assurance; verifiedAtMs: number; expiresAtMs: number }
   /** The policy hook waived this (waivable) rule's step-up. */
   | { outcome: "waived" }
-  /** Not fresh: a challenge for this rule is due. */
-  | { outcome: "challenge"; rule: Rule }
+  /**
+   * Not fresh: a challenge for this rule is due. `offer` is what it can offer (read to decide, and
+   * handed to `openChallenge` so the challenge path does not read it twice).
+   */
+  | { outcome: "challenge"; rule: Rule; offer: ChallengeOffer }
   /**
    * Not fresh, and none of the user's factors for this rule can take a guess now: locked for good
    * (`userLocked`, until an unlock), or for `retryAfter` seconds.
@@ -34,6 +37,12 @@ export type StepUpDecision =
   | { outcome: "locked"; rule: Rule; userLocked: boolean; retryAfter: number }
   /** The policy hook refused the action. */
   | { outcome: "block"; rule: Rule };
+
+/** The user's factors a challenge offers now, and whether a lock left only the recovery path. */
+export interface ChallengeOffer {
+  factors: FactorRecord[];
+  userLocked: boolean;
+}
 
 /**
  * The factor types that can answer a rule: allowed by it, strong enough for its level, and able
@@ -58,11 +67,12 @@ export async function enrolledOf(
 
 export function createDecider(ctx: EngineContext, sessions: Sessions, limiter: AttemptLimiter) {
   const { config } = ctx;
+
   /**
-   * The guard's question. When fresh this costs one store round trip; the policy hook runs first
-   * when configured, and the factor and lock reads only when a challenge is due.
+   * The policy hook and the freshness check only: an answer when the request may pass (or is
+   * blocked), undefined when a step-up is due. One store round trip when there is no hook.
    */
-  return async function decide(input: DecideInput): Promise<StepUpDecision> {
+  async function settled(input: DecideInput): Promise<StepUpDecision | undefined> {
     const { user, sid, rule, txn, ip } = input;
     if (config.policy) {
       const verdict = await config.policy({ user, rule, ...(ip ? { ip } : {}) });
@@ -71,14 +81,39 @@ export function createDecider(ctx: EngineContext, sessions: Sessions, limiter: A
       if (verdict === "ALLOW" && waivable(rule)) return { outcome: "waived" };
     }
     const freshness = await sessions.check(user.id, sid, rule, txn);
-    if (freshness.fresh) return { outcome: "allow", ...freshness };
-    const enrolled = await enrolledOf(ctx, user.id, answeringTypes(ctx, rule));
-    const state = await limiter.state(user.id, enrolled);
-    if (enrolled.length > 0 && state.usable.length === 0) {
-      return { outcome: "locked", rule, userLocked: state.userLocked, retryAfter: state.retryAfter };
+    return freshness.fresh ? { outcome: "allow", ...freshness } : undefined;
+  }
+
+  /** What a challenge for `rule` can offer the user now (their factors, less any locked). */
+  async function offerFor(
+    uid: string,
+    rule: Rule,
+  ): Promise<{ offer: ChallengeOffer; enrolled: number; retryAfter: number }> {
+    const enrolled = await enrolledOf(ctx, uid, answeringTypes(ctx, rule));
+    const state = await limiter.state(uid, enrolled);
+    return {
+      offer: { factors: state.usable, userLocked: state.userLocked },
+      enrolled: enrolled.length,
+      retryAfter: state.retryAfter,
+    };
+  }
+
+  /**
+   * The guard's question. When fresh this costs one store round trip; the policy hook runs first
+   * when configured, and the factor and lock reads only when a challenge is due.
+   */
+  async function decide(input: DecideInput): Promise<StepUpDecision> {
+    const answer = await settled(input);
+    if (answer) return answer;
+    const { rule } = input;
+    const { offer, enrolled, retryAfter } = await offerFor(input.user.id, rule);
+    if (enrolled > 0 && offer.factors.length === 0) {
+      return { outcome: "locked", rule, userLocked: offer.userLocked, retryAfter };
     }
-    return { outcome: "challenge", rule };
-  };
+    return { outcome: "challenge", rule, offer };
+  }
+
+  return { decide, settled };
 }
 
-export type Decide = ReturnType<typeof createDecider>;
+export type Decider = ReturnType<typeof createDecider>;

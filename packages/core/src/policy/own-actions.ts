@@ -1,5 +1,5 @@
 import type { Rule, StepUpUser } from "../types.js";
-import type { Decide } from "./decide.js";
+import type { Decider } from "./decide.js";
 import type { RuleBook } from "./rules.js";
 import { OWN_RESOURCE } from "./waivable.js";
 
@@ -26,7 +26,7 @@ const OWN_LABELS: Readonly<Record<OwnAction, string>> = {
  * issuing new recovery codes. Each needs a fresh step-up for `stepup:<action>`: 5 minutes, any
  * factor, unless the app configures `rules["stepup:<action>"]` itself.
  */
-export function createOwnActions(rules: RuleBook, decide: Decide) {
+export function createOwnActions(rules: RuleBook, decider: Decider) {
   const own = Object.fromEntries(
     OWN_ACTIONS.map((action) => [
       action,
@@ -53,8 +53,10 @@ export function createOwnActions(rules: RuleBook, decide: Decide) {
       action: OwnAction,
     ): Promise<NeedsStepUp | undefined> {
       const rule = own[action];
-      const decision = await decide({ user, sid, rule });
-      return decision.outcome === "allow" ? undefined : { stepUpRequired: rule };
+      // Freshness (and a policy BLOCK) only: when a step-up is due, the caller runs the guard for
+      // this rule, which reads what a challenge can offer; reading it here too would be twice.
+      const decision = await decider.settled({ user, sid, rule });
+      return decision?.outcome === "allow" ? undefined : { stepUpRequired: rule };
     },
   };
 }

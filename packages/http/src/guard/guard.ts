@@ -1,4 +1,4 @@
-import type { OpenedChallenge, Rule, StepUpDecision, StepUpUser } from "@stepup/core";
+import type { ChallengeOffer, OpenedChallenge, Rule, StepUpDecision, StepUpUser } from "@stepup/core";
 import { StepUpError } from "@stepup/core";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import type { CookieToSet } from "../internal/cookies.js";
@@ -138,7 +138,7 @@ export async function runGuard(
       case "locked":
         return { kind: "locked", rule, userLocked: decision.userLocked, retryAfter: decision.retryAfter };
       case "challenge":
-        return await openFor(http, request, user, sid, rule, input);
+        return await openFor(http, request, user, sid, rule, input, decision.offer);
     }
   } catch (error) {
     return { kind: "error", error };
@@ -152,17 +152,24 @@ async function openFor(
   currentSid: string | undefined,
   rule: Rule,
   input: GuardInput,
+  offer: ChallengeOffer,
 ): Promise<GuardOutcome> {
   const url = new URL(request.url);
   const sid = currentSid ?? http.engine.newSessionId();
   const isPost = request.method === "POST";
-  const opened = await http.engine.openChallenge(user, sid, rule, {
-    returnTo: relativeUrl(url),
-    method: isPost ? "POST" : "GET",
-    ...(isPost && input.form ? { form: input.form } : {}),
-    ...(input.txn === undefined ? {} : { txn: input.txn }),
-    ...(input.description === undefined ? {} : { description: input.description }),
-  });
+  const opened = await http.engine.openChallenge(
+    user,
+    sid,
+    rule,
+    {
+      returnTo: relativeUrl(url),
+      method: isPost ? "POST" : "GET",
+      ...(isPost && input.form ? { form: input.form } : {}),
+      ...(input.txn === undefined ? {} : { txn: input.txn }),
+      ...(input.description === undefined ? {} : { description: input.description }),
+    },
+    offer,
+  );
   const cookies = currentSid ? [] : [await http.cookie.create({ sid, uid: user.id }, url)];
   return { kind: "step-up-required", rule, opened, cookies };
 }

@@ -107,3 +107,15 @@ export function storeUnavailable(cause: unknown): StepUpError {
     { cause },
   );
 }
+
+/**
+ * The consecutive-failure lock (429): only a recovery code or an administrator's unlock ends it.
+ * `retryAfter` only when the recovery path itself waits out a window.
+ */
+export function userLocked(details: StepUpErrorDetails = {}): StepUpError {
+  return new StepUpError(
+    "USER_LOCKED",
+    "Too many failed attempts: verification is locked. Use a recovery code or contact support.",
+    details,
+  );
+}

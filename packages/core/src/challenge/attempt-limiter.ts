@@ -1,4 +1,4 @@
-import { StepUpError } from "../errors.js";
+import { StepUpError, userLocked } from "../errors.js";
 import { clientGroup } from "../internal/client-address.js";
 import type { EngineContext } from "../internal/engine-context.js";
 import { ipScope, keys } from "../internal/keys.js";
@@ -134,7 +134,7 @@ export function createAttemptLimiter(ctx: EngineContext) {
         ...factors.map((f) => keys.lockedFactor(f.id)),
       ]);
       const now = ctx.now();
-      const userLocked = locked !== null;
+      const hardLocked = locked !== null;
       const isRecovery = (f: FactorRecord) => config.factors.get(f.type)?.recovery === true;
       let soonest = Number.POSITIVE_INFINITY;
       const usable = factors.filter((f, i) => {
@@ -143,10 +143,10 @@ export function createAttemptLimiter(ctx: EngineContext) {
           soonest = Math.min(soonest, end);
           return false;
         }
-        return !userLocked || isRecovery(f);
+        return !hardLocked || isRecovery(f);
       });
       const retryAfter = Number.isFinite(soonest) ? Math.ceil((soonest - now) / 1000) : 0;
-      return { userLocked, usable, retryAfter };
+      return { userLocked: hardLocked, usable, retryAfter };
     },
 
     /** After a success: the user gets their budgets back and any lock ends (the IP counter stays). */
@@ -174,13 +174,6 @@ export function createAttemptLimiter(ctx: EngineContext) {
 }
 
 export type AttemptLimiter = ReturnType<typeof createAttemptLimiter>;
-
-function userLocked(): StepUpError {
-  return new StepUpError(
-    "USER_LOCKED",
-    "Too many failed attempts: verification is locked. Use a recovery code or contact support.",
-  );
-}
 
 function challengeExhausted(): StepUpError {
   return new StepUpError(

@@ -1,4 +1,4 @@
-import { type OfferedFactor, offerFactor, StepUpError } from "@stepup/core";
+import { type OfferedFactor, offerFactor, StepUpError, userLocked } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
 import { setCookieHeader } from "../internal/cookies.js";
 import { problem, toResponse } from "../problem.js";
@@ -51,11 +51,7 @@ export function lockedError(outcome: Extract<GuardOutcome, { kind: "locked" }>):
   // A locked user whose recovery path is itself in a window lock can use it again after that.
   const after = outcome.retryAfter > 0 ? { retryAfter: outcome.retryAfter } : {};
   return outcome.userLocked
-    ? new StepUpError(
-        "USER_LOCKED",
-        "Too many failed attempts: verification is locked. Use a recovery code or contact support.",
-        after,
-      )
+    ? userLocked(after)
     : new StepUpError("TOO_MANY_ATTEMPTS", "Too many attempts. Try again later.", {
         retryAfter: outcome.retryAfter,
       });

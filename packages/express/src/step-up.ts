@@ -1,14 +1,13 @@
 import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
   createStepUpHttp,
-  describeTransaction,
   type GuardInput,
   type GuardOptions,
   problem,
   type StepUpHttp,
   type StepUpHttpOptions,
   type StepUpInfo,
-  transactionDigest,
+  transactionInput,
 } from "@stepup/http";
 import {
   type ErrorRequestHandler,
@@ -90,9 +89,7 @@ function guardInput(
 ): GuardInput {
   const form = formFields(req);
   if (!transaction) return form ? { form } : {};
-  const description = describe ? describeTransaction(describe(req)) : undefined;
-  const txn = transactionDigest(transaction(req), description);
-  return { ...(form ? { form } : {}), txn, ...(description === undefined ? {} : { description }) };
+  return { ...(form ? { form } : {}), ...transactionInput(transaction(req), describe?.(req)) };
 }
 
 async function userOf(getUser: ExpressStepUpOptions["getUser"], req: Request): Promise<StepUpUser | null> {
@@ -134,16 +131,7 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
     http,
     requireStepUp(opts) {
       const { transaction, describe, ...guardOptions } = opts ?? ({} as RequireStepUpOptions);
-      if (transaction !== undefined && typeof transaction !== "function") {
-        throw new TypeError("stepup: option `transaction` must be a function");
-      }
-      if (describe !== undefined && (typeof describe !== "function" || !transaction)) {
-        throw new TypeError("stepup: option `describe` must be a function, given with `transaction`");
-      }
-      const guard = http.guard(guardOptions, {
-        where: "requireStepUp",
-        transaction: transaction !== undefined,
-      });
+      const guard = http.guard(guardOptions, { where: "requireStepUp", transaction, describe });
       return forwardErrors(async function requireStepUp(req, res, next) {
         // The hot path: no promise for a synchronous getUser, no input object for a plain GET.
         const found = getUser(req);

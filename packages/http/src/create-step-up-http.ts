@@ -2,6 +2,7 @@ import { createStepUp, type RuleOptions, type StepUp, StepUpError, type StepUpOp
 import { handleApi } from "./api/api-routes.js";
 import { serveAsset } from "./assets/serve-asset.js";
 import { type GuardInput, type GuardOutcome, type GuardRequest, runGuard } from "./guard/guard.js";
+import { checkGuardOptions, type TransactionFunctions } from "./guard/guard-options.js";
 import { renderGuard, type StepUpRequiredBody, stepUpRequiredBody } from "./guard/render-guard.js";
 import type { HttpContext, RequestContext } from "./http-context.js";
 import { serveOpenApi } from "./openapi/serve-open-api.js";
@@ -176,30 +177,21 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
      */
     guard(
       opts: GuardOptions,
-      use: { where?: string; transaction?: boolean } = {},
+      use: { where?: string } & TransactionFunctions = {},
     ): (request: GuardRequest, ctx: RequestContext, input?: GuardInput) => Promise<GuardOutcome> {
       const where = use.where ?? "requireStepUp";
-      if (
-        typeof opts !== "object" ||
-        opts === null ||
-        typeof opts.resource !== "string" ||
-        typeof opts.action !== "string"
-      ) {
-        throw new TypeError(
-          `stepup: ${where} needs \`resource\` and \`action\` strings, e.g. ${where}({ resource: "account", action: "delete" })`,
-        );
-      }
+      checkGuardOptions(where, opts, use);
       const { resource, action, ...rule } = opts;
       const resolved = engine.declareRule(resource, action, rule);
       const key = `${resource}:${action}`;
-      if (resolved.match === "transaction" && !use.transaction) {
+      if (resolved.match === "transaction" && use.transaction === undefined) {
         // Without the request's details the grant can never match: the step-up would succeed and
         // the route then answer 401 for ever.
         throw new TypeError(
           `stepup: ${where}(${key}) has match "transaction" but no \`transaction\` function giving the details to bind (e.g. amount and payee)`,
         );
       }
-      if (resolved.match !== "transaction" && use.transaction) {
+      if (resolved.match !== "transaction" && use.transaction !== undefined) {
         throw new TypeError(
           `stepup: ${where}(${key}) has a \`transaction\` function, but its rule's match is "${resolved.match}": set match: "transaction" to bind the step-up to it`,
         );

@@ -6,6 +6,7 @@ export {
   type StepUpHttpOptions,
 } from "./create-step-up-http.js";
 export type { GuardInput, GuardOutcome, GuardRequest, StepUpInfo } from "./guard/guard.js";
+export { checkGuardOptions, type TransactionFunctions } from "./guard/guard-options.js";
 export { lockedError, type StepUpRequiredBody } from "./guard/render-guard.js";
 export type { RequestContext } from "./http-context.js";
 export type { CookieToSet } from "./internal/cookies.js";
@@ -15,4 +16,4 @@ export { type OpenApiOptions, openApiDocument } from "./openapi/openapi.js";
 export type { OpenApiDocument } from "./openapi/openapi-types.js";
 export { problem, wireCode } from "./problem.js";
 export type { SignInUrl } from "./sign-in.js";
-export { describeTransaction, transactionDigest } from "./transaction-digest.js";
+export { transactionDigest, transactionInput } from "./transaction-digest.js";

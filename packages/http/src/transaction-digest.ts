@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
-import { StepUpError } from "@stepup/core";
-
-const MAX_DESCRIPTION = 200;
+import { describeTransaction, StepUpError } from "@stepup/core";
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
@@ -40,15 +38,14 @@ export function transactionDigest(details: unknown, description?: string): strin
 }
 
 /**
- * Checks a transaction's description (what `describe` returned): 1-200 characters of text.
- * @throws StepUpError INVALID_INPUT otherwise (its words usually come from the request)
+ * The guard input of a transaction rule: the digest of its details, bound to the words the user
+ * approves when there are some (checked: 1-200 characters). One place for every adapter.
+ * @throws StepUpError INVALID_INPUT for a bad description or details nested too deeply
  */
-export function describeTransaction(text: unknown): string {
-  if (typeof text !== "string" || text.trim() === "" || text.length > MAX_DESCRIPTION) {
-    throw new StepUpError(
-      "INVALID_INPUT",
-      `What is being approved must be described in 1-${MAX_DESCRIPTION} characters.`,
-    );
-  }
-  return text.trim();
+export function transactionInput(
+  details: unknown,
+  description?: unknown,
+): { txn: string; description?: string } {
+  const text = description === undefined ? undefined : describeTransaction(description);
+  return { txn: transactionDigest(details, text), ...(text === undefined ? {} : { description: text }) };
 }

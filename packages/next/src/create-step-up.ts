@@ -1,6 +1,6 @@
 import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
-  describeTransaction,
+  checkGuardOptions,
   type GuardInput,
   type GuardOptions,
   problem,
@@ -8,7 +8,7 @@ import {
   type StepUpHttp,
   type StepUpHttpOptions,
   type StepUpInfo,
-  transactionDigest,
+  transactionInput,
 } from "@stepup/http";
 import { cookies, headers } from "next/headers.js";
 import type { GuardActionResult } from "./action-result.js";
@@ -107,14 +107,6 @@ export interface CreateStepUpInternals {
 
 type Guard = ReturnType<StepUpHttp["guard"]>;
 
-function checkGuardOptions(where: string, opts: GuardOptions | undefined): void {
-  if (typeof opts?.resource !== "string" || typeof opts.action !== "string") {
-    throw new TypeError(
-      `stepup: ${where} needs \`resource\` and \`action\` strings, e.g. ${where}(handler, { resource: "account", action: "delete" })`,
-    );
-  }
-}
-
 /**
  * Step-up MFA for the Next.js App Router (route handlers and Server Actions). Create it in a
  * module of its own and import it where needed. One instance serves the whole process for its
@@ -161,22 +153,15 @@ export function createStepUp(
 
     withStepUp<Context>(handler: SteppedUpHandler<Context>, opts: WithStepUpOptions): RouteHandler<Context> {
       if (typeof handler !== "function") throw new TypeError("stepup: withStepUp needs a handler function");
-      checkGuardOptions("withStepUp", opts);
+      checkGuardOptions("withStepUp", opts, opts);
       const { transaction, describe, ...guardOptions } = opts;
-      if (transaction !== undefined && typeof transaction !== "function")
-        throw new TypeError("stepup: option `transaction` must be a function");
-      if (describe !== undefined && (typeof describe !== "function" || !transaction))
-        throw new TypeError("stepup: option `describe` must be a function, given with `transaction`");
       let guard: Guard | undefined;
       return async function steppedUp(request, context) {
         let passed: StepUpInfo;
         let inst: Instance | undefined;
         try {
           inst = instance();
-          guard ??= inst.http.guard(guardOptions, {
-            where: "withStepUp",
-            transaction: transaction !== undefined,
-          });
+          guard ??= inst.http.guard(guardOptions, { where: "withStepUp", transaction, describe });
           const user = await userOf(inst, request);
           const input = await guardInput(request, transaction, describe);
           const ip = inst.ipOf(request);
@@ -205,24 +190,17 @@ export function createStepUp(
         const key = JSON.stringify([guardOptions, transaction !== undefined]);
         let guard = actionGuards.get(key);
         if (!guard) {
-          guard = inst.http.guard(guardOptions, {
-            where: "guardAction",
-            transaction: transaction !== undefined,
-          });
+          // An action's transaction is its details themselves, not a function of a request.
+          const bound = transaction === undefined ? undefined : () => transaction;
+          guard = inst.http.guard(guardOptions, { where: "guardAction", transaction: bound });
           actionGuards.set(key, guard);
         }
         const { request, origin } = actionRequest(await api.headers(), inst.hops);
         if (!originAllowed(request.headers.get("origin"), origin, inst.trustedOrigins))
           return { ok: false, error: "origin_mismatch" };
         const user = await userOf(inst, request);
-        const text = description === undefined ? undefined : describeTransaction(description);
         const input: GuardInput | undefined =
-          transaction === undefined
-            ? undefined
-            : {
-                txn: transactionDigest(transaction, text),
-                ...(text === undefined ? {} : { description: text }),
-              };
+          transaction === undefined ? undefined : transactionInput(transaction, description);
         const ip = inst.ipOf(request);
         const outcome = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
         if (outcome.kind === "step-up-required") await applyCookies(outcome.cookies, api);
@@ -264,9 +242,8 @@ async function guardInput(
   const form = isForm ? [...new URLSearchParams(new TextDecoder().decode(bytes))] : undefined;
   if (!transaction) return form ? { form } : undefined;
   const copy = () => (bytes ? new Request(request, { body: bytes }) : request.clone());
-  const description = describe ? describeTransaction(await describe(copy())) : undefined;
-  const txn = transactionDigest(await transaction(copy()), description);
-  return { ...(form ? { form } : {}), txn, ...(description === undefined ? {} : { description }) };
+  const description = describe ? await describe(copy()) : undefined;
+  return { ...(form ? { form } : {}), ...transactionInput(await transaction(copy()), description) };
 }
 
 /**

@@ -3,8 +3,8 @@ import { readJson } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { json } from "../problem.js";
 import { checkOrigin } from "../security.js";
-import { sessionIdOf, withOwnStepUp } from "./own-step-up.js";
-import { currentSid, sessionForChallenge } from "./session-of.js";
+import { withOwnStepUp } from "./own-step-up.js";
+import { currentSid, sessionForChallenge, sessionIdOf } from "./session-of.js";
 
 type Ctx = RequestContext & { user: StepUpUser };
 type Handler = (http: HttpContext, request: Request, ctx: Ctx, params: string[]) => Promise<Response>;

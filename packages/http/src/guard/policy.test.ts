@@ -41,7 +41,7 @@ describe("policy hook", () => {
     const http = testHttp({ policy: () => "ALLOW" });
     const transfer = http.guard(
       { resource: "payment", action: "transfer", match: "transaction" },
-      { transaction: true },
+      { transaction: () => ({ amount: 1 }) },
     );
     expect((await transfer(request(), { user }, { txn: "digest" })).kind).toBe("step-up-required");
     // Own actions: the engine refuses to remove a factor without a fresh step-up, hook or not

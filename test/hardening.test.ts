@@ -220,3 +220,23 @@ describe("enrollment race", () => {
     expect((await agent.get("/stepup/api/factors")).body.factors).toHaveLength(2);
   });
 });
+
+describe("sign-in redirect and return (the demo's login as an app would write it)", () => {
+  // Attack: an open redirect. The login form carries the `returnTo` the sign-in redirect gave; a
+  // forged one must never send the user off-site after they typed their password.
+  it("a signed-out browser goes to the login and, after it, back to the same-origin path only", async () => {
+    const email = uniqueEmail();
+    await demo.agent().post("/signup").send({ email, password: PASSWORD });
+    const page = await demo.agent().get("/admin").set("accept", "text/html");
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe("/?returnTo=%2Fadmin");
+    const home = await demo.agent().get("/?returnTo=%2Fadmin");
+    expect(home.text).toContain('name="returnTo" value="/admin"');
+    const login = (returnTo: string) =>
+      demo.agent().post("/login").type("form").send({ email, password: PASSWORD, returnTo });
+    expect((await login("/admin")).headers.location).toBe("/admin");
+    for (const foreign of ["//evil.example/x", "https://evil.example/", "/\\evil.example", "evil.example"]) {
+      expect((await login(foreign)).headers.location, foreign).toBe("/");
+    }
+  });
+});

@@ -345,3 +345,28 @@ describe("examples/next: hardening", () => {
     expect(res.text).toContain("Send 77 to bob");
   });
 });
+
+describe("examples/next: sign-in redirect and return", () => {
+  // Attack: an open redirect through the login form's `returnTo`.
+  it("a signed-out browser goes to the login and, after it, back to the same-origin path only", async () => {
+    const email = uniqueEmail("next");
+    const b = new Browser();
+    await b.post(origin, "/signup", { email, password: PASSWORD });
+    const page = await request(origin)
+      .get("/admin")
+      .set("accept", "text/html")
+      .set("sec-fetch-mode", "navigate");
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe("/?returnTo=%2Fadmin");
+    const login = (returnTo: string) =>
+      request(origin)
+        .post("/login")
+        .set("origin", origin)
+        .type("form")
+        .send({ email, password: PASSWORD, returnTo });
+    expect((await login("/admin")).headers.location).toBe("/admin");
+    for (const foreign of ["//evil.example/x", "https://evil.example/", "/\\evil.example", "evil.example"]) {
+      expect((await login(foreign)).headers.location, foreign).toBe("/");
+    }
+  });
+});

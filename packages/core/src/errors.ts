@@ -19,6 +19,8 @@ export type StepUpErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
+  | "RATE_LIMITED"
+  | "DELIVERY_FAILED"
   | "STORE_UNAVAILABLE";
 
 /** HTTP status for each code: the one table the HTTP layer uses. */
@@ -42,6 +44,8 @@ export const errorStatus: Readonly<Record<StepUpErrorCode, number>> = Object.fre
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  DELIVERY_FAILED: 503,
   STORE_UNAVAILABLE: 503,
 });
 

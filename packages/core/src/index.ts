@@ -20,12 +20,19 @@ export {
 } from "./errors.js";
 export type { EnrollmentConfirmed } from "./factors/enrollment.js";
 export type {
+  CodePrompt,
+  CodeSent,
+  EnrollField,
   EnrollmentResult,
   EnrollmentStart,
+  EnrollPrompt,
   FactorContext,
   FactorPlugin,
+  FactorPrompt,
   FactorStore,
+  FactorUi,
   VerifyOutcome,
+  WebAuthnPrompt,
 } from "./factors/factor.js";
 export {
   type RecoveryCodesOptions,

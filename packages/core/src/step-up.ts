@@ -7,11 +7,11 @@ import { createKeyring } from "./internal/crypto.js";
 import { createEngineContext } from "./internal/engine-context.js";
 import { guardedStore } from "./internal/guarded-store.js";
 import { keys } from "./internal/keys.js";
-import { parseFactors } from "./internal/records.js";
+import { offer, parseFactors } from "./internal/records.js";
 import { type ChallengeOffer, createDecider } from "./policy/decide.js";
 import { createOwnActions } from "./policy/own-actions.js";
 import { createRuleBook } from "./policy/rules.js";
-import type { Rule, RuleOptions, StepUpUser } from "./types.js";
+import type { FactorRecord, OfferedFactor, Rule, RuleOptions, StepUpUser } from "./types.js";
 
 export type { ChallengeOffer, DecideInput, StepUpDecision } from "./policy/decide.js";
 
@@ -82,6 +82,11 @@ export function createStepUp(options: StepUpOptions) {
 
     /** Whether a user has a factor other than recovery codes. */
     hasFactors: factors.hasFactors,
+
+    /** A factor as a challenge offers it to clients: with its prompt and masked destination. */
+    offer(factor: FactorRecord): OfferedFactor {
+      return offer(factor, config.factors.get(factor.type));
+    },
 
     /**
      * Declares a guard's rule at start-up (merging configured rules and defaults).

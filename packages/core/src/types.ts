@@ -1,3 +1,5 @@
+import type { FactorPrompt } from "./factors/factor.js";
+
 /** Who the app says is signed in. stepup never authenticates the first factor itself. */
 export interface StepUpUser {
   id: string;
@@ -130,6 +132,14 @@ export interface OfferedFactor {
   type: string;
   name: string;
   primary: boolean;
+  /** The type in words ("Authenticator app"): the plugin's `ui.title`. */
+  title: string;
+  /** How it is proved (a code, sent first or not; a WebAuthn ceremony): the plugin's `ui.prompt`. */
+  prompt: FactorPrompt;
+  /** Where a code goes, masked (`a***@example.com`), for factors that send one. */
+  destination?: string;
+  /** A recovery path (recovery codes): pages fold it away unless nothing else is usable. */
+  recovery?: true;
 }
 
 /** A stored factor: the summary plus the plugin's own data (secrets sealed). */

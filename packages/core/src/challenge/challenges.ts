@@ -1,5 +1,6 @@
 import type { Sessions } from "../assurance/sessions.js";
 import { StepUpError, userLocked } from "../errors.js";
+import type { CodeSent } from "../factors/factor.js";
 import type { EngineContext } from "../internal/engine-context.js";
 import { keys } from "../internal/keys.js";
 import { parseChallenge } from "../internal/records.js";
@@ -25,6 +26,11 @@ export interface OpenedChallenge {
   factors: FactorRecord[];
   /** The user is locked after too many failures: only a recovery path is offered. */
   userLocked: boolean;
+  /**
+   * Codes already sent for this challenge and still valid, by factor id (send-first factors; filled
+   * by `show`, so a page reloaded after "Send code" shows the code form).
+   */
+  sent?: Readonly<Record<string, CodeSent>>;
 }
 
 /** A proof to check: which factor, and its input (e.g. `{ code }`). */
@@ -132,7 +138,21 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
     /** The challenge and the factors it offers now, for a page or client showing it again. */
     async show(user: StepUpUser, sid: string, id: unknown): Promise<OpenedChallenge> {
       const challenge = await loadOwn(user, sid, id);
-      return { challenge, ...(await offered(user.id, challenge)) };
+      const offer = await offered(user.id, challenge);
+      const sent: Record<string, CodeSent> = {};
+      await Promise.all(
+        offer.factors.map(async (factor) => {
+          const plugin = config.factors.get(factor.type);
+          if (!plugin?.challengeStatus) return;
+          const status = await plugin.challengeStatus(
+            ctx.factorContext(user, factor.type),
+            factor,
+            challenge,
+          );
+          if (status) sent[factor.id] = status;
+        }),
+      );
+      return { challenge, ...offer, ...(Object.keys(sent).length > 0 ? { sent } : {}) };
     },
 
     /**
@@ -196,18 +216,23 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
       return { challenge, ...(offer ?? (await offered(user.id, challenge))) };
     },
 
-    /** Runs a factor's optional start step (send a code, WebAuthn options). */
+    /**
+     * Runs a factor's optional start step (send a code, WebAuthn options).
+     * @throws StepUpError CHALLENGE_NOT_FOUND, FACTOR_NOT_ALLOWED, FACTOR_NOT_FOUND, and what the
+     *   plugin throws (RATE_LIMITED, DELIVERY_FAILED for a code that could not be sent)
+     */
     async start(
       user: StepUpUser,
       sid: string,
       id: unknown,
       input: VerifyInput,
+      ip?: string,
     ): Promise<Record<string, unknown>> {
       const challenge = await loadOwn(user, sid, id);
       const factor = pickFactor(challenge, (await offered(user.id, challenge)).factors, input);
       const plugin = config.factors.get(factor.type);
       if (!plugin?.challengeStart) return {};
-      return plugin.challengeStart(ctx.factorContext(user, factor.type), factor, challenge);
+      return plugin.challengeStart(ctx.factorContext(user, factor.type, ip), factor, challenge);
     },
 
     /**

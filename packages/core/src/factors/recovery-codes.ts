@@ -1,5 +1,5 @@
 import { StepUpError } from "../errors.js";
-import type { FactorContext, FactorPlugin } from "./factor.js";
+import type { FactorContext, FactorPlugin, FactorUi } from "./factor.js";
 
 /** Options of the recovery-code factor. */
 export interface RecoveryCodesOptions {
@@ -17,6 +17,18 @@ export interface RecoveryCodesPlugin extends FactorPlugin {
   /** Deletes every code of the user. */
   clear(ctx: FactorContext): Promise<void>;
 }
+
+const RECOVERY_UI: FactorUi = Object.freeze<FactorUi>({
+  title: "Recovery code",
+  prompt: {
+    kind: "code",
+    label: "Recovery code",
+    hint: "Each recovery code works once.",
+    maxLength: 32,
+    placeholder: "XXXX-XXXX-XXXX-XXXX",
+    submit: "Use recovery code",
+  },
+});
 
 /** Crockford's base32 alphabet: no I, L, O, U, so codes survive being read aloud or written down. */
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -73,6 +85,7 @@ export function recoveryCodes(options: RecoveryCodesOptions = {}): RecoveryCodes
     level: "mfa",
     amr: ["otp"],
     recovery: true,
+    ui: RECOVERY_UI,
     enrollStart: async () => enrollDirectly(),
     enrollConfirm: async () => enrollDirectly(),
     async issue(ctx) {

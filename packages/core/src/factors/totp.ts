@@ -1,7 +1,7 @@
 import { generateURI, ScureBase32Plugin, verify } from "otplib";
 import QRCode from "qrcode";
 import { StepUpError } from "../errors.js";
-import type { FactorContext, FactorPlugin } from "./factor.js";
+import type { FactorContext, FactorPlugin, FactorUi } from "./factor.js";
 
 /** Options of the TOTP factor (RFC 6238). */
 export interface TotpOptions {
@@ -20,6 +20,22 @@ const SECRET_BYTES = 20; // 160 bits: RFC 4226 section 4 recommends 160.
 const base32 = new ScureBase32Plugin();
 /** The plugin's key for the last accepted time step of the user (any of their TOTP factors). */
 const LAST_STEP = "last-step";
+
+const TOTP_UI: FactorUi = Object.freeze<FactorUi>({
+  title: "Authenticator app",
+  prompt: {
+    kind: "code",
+    label: "Verification code",
+    hint: "Open your authenticator app and enter the current 6-digit code for {appName}.",
+    digits: DIGITS,
+    placeholder: "000000",
+  },
+  enroll: {
+    button: "Add authenticator app",
+    title: "Set up your authenticator app",
+    confirmLabel: "Code from the app",
+  },
+});
 
 /** Reads a 6-digit code from untrusted input, or throws INVALID_INPUT naming the field. */
 export function readCode(input: unknown, digits = DIGITS): string {
@@ -91,6 +107,7 @@ export function totp(options: TotpOptions = {}): FactorPlugin {
     type: "totp",
     level: "mfa",
     amr: ["otp"],
+    ui: TOTP_UI,
     async enrollStart(ctx, factorId) {
       const secret = base32.encode(ctx.randomBytes(SECRET_BYTES), { padding: false });
       return {

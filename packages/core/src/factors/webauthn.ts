@@ -1,9 +1,19 @@
-import type { FactorPlugin } from "./factor.js";
+import type { FactorPlugin, FactorUi } from "./factor.js";
 import { startAssertion, verifyAssertion } from "./webauthn/authentication.js";
 import { WEBAUTHN } from "./webauthn/credential.js";
 import { readAuthenticationResponse } from "./webauthn/input.js";
 import { resolveWebAuthnOptions, type WebAuthnOptions } from "./webauthn/options.js";
 import { confirmRegistration, credentialIndexKey, startRegistration } from "./webauthn/registration.js";
+
+const WEBAUTHN_UI: FactorUi = Object.freeze<FactorUi>({
+  title: "Security key or passkey",
+  prompt: { kind: "webauthn" },
+  enroll: {
+    button: "Add a passkey or security key",
+    title: "Add a passkey or security key",
+    ceremony: "webauthn",
+  },
+});
 
 export type { WebAuthnOptions } from "./webauthn/options.js";
 
@@ -32,6 +42,7 @@ export function webauthn(options: WebAuthnOptions): FactorPlugin {
     level: "phishing-resistant",
     amr: Object.freeze(["hwk"]),
     verifiesUser: true,
+    ui: WEBAUTHN_UI,
     enrollStart: (ctx, _factorId, input) => startRegistration(opts, ctx, input),
     enrollConfirm: (ctx, factorId, pending, input) =>
       confirmRegistration(opts, ctx, factorId, pending, input),

@@ -19,7 +19,7 @@ export interface EngineContext {
   /** Emits an event without letting a failing hook break the request. */
   emit(event: Omit<StepUpEvent, "atMs">): void;
   /** What a factor plugin of `type` gets for `user`: its own namespaced view of the store. */
-  factorContext(user: StepUpUser, type: string): FactorContext;
+  factorContext(user: StepUpUser, type: string, ip?: string): FactorContext;
 }
 
 export function createEngineContext(config: ResolvedConfig, store: Store, keyring: Keyring): EngineContext {
@@ -41,9 +41,10 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
         config.logger.error("onEvent hook failed", { type: event.type, error: String(error) });
       }
     },
-    factorContext(user, type) {
+    factorContext(user, type, ip) {
       return {
         user,
+        ...(ip === undefined ? {} : { ip }),
         appName: config.appName,
         store: factorStore(store, user.id, type),
         shared: factorStore(store, pluginScope(type), type),

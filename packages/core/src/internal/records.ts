@@ -1,3 +1,4 @@
+import type { FactorPlugin } from "../factors/factor.js";
 import type { Challenge, FactorRecord, FactorSummary, OfferedFactor, SessionRecord } from "../types.js";
 
 /** Parses a stored JSON record; a corrupt one reads as absent rather than crashing a request. */
@@ -41,7 +42,18 @@ export function summarize(f: FactorRecord): FactorSummary {
   };
 }
 
-/** A factor as a challenge offers it. */
-export function offer(f: FactorRecord): OfferedFactor {
-  return { id: f.id, type: f.type, name: f.name, primary: f.primary };
+/** A factor as a challenge offers it: with its plugin's prompt, so any client can render it. */
+export function offer(f: FactorRecord, plugin: FactorPlugin | undefined): OfferedFactor {
+  const destination = plugin?.describe?.(f).destination;
+  return {
+    id: f.id,
+    type: f.type,
+    name: f.name,
+    primary: f.primary,
+    title: plugin?.ui.title ?? f.type,
+    // A factor whose plugin is gone is not offered by the engine; a bare code prompt is the safe shape.
+    prompt: plugin?.ui.prompt ?? { kind: "code", label: "Code" },
+    ...(destination === undefined ? {} : { destination }),
+    ...(plugin?.recovery ? { recovery: true as const } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-import { offerFactor, StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
+import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
 import { readJson } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { json } from "../problem.js";
@@ -77,7 +77,7 @@ async function openChallenge(http: HttpContext, request: Request, { user }: Ctx)
     {
       challengeId: opened.challenge.id,
       expiresAt: new Date(opened.challenge.expiresAtMs).toISOString(),
-      factors: opened.factors.map(offerFactor),
+      factors: opened.factors.map((f) => http.engine.offer(f)),
       ...(opened.challenge.label === undefined ? {} : { label: opened.challenge.label }),
     },
     201,

@@ -1,4 +1,4 @@
-import { type OfferedFactor, offerFactor, StepUpError, userLocked } from "@stepup/core";
+import { type OfferedFactor, StepUpError, userLocked } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
 import { setCookieHeader } from "../internal/cookies.js";
 import { problem, toResponse } from "../problem.js";
@@ -39,7 +39,7 @@ export function stepUpRequiredBody(http: HttpContext, outcome: StepUpRequiredOut
     action: outcome.rule.action,
     ...(challenge.label === undefined ? {} : { label: challenge.label }),
     maxAge: outcome.rule.maxAge,
-    factors: factors.map(offerFactor),
+    factors: factors.map((f) => http.engine.offer(f)),
     expiresAt: new Date(challenge.expiresAtMs).toISOString(),
     ...(challenge.description === undefined ? {} : { description: challenge.description }),
     ...(factors.length === 0 ? { enrollUrl: `${http.basePath}/console` } : {}),

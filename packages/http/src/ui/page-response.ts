@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { retryText } from "@stepup/browser/retry-text";
-import { type Challenge, type OpenedChallenge, offerFactor, type StepUpError } from "@stepup/core";
+import type { Challenge, OpenedChallenge, StepUpError } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
 import { renderChallengePage, renderMessagePage } from "../pages/index.js";
 import { safeReturnTo } from "../security.js";
@@ -104,7 +104,7 @@ export function challengePageResponse(
     resource: challenge.resource,
     action: challenge.action,
     ...(challenge.label === undefined ? {} : { label: challenge.label }),
-    factors: opened.factors.map(offerFactor),
+    factors: opened.factors.map((f) => http.engine.offer(f)),
     ...(challenge.description === undefined ? {} : { description: challenge.description }),
     ...(opened.userLocked ? { userLocked: true } : {}),
     csrfToken: http.csrf.token(`${challenge.uid}:${challenge.id}`),

@@ -1,3 +1,14 @@
 export { DEMO_CSS, demoPage, Html, html, htmlResponse, resultPage } from "./demo-page.js";
+export {
+  DEMO_MAIL_FROM,
+  type DemoEmailMessage,
+  type DemoSenders,
+  type Print,
+  printEmail,
+  printSms,
+  SMS_WEBHOOK_TIMEOUT_MS,
+  sendersFromEnv,
+  webhookSms,
+} from "./senders.js";
 export { describeTransfer, parseTransfer, type Transfer } from "./transfer.js";
 export { createUsers, type DemoUser } from "./users.js";

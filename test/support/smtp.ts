@@ -42,10 +42,13 @@ export interface SmtpCapture {
   /** Messages never answered (mode `hang`). */
   readonly held: readonly CapturedMail[];
   /**
-   * The next accepted message to `to` that no earlier call returned, waiting up to `timeoutMs`
-   * (default 5 s) for it.
+   * The next accepted message to `to` (that `match` accepts, when given) that no earlier call
+   * returned, waiting up to `timeoutMs` (default 5 s) for it.
    */
-  waitForMail(to: string, options?: { timeoutMs?: number }): Promise<CapturedMail>;
+  waitForMail(
+    to: string,
+    options?: { timeoutMs?: number; match?: (mail: CapturedMail) => boolean },
+  ): Promise<CapturedMail>;
   /** Every accepted message to `to` so far. */
   mailTo(to: string): CapturedMail[];
   close(): Promise<void>;
@@ -142,10 +145,10 @@ export async function startSmtpCapture(options: { mode?: SmtpMode } = {}): Promi
     rejected,
     held,
     mailTo,
-    waitForMail(to, { timeoutMs = 5_000 } = {}) {
+    waitForMail(to, { timeoutMs = 5_000, match = () => true } = {}) {
       return new Promise<CapturedMail>((resolve, reject) => {
         const check = (): boolean => {
-          const mail = mailTo(to).find((m) => !taken.has(m));
+          const mail = mailTo(to).find((m) => !taken.has(m) && match(m));
           if (!mail) return false;
           taken.add(mail);
           finish();

@@ -1,6 +1,7 @@
 import { randomBytes as nodeRandomBytes } from "node:crypto";
 import { meetsLevel } from "./assurance/find-assurance.js";
 import type { FactorPlugin } from "./factors/factor.js";
+import type { SecurityNotice } from "./factors/one-time-code/messages.js";
 import { type Clock, systemClock } from "./internal/clock.js";
 import type { Store } from "./store/store.js";
 import type {
@@ -90,6 +91,12 @@ export interface StepUpOptions {
   sessionTtl?: number;
   /** Receives every enrollment, challenge, verification, lockout and revocation. */
   onEvent?: (event: StepUpEvent) => void | Promise<void>;
+  /**
+   * Tells the user when a factor is added or removed, a recovery code is used, or they are locked
+   * out (never with a code or secret). A function to deliver notices yourself; `false` for none.
+   * @default the `email()` factor, when configured, emails them to the user's `email`
+   */
+  notify?: false | ((notice: SecurityNotice) => void | Promise<void>);
   logger?: Logger;
   /** Injectable time (tests). */
   clock?: Clock;
@@ -116,6 +123,7 @@ export interface ResolvedConfig {
   challengeTtl: number;
   sessionTtl: number;
   onEvent: StepUpOptions["onEvent"];
+  notify: ((notice: SecurityNotice) => void | Promise<void>) | undefined;
   logger: Logger;
   clock: Clock;
   randomBytes: (length: number) => Uint8Array;
@@ -124,6 +132,15 @@ export interface ResolvedConfig {
 const LEVELS: readonly AssuranceLevel[] = ["mfa", "phishing-resistant"];
 const MATCHES: readonly MatchMode[] = ["session", "action", "transaction"];
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The first factor that can deliver notices itself (`email()`), as the default `notify`. */
+function defaultNotifier(factors: ReadonlyMap<string, FactorPlugin>) {
+  for (const plugin of factors.values()) {
+    const notifier = plugin as FactorPlugin & { sendNotice?: (n: SecurityNotice) => Promise<void> };
+    if (typeof notifier.sendNotice === "function") return (n: SecurityNotice) => notifier.sendNotice?.(n);
+  }
+  return undefined;
+}
 
 function fail(option: string, expected: string): never {
   throw new TypeError(`stepup: option \`${option}\` ${expected}`);
@@ -279,6 +296,8 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     fail("policy", "must be a function");
   if (options.onEvent !== undefined && typeof options.onEvent !== "function")
     fail("onEvent", "must be a function");
+  if (options.notify !== undefined && options.notify !== false && typeof options.notify !== "function")
+    fail("notify", "must be a function or false");
   const l = options.limits ?? {};
   return Object.freeze({
     store,
@@ -298,6 +317,7 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     challengeTtl: seconds("challengeTtl", options.challengeTtl, 600, 86_400),
     sessionTtl: seconds("sessionTtl", options.sessionTtl, 86_400),
     onEvent: options.onEvent,
+    notify: options.notify === false ? undefined : (options.notify ?? defaultNotifier(factors)),
     logger: options.logger ?? consoleLogger,
     clock: options.clock ?? systemClock,
     randomBytes: options.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n))),

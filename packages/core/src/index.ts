@@ -35,6 +35,22 @@ export type {
   WebAuthnPrompt,
 } from "./factors/factor.js";
 export {
+  type EmailFactor,
+  type EmailMessage,
+  type EmailMessages,
+  type EmailOptions,
+  email,
+  type MailTransport,
+} from "./factors/one-time-code/email.js";
+export type {
+  CodeMessageInput,
+  CodePurpose,
+  EmailContent,
+  SecurityNotice,
+} from "./factors/one-time-code/messages.js";
+export type { SendLimitOptions } from "./factors/one-time-code/send-limits.js";
+export { type SmsOptions, sms } from "./factors/one-time-code/sms.js";
+export {
   type RecoveryCodesOptions,
   type RecoveryCodesPlugin,
   recoveryCodes,

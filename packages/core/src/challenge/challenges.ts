@@ -276,7 +276,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
         ctx.emit({ ...base, type: "verification.locked", reason: budget.error.code });
         throw budget.error;
       }
-      const outcome = await plugin.verify(ctx.factorContext(user, factor.type), factor, challenge, input);
+      const outcome = await plugin.verify(ctx.factorContext(user, factor.type, ip), factor, challenge, input);
       if (!outcome.ok) {
         ctx.emit({ ...base, type: "verification.failed", reason: outcome.reason });
         if (await limiter.failed(user.id, budget.failures)) {
@@ -286,6 +286,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
             ...(ip ? { ip } : {}),
             reason: "CONSECUTIVE_FAILURES",
           });
+          ctx.notify(user, "lockout", ip ? { ip } : {});
           throw userLocked();
         }
         throw new StepUpError("INVALID_CODE", "That code is not valid.", {

@@ -111,7 +111,8 @@ export function createEnrollment(
 
   return {
     /**
-     * Starts enrolling a factor of `type`; the pending state lives 10 minutes, server-side.
+     * Starts enrolling a factor of `type`; the pending state lives 10 minutes, server-side. `ip`
+     * (the client's address) counts sends of factors that send a code.
      * @returns the client's view (`factorId` and the plugin's response), or the step-up to do first
      */
     async start(
@@ -119,6 +120,7 @@ export function createEnrollment(
       type: string,
       input: unknown,
       sid: string | undefined,
+      ip?: string,
     ): Promise<Record<string, unknown> | NeedsStepUp> {
       const plugin = config.factors.get(type);
       if (!plugin || plugin.recovery)
@@ -128,7 +130,7 @@ export function createEnrollment(
         if (required) return required;
       }
       const factorId = ctx.newId(12);
-      const started = await plugin.enrollStart(ctx.factorContext(user, type), factorId, input);
+      const started = await plugin.enrollStart(ctx.factorContext(user, type, ip), factorId, input);
       const record: PendingEnrollment = { type, name: started.name, pending: started.pending };
       await store.set(user.id, keys.enrollment(factorId), JSON.stringify(record), ENROLLMENT_TTL_SECONDS);
       const dropped = await store.append(
@@ -195,6 +197,7 @@ export function createEnrollment(
       };
       await store.hashSet(user.id, keys.factors, found.factorId, JSON.stringify(factor));
       ctx.emit({ type: "factor.enrolled", userId: user.id, factor: type, factorId: found.factorId });
+      ctx.notify(user, "factor.added", { factor });
       if (!first) return { factor };
       await endOthers(user.id, found.factorId);
       // The first factor comes with recovery codes, shown once: losing the phone must not mean

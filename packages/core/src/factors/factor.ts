@@ -12,6 +12,8 @@ export interface FactorStore {
   set(key: string, value: string, ttlSeconds: number | null): Promise<void>;
   setIfAbsent(key: string, value: string, ttlSeconds: number | null): Promise<boolean>;
   take(key: string): Promise<string | null>;
+  /** Counts in a fixed window: the first increment sets the TTL (see `Store.increment`). */
+  increment(key: string, ttlSeconds: number): Promise<{ count: number; ttlSeconds: number }>;
   advance(key: string, value: number, ttlSeconds: number): Promise<boolean>;
   delete(keys: readonly string[]): Promise<void>;
   hashSet(key: string, field: string, value: string): Promise<void>;

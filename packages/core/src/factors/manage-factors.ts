@@ -124,6 +124,7 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
       if (!(await store.hashDelete(user.id, keys.factors, factor.id))) throw notFound();
       await config.factors.get(factor.type)?.removed?.(ctx.factorContext(user, factor.type), factor);
       ctx.emit({ type: "factor.removed", userId: user.id, factor: factor.type, factorId: factor.id });
+      ctx.notify(user, "factor.removed", { factor });
       // Recovery codes exist only beside a real factor: with the last one gone, so are they, and
       // the next factor is a first one again.
       const rest = await list(user.id);

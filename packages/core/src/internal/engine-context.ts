@@ -1,7 +1,8 @@
 import type { ResolvedConfig } from "../config.js";
 import type { FactorContext } from "../factors/factor.js";
+import type { SecurityNotice } from "../factors/one-time-code/messages.js";
 import type { Store } from "../store/store.js";
-import type { StepUpEvent, StepUpUser } from "../types.js";
+import type { FactorRecord, StepUpEvent, StepUpUser } from "../types.js";
 import type { Keyring } from "./crypto.js";
 import { factorStore } from "./factor-store.js";
 import { keys, pluginScope } from "./keys.js";
@@ -18,6 +19,15 @@ export interface EngineContext {
   newId(bytes?: number): string;
   /** Emits an event without letting a failing hook break the request. */
   emit(event: Omit<StepUpEvent, "atMs">): void;
+  /**
+   * Tells the user of a security change (the `notify` option), without waiting for or failing on
+   * the delivery: a notice must never block or break the request it follows.
+   */
+  notify(
+    user: StepUpUser,
+    type: SecurityNotice["type"],
+    extra?: { factor?: FactorRecord; ip?: string },
+  ): void;
   /** What a factor plugin of `type` gets for `user`: its own namespaced view of the store. */
   factorContext(user: StepUpUser, type: string, ip?: string): FactorContext;
 }
@@ -41,6 +51,31 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
         config.logger.error("onEvent hook failed", { type: event.type, error: String(error) });
       }
     },
+    notify(user, type, extra = {}) {
+      const deliver = config.notify;
+      if (!deliver) return;
+      const f = extra.factor;
+      const notice: SecurityNotice = {
+        type,
+        appName: config.appName,
+        user,
+        at: new Date(now()),
+        ...(f
+          ? { factor: { type: f.type, title: config.factors.get(f.type)?.ui.title ?? f.type, name: f.name } }
+          : {}),
+        ...(extra.ip ? { ip: extra.ip } : {}),
+      };
+      const failed = (error: unknown) =>
+        config.logger.error("notify failed", {
+          type,
+          error: error instanceof Error ? error.name : typeof error,
+        });
+      try {
+        Promise.resolve(deliver(notice)).catch(failed);
+      } catch (error) {
+        failed(error);
+      }
+    },
     factorContext(user, type, ip) {
       return {
         user,
@@ -53,7 +88,10 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
         randomBytes: config.randomBytes,
         logger: config.logger,
         listFactors: async () => parseFactors(await store.hashGetAll(user.id, keys.factors)),
-        emit: (event) => this.emit({ ...event, userId: user.id }),
+        emit: (event) => {
+          this.emit({ ...event, userId: user.id });
+          if (event.type === "recovery.used") this.notify(user, "recovery.used", ip ? { ip } : {});
+        },
       };
     },
   };

@@ -39,7 +39,7 @@ async function enrollStart(http: HttpContext, request: Request, ctx: Ctx, [type 
   const body = await readJson(request);
   // With a factor enrolled, adding another must be proved with it (the engine enforces it).
   const started = await withOwnStepUp(http, request, ctx, (sid) =>
-    http.engine.factors.enrollStart(ctx.user, type, body, sid),
+    http.engine.factors.enrollStart(ctx.user, type, body, sid, ctx.ip),
   );
   return started instanceof Response ? started : json(started, 201);
 }
@@ -85,10 +85,10 @@ async function openChallenge(http: HttpContext, request: Request, { user }: Ctx)
   );
 }
 
-async function startChallenge(http: HttpContext, request: Request, { user }: Ctx, [id]: string[]) {
+async function startChallenge(http: HttpContext, request: Request, { user, ip }: Ctx, [id]: string[]) {
   const body = await readJson(request);
   const sid = await sessionForChallenge(http, request, user);
-  return json(await http.engine.challenges.start(user, sid, id, { ...body, factor: body.factor }));
+  return json(await http.engine.challenges.start(user, sid, id, { ...body, factor: body.factor }, ip));
 }
 
 async function verifyChallenge(http: HttpContext, request: Request, ctx: Ctx, [id]: string[]) {

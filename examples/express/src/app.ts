@@ -1,9 +1,16 @@
-import { recoveryCodes, StepUpError, type Store, totp, webauthn } from "@stepup/core";
+import { email, recoveryCodes, StepUpError, type Store, sms, totp, webauthn } from "@stepup/core";
 import { stepUp } from "@stepup/express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { getIronSession, type SessionOptions } from "iron-session";
 import "./demo-user.js";
-import { createUsers, describeTransfer, parseTransfer, resultPage } from "@stepup/example-shared";
+import {
+  createUsers,
+  type DemoSenders,
+  describeTransfer,
+  parseTransfer,
+  resultPage,
+  sendersFromEnv,
+} from "@stepup/example-shared";
 import { type FormError, homePage } from "./home-page.js";
 
 /** Options of the demo app (the server reads them from the environment). */
@@ -25,6 +32,12 @@ export interface DemoOptions {
   onEvent?: Parameters<typeof stepUp>[0]["onEvent"];
   /** Guessing limits, when not the library's defaults (tests use this to look at one limit alone). */
   limits?: Parameters<typeof stepUp>[0]["limits"];
+  /**
+   * Where email and SMS codes go: the options of `email(...)` and `sms(...)`. The server passes
+   * `sendersFromEnv()` (SMTP_URL, SMS_WEBHOOK_URL); in-process tests may pass their own `send`s.
+   * @default each message printed on one stdout line (`[email] ...`, `[sms] ...`)
+   */
+  senders?: Pick<DemoSenders, "email" | "sms">;
 }
 
 interface DemoSession {
@@ -93,12 +106,20 @@ export function createDemoApp(options: DemoOptions): Express {
       ? undefined
       : webauthn({ rpID: options.rpID ?? new URL(origin).hostname, origins: [origin] });
 
+  const senders = options.senders ?? sendersFromEnv({});
+
   const stepup = stepUp({
     store: options.store,
     secret: options.stepupSecret,
     appName: "Stepup demo",
     getUser: (req) => (req.user ? { id: req.user.id, email: req.user.email } : null),
-    factors: passkeys ? [totp(), passkeys, recoveryCodes()] : [totp(), recoveryCodes()],
+    factors: [
+      totp(),
+      ...(passkeys ? [passkeys] : []),
+      email(senders.email),
+      sms(senders.sms),
+      recoveryCodes(),
+    ],
     // A signed-out browser goes to the home page's login form, and back after it.
     signInUrl: "/",
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),

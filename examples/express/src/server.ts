@@ -1,4 +1,5 @@
 import { memoryStore, type Store } from "@stepup/core";
+import { type DemoSenders, sendersFromEnv } from "@stepup/example-shared";
 import { redisStore } from "@stepup/redis";
 import { Redis } from "ioredis";
 import { createDemoApp } from "./app.js";
@@ -32,6 +33,15 @@ function maxAgeFromEnv(): number | undefined {
   return value;
 }
 
+let senders: DemoSenders;
+try {
+  // SMTP_URL / SMS_WEBHOOK_URL; unset, each code message is printed on one line here.
+  senders = sendersFromEnv(process.env);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
+
 let store: Store;
 let redis: Redis | undefined;
 if (process.env.REDIS_URL) {
@@ -50,6 +60,7 @@ const app = createDemoApp({
   sessionSecret: secretFromEnv("SESSION_SECRET", DEV_SESSION_SECRET),
   stepupSecret: secretFromEnv("STEPUP_SECRET", DEV_STEPUP_SECRET),
   ...(maxAgeFromEnv() === undefined ? {} : { maxAge: maxAgeFromEnv() }),
+  senders,
   onEvent: (event) =>
     console.log(
       `stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`,
@@ -59,6 +70,7 @@ const app = createDemoApp({
 const server = app.listen(port);
 server.once("listening", () => {
   console.log(`stepup demo on http://localhost:${port} (${redis ? "Redis store" : "memory store"})`);
+  for (const note of senders.notes) console.log(`  ${note}`);
 });
 server.once("error", (error: NodeJS.ErrnoException) => {
   // Without this the process kept running, unbound, after printing nothing useful.

@@ -1,5 +1,5 @@
-import { memoryStore, recoveryCodes, type Store, totp, webauthn } from "@stepup/core";
-import { createUsers } from "@stepup/example-shared";
+import { email, memoryStore, recoveryCodes, type Store, sms, totp, webauthn } from "@stepup/core";
+import { createUsers, sendersFromEnv } from "@stepup/example-shared";
 import { createStepUp, type NextStepUp } from "@stepup/next";
 import { redisStore } from "@stepup/redis";
 import { Redis } from "ioredis";
@@ -70,12 +70,22 @@ function create(): Demo {
   };
   const override = maxAgeFromEnv();
   const origin = originFromEnv();
+  // SMTP_URL / SMS_WEBHOOK_URL, as in the Express demo; unset, each code message is printed on one
+  // line of the server's output. A set variable that is not a usable URL stops the demo, naming it.
+  const senders = sendersFromEnv(process.env);
+  if (!BUILDING) for (const note of senders.notes) console.log(`  ${note}`);
   const stepup = createStepUp({
     store,
     secret: secret("STEPUP_SECRET"),
     appName: "Stepup demo (Next.js)",
     // webauthn() itself refuses an origin that is not exact or not secure, naming the option.
-    factors: [totp(), webauthn({ rpID: new URL(origin).hostname, origins: [origin] }), recoveryCodes()],
+    factors: [
+      totp(),
+      webauthn({ rpID: new URL(origin).hostname, origins: [origin] }),
+      email(senders.email),
+      sms(senders.sms),
+      recoveryCodes(),
+    ],
     // A signed-out browser goes to the home page's login form, and back after it.
     signInUrl: "/",
     // One rule, two guards (the Server Action and the /account/delete route): declared once here,

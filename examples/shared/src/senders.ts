@@ -5,13 +5,10 @@
 //   SMS_WEBHOOK_URL unset-> each message printed on ONE stdout line: [sms] to=... text="..."
 // When a variable is set, the code of that channel is never printed.
 
-/** What the email factor hands a sender (`EmailMessage` in @stepup/core). */
-export interface DemoEmailMessage {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-}
+import type { EmailMessage, EmailOptions, SmsOptions } from "@stepup/core";
+
+/** What the email factor hands a sender. */
+export type DemoEmailMessage = EmailMessage;
 
 /** The `from` of the demos' mail. */
 export const DEMO_MAIL_FROM = "Stepup demo <no-reply@stepup.test>";
@@ -21,8 +18,10 @@ export const SMS_WEBHOOK_TIMEOUT_MS = 10_000;
 
 /** Options for `email(...)` and `sms(...)` (plus what the demo says about them at start). */
 export interface DemoSenders {
-  email: { from: string; smtp: string } | { send(message: DemoEmailMessage): Promise<void> };
-  sms: { send(phone: string, text: string): Promise<void> };
+  /** `{ from, smtp }` with SMTP_URL, else `{ send }` printing each message. */
+  email: EmailOptions;
+  /** `{ send }`: the webhook with SMS_WEBHOOK_URL, else printing each message. */
+  sms: SmsOptions;
   /** One line per channel, for the demo's start-up output (no credentials). */
   notes: string[];
 }

@@ -99,6 +99,9 @@ export async function startSmtpCapture(options: { mode?: SmtpMode } = {}): Promi
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
+    // No reverse DNS per connection. (smtp-server still waits 100 ms before its greeting, to catch
+    // early talkers, as real MTAs do: that is most of a loopback delivery's time.)
+    disableReverseLookup: true,
     // A hung message holds its connection open: close() must not wait 30 s for it.
     closeTimeout: 200,
     onData(stream, session, callback) {

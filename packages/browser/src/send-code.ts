@@ -18,6 +18,8 @@ export function sendCodeSection(d: Dialog, group: readonly CodeFactor[], cls: st
   const [first] = group;
   if (!first) return h("div");
   const { form, input, submit, setHint } = codeForm(first.prompt, undefined, cls);
+  // The method in words ("Email"), until the code form (which has its own label) replaces it.
+  const method = h("p", { class: "su-method" }, first.title);
   const note = h("p", { class: "su-note", role: "status" });
   const resend = h("button", { type: "button", class: "su-link" }, RESEND);
   const sent = h("div", { class: "su-sent", hidden: true }, note, form, resend);
@@ -65,6 +67,7 @@ export function sendCodeSection(d: Dialog, group: readonly CodeFactor[], cls: st
     setHint(hintText(factor.prompt, destination));
     for (const b of buttons) b.button.hidden = b.factor === factor;
     sent.hidden = false;
+    method.hidden = true;
     input.value = "";
     input.removeAttribute("aria-invalid");
     countDown(resendAtMs(body, Date.now()));
@@ -103,5 +106,5 @@ export function sendCodeSection(d: Dialog, group: readonly CodeFactor[], cls: st
     e.preventDefault();
     if (current) void d.verify(current, input, submit);
   });
-  return h("div", { class: "su-send" }, sent, ...buttons.map((b) => b.button));
+  return h("div", { class: "su-send" }, method, sent, ...buttons.map((b) => b.button));
 }

@@ -74,24 +74,51 @@ const hostile = sentCode(
   HOSTILE,
 );
 
+/** A typed code that is not sent (the code printed on a desk tag): any other factor type. */
+const TAG_CODE = "K7P2QX";
+const tag: FactorPlugin = {
+  type: "tag",
+  level: "mfa",
+  amr: ["otp"],
+  ui: {
+    title: "Desk tag",
+    prompt: {
+      kind: "code",
+      label: "Tag code",
+      hint: "Read the code printed on your desk tag for {appName}.",
+      maxLength: 8,
+      placeholder: "XXXXXX",
+      submit: "Check tag",
+    },
+  },
+  enrollStart: async () => ({ pending: {}, response: {}, name: "Desk tag" }),
+  enrollConfirm: async () => ({ data: {} }),
+  verify: async (_ctx, _factor, _challenge, input) =>
+    (input as { code?: unknown }).code === TAG_CODE ? { ok: true } : { ok: false, reason: "INVALID_CODE" },
+};
+
 /** A stepup server whose user is named by a `user` cookie; alice has a pin, mallory a hostile badge. */
-async function startServer(): Promise<{ origin: string; close(): Promise<void> }> {
+async function startServer(): Promise<{
+  origin: string;
+  enroll(id: string, type: string): Promise<void>;
+  close(): Promise<void>;
+}> {
   const stepup = stepUp({
     store: memoryStore(),
     secret: STEPUP_SECRET,
     appName: "Desk app",
-    factors: [pin, hostile, recoveryCodes()],
+    factors: [pin, hostile, tag, recoveryCodes()],
     rules: { "desk:open": { label: "open the desk drawer" } },
     getUser: (req) => ({ id: /(?:^|;\s*)user=(\w+)/.exec(req.headers.cookie ?? "")?.[1] ?? "alice" }),
   });
-  for (const [id, type] of [
-    ["alice", "pin"],
-    ["mallory", "badge"],
-  ] as const) {
+  /** A user's first factor, enrolled server-side (no step-up is due for a first one). */
+  const enroll = async (id: string, type: string) => {
     const started = await stepup.http.engine.factors.enrollStart({ id }, type, {}, undefined);
     const factorId = "factorId" in started ? started.factorId : undefined;
     await stepup.http.engine.factors.enrollConfirm({ id }, type, factorId, {}, undefined);
-  }
+  };
+  await enroll("alice", "pin");
+  await enroll("mallory", "badge");
   const app = express();
   app.use("/stepup", stepup.router);
   app.get("/", (_req, res) => {
@@ -104,6 +131,7 @@ async function startServer(): Promise<{ origin: string; close(): Promise<void> }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     origin: `http://localhost:${(server.address() as AddressInfo).port}`,
+    enroll,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -230,6 +258,49 @@ describe("openStepUp renders a factor from its declaration (Chromium)", () => {
     await dialog.getByLabel("Desk PIN").waitFor();
     await page.keyboard.press("Escape");
     expect(await result).toMatchObject({ success: false, payload: [{ error: "cancelled" }] });
+  });
+
+  it("another type waits behind 'Use <title> instead', a text field with the declared words", async () => {
+    sending = "ok";
+    const { page } = b;
+    await b.context.addCookies([{ name: "user", value: "carol", url: server.origin }]);
+    try {
+      // carol: a pin, then (stepped up with it, as adding a factor needs) a desk tag.
+      await server.enroll("carol", "pin");
+      let { result, dialog } = await openDesk(page, server.origin);
+      await dialog.getByRole("button", { name: "Send code to desk 4" }).click();
+      await dialog.getByLabel("Desk PIN").fill(sent.at(-1) ?? "");
+      await dialog.getByRole("button", { name: "Verify" }).click();
+      expect(await result).toMatchObject({ success: true });
+      const added = await page.evaluate(async () => {
+        const post = (url: string) =>
+          fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+        const started = (await (await post("/stepup/api/factors/tag")).json()) as { factorId: string };
+        return (await post(`/stepup/api/factors/tag/${started.factorId}/confirm`)).status;
+      });
+      expect(added).toBeLessThan(300);
+
+      ({ result, dialog } = await openDesk(page, server.origin));
+      await dialog.getByRole("button", { name: "Send code to desk 4" }).waitFor();
+      const other = dialog.locator("summary", { hasText: "Use Desk tag instead" });
+      expect(await dialog.getByLabel("Tag code").isVisible()).toBe(false);
+      await other.click();
+      const input = dialog.getByLabel("Tag code");
+      for (const [name, value] of [
+        ["type", "text"],
+        ["maxlength", "8"],
+        ["placeholder", "XXXXXX"],
+      ] as const) {
+        expect(await input.getAttribute(name)).toBe(value);
+      }
+      expect(await input.getAttribute("inputmode")).toBeNull();
+      expect(await dialog.textContent()).toContain("Read the code printed on your desk tag.");
+      await input.fill(TAG_CODE);
+      await dialog.getByRole("button", { name: "Check tag" }).click();
+      expect(await result).toMatchObject({ success: true, payload: [{ success: true, error: null }] });
+    } finally {
+      await b.context.clearCookies({ name: "user" });
+    }
   });
 
   it("a hostile title, label and destination are shown as text, never markup", async () => {

@@ -62,7 +62,7 @@ describe("examples/next in Chromium: Server Action + useStepUp", () => {
     await page.locator("#delete-account-action").click();
     const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
     await dialog.waitFor();
-    await dialog.getByLabel("Code from your authenticator app").fill(await currentCode(secret));
+    await dialog.getByLabel("Verification code").fill(await currentCode(secret));
     await dialog.getByRole("button", { name: "Verify" }).click();
     await expect.poll(() => page.locator("#delete-account-result").textContent()).toBe("Account deleted.");
     expect(await page.locator("dialog").count()).toBe(0);

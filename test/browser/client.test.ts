@@ -55,7 +55,7 @@ describe("@stepup/browser client in Chromium", () => {
     });
     const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
     await dialog.waitFor();
-    const input = dialog.getByLabel("Code from your authenticator app");
+    const input = dialog.getByLabel("Verification code");
     await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, "modal.png") });
     await input.fill(await currentCode(secret));

@@ -131,7 +131,7 @@ describe("first impression in Chromium", () => {
     const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain("You're about to export your data.");
-    const input = dialog.getByLabel("Code from your authenticator app");
+    const input = dialog.getByLabel("Verification code");
     for (const [name, value] of [
       ["autocomplete", "one-time-code"],
       ["inputmode", "numeric"],
@@ -216,7 +216,7 @@ describe("a 429 counts down in Chromium", () => {
     const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain("You're about to export your data.");
-    const input = dialog.getByLabel("Code from your authenticator app");
+    const input = dialog.getByLabel("Verification code");
     for (const _ of [1, 2]) {
       await input.fill("000000");
       await dialog.locator("form button[type=submit]").first().click();

@@ -1,4 +1,11 @@
 export { type OpenStepUpOptions, openStepUp } from "./open-step-up.js";
 export { stepUpFetch } from "./step-up-fetch.js";
-export type { OfferedFactor, OpenStepUpResult, StepUpPayload } from "./types.js";
+export type {
+  CodePrompt,
+  FactorPrompt,
+  OfferedFactor,
+  OpenStepUpResult,
+  StepUpPayload,
+  WebAuthnPrompt,
+} from "./types.js";
 export { CeremonyError, registerPasskey, supportsPasskeys, verifyWithPasskey } from "./webauthn.js";

@@ -1,5 +1,7 @@
 // The step-up modal's building blocks: DOM only (no innerHTML), styled by modal-styles.ts.
 import { h, uid } from "./dom.js";
+import { codeInputAttrs } from "./modal-factors.js";
+import type { CodePrompt } from "./types.js";
 
 /** The lock badge of the dialog's head, built as DOM (decorative: hidden from assistive tech). */
 export function lockIcon(): SVGSVGElement {
@@ -25,25 +27,32 @@ export function lockIcon(): SVGSVGElement {
   return svg;
 }
 
-/** The six-digit one-time-code input of the pages: autofill, numeric keypad, exactly 6 digits. */
-export const ONE_TIME_CODE = {
-  inputmode: "numeric",
-  autocomplete: "one-time-code",
-  pattern: "[0-9]*",
-  minlength: "6",
-  maxlength: "6",
-  spellcheck: "false",
-  placeholder: "000000",
-  class: "su-code",
-};
-
-/** A labelled code field and its submit button, as a form the modal wires itself. */
-export function codeForm(label: string, inputAttrs: Record<string, string>, button: string, cls: string) {
+/** A labelled code field (attributes and words from the factor's prompt) and its submit button. */
+export function codeForm(prompt: CodePrompt, hint: string | undefined, cls: string) {
   const id = uid("stepup-code");
-  const input = h("input", { id, name: "code", required: true, autocomplete: "off", ...inputAttrs });
-  const submit = h("button", { type: "submit", class: cls }, button);
-  const form = h("form", {}, h("div", { class: "su-field" }, h("label", { for: id }, label), input), submit);
-  return { form, input, submit };
+  const hintId = uid("stepup-hint");
+  const note = h("p", { id: hintId, class: "su-hint", hidden: !hint }, hint ?? "");
+  const input = h("input", {
+    id,
+    name: "code",
+    required: true,
+    "aria-describedby": hintId,
+    ...codeInputAttrs(prompt),
+  });
+  const submit = h("button", { type: "submit", class: cls }, prompt.submit ?? "Verify");
+  const field = h("div", { class: "su-field" }, h("label", { for: id }, prompt.label), input, note);
+  const form = h("form", {}, field, submit);
+  /** Shows another hint (or none), e.g. once the code's destination is known. */
+  const setHint = (next: string | undefined) => {
+    note.textContent = next ?? "";
+    note.hidden = !next;
+  };
+  return { form, input, submit, setHint };
+}
+
+/** The first control a user can reach (hidden ones and those in closed `<details>` are skipped). */
+export function firstFocusable(root: HTMLElement): HTMLElement | undefined {
+  return focusables(root).find((el) => el.matches("input, button"));
 }
 
 function focusables(root: HTMLElement): HTMLElement[] {

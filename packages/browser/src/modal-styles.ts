@@ -32,6 +32,11 @@ font:600 var(--su-text-code)/1.2 var(--su-font-mono);font-variant-numeric:tabula
 .stepup-modal button:focus-visible,.stepup-modal summary:focus-visible,.stepup-modal a:focus-visible{
 outline:3px solid var(--su-focus);outline-offset:2px}
 .stepup-modal .su-field{margin:0 0 1.25rem}
+.stepup-modal .su-hint{margin:.375rem 0 0;font-size:var(--su-text-small);color:var(--su-muted)}
+.stepup-modal .su-note{margin:0 0 1rem;color:var(--su-muted);overflow-wrap:anywhere}
+.stepup-modal .su-send{display:grid;gap:.75rem}
+.stepup-modal .su-method{margin:0;font-size:var(--su-text-label);font-weight:600;overflow-wrap:anywhere}
+.stepup-modal .su-send button{overflow-wrap:anywhere}
 .stepup-modal .su-approval{margin:0 0 1rem;padding:.75rem 1rem;border:1px solid var(--su-border);border-radius:var(--su-radius-control)}
 .stepup-modal .su-approval p{margin:0}
 .stepup-modal .su-approval-label{font-size:.8125rem;color:var(--su-muted)}

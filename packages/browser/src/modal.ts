@@ -1,9 +1,11 @@
 import { type ApiResult, callApi, errorCode, errorMessage } from "./api.js";
 import { adoptStyles, h, uid } from "./dom.js";
 import { type Control, holdFor } from "./hold-for.js";
-import { codeForm, lockIcon, ONE_TIME_CODE, trapFocus } from "./modal-parts.js";
+import { type CodeFactor, hintText, planFactors } from "./modal-factors.js";
+import { codeForm, firstFocusable, lockIcon, trapFocus } from "./modal-parts.js";
 import { MODAL_CSS } from "./modal-styles.js";
 import { retryText } from "./retry-text.js";
+import { sendCodeSection } from "./send-code.js";
 import type { OfferedFactor, OpenStepUpResult } from "./types.js";
 import { CeremonyError, supportsPasskeys, verifyWithPasskey } from "./webauthn.js";
 
@@ -20,6 +22,29 @@ export interface ModalContext {
   description?: string;
 }
 
+/** What the dialog's sections share: its alert, its busy state and waits, and its end. */
+export interface Dialog {
+  ctx: ModalContext;
+  /** The alert line (text only). */
+  error: HTMLElement;
+  /** Disabled while any request runs (or while blocked). */
+  busy(control: HTMLButtonElement): void;
+  /** Held by a verification wait (429 too_many_attempts); recovery codes are exempt. */
+  waitable(...controls: Control[]): void;
+  /** Keeps `controls` disabled until the returned function is called. */
+  block(controls: readonly Control[]): () => void;
+  /** A 429's wait on `controls`, counted down on `button` (hold-for.ts). */
+  hold(seconds: number, controls: readonly Control[], button: HTMLButtonElement): void;
+  /** Runs a request with the dialog busy; a network failure is said in the alert. */
+  request(run: () => Promise<void>): Promise<void>;
+  /** Verifies a typed code with `factor`. */
+  verify(factor: OfferedFactor, input: HTMLInputElement, submit: HTMLButtonElement): Promise<void>;
+  /** Ends the dialog unsuccessfully with `code` (a spent or unknown challenge). */
+  end(code: string): void;
+  /** Runs `stop` when the dialog closes (timers). */
+  onClose(stop: () => void): void;
+}
+
 /** A failed (or cancelled) step-up in the documented result shape. */
 export function failure(action: string, error: string): OpenStepUpResult {
   return { success: false, payload: [{ success: false, sid: null, timestamp: null, action, error }] };
@@ -31,9 +56,24 @@ function success(action: string, body: Record<string, unknown>): OpenStepUpResul
   return { success: true, payload: [{ success: true, sid, timestamp, action, error: null }] };
 }
 
+const NETWORK_ERROR = "Network error. Check your connection and try again.";
+
+/** A typed-code form for `factor` (not sent first): its prompt's label, field, hint and button. */
+function codeSection(d: Dialog, factor: CodeFactor, cls: string, exempt = false) {
+  const { form, input, submit } = codeForm(factor.prompt, hintText(factor.prompt, factor.destination), cls);
+  d.busy(submit);
+  if (!exempt) d.waitable(input, submit);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void d.verify(factor, input, submit);
+  });
+  return form;
+}
+
 /**
  * Shows the step-up as a modal `<dialog>` and resolves when it is verified or dismissed (Escape,
  * Cancel). Focus moves into the dialog, is trapped there, and returns to where it was afterwards.
+ * Every factor is rendered from its declared prompt: passkey button, typed code, or send-then-type.
  */
 export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
   adoptStyles("modal", MODAL_CSS);
@@ -42,17 +82,19 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     const titleId = uid("stepup-title");
     const leadId = uid("stepup-lead");
     const error = h("div", { class: "su-error", role: "alert" });
-    const totp = ctx.factors.filter((f) => f.type === "totp");
-    const keys = supportsPasskeys() ? ctx.factors.filter((f) => f.type === "webauthn") : [];
-    const recovery = ctx.factors.find((f) => f.type === "recovery");
-    const busy: HTMLButtonElement[] = [];
-    // What a 429 holds (the code form, the passkey button; recovery codes are exempt from waits).
+    const plan = planFactors(ctx.factors, supportsPasskeys());
+    const busyControls: HTMLButtonElement[] = [];
+    // What a 429 too_many_attempts holds (code forms, the passkey button; not recovery codes).
     const waitable: Control[] = [];
     const held = new Set<Control>();
+    // Every reason a control stays disabled besides a running request (waits, resend countdowns).
+    const blocks = new Set<Set<Control>>([held]);
+    const blocked = (c: Control) => [...blocks].some((set) => set.has(c));
+    const stops: (() => void)[] = [];
     const status = h("p", { class: "su-sr-only", role: "status" });
-    let waitButton: HTMLButtonElement | undefined;
     const cancel = h("button", { type: "button", class: "su-link" }, "Cancel");
     let stopHold = () => {};
+    let running = false;
     let done = false;
 
     const body = h("div", { class: "su-body" });
@@ -65,16 +107,18 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
       if (done) return;
       done = true;
       stopHold();
+      for (const stop of stops) stop();
       if (dialog.open) dialog.close();
       dialog.remove();
       previous?.focus();
       resolve(result);
     };
     const setBusy = (on: boolean) => {
-      for (const b of busy) b.disabled = on || held.has(b);
+      running = on;
+      for (const b of busyControls) b.disabled = on || blocked(b);
       dialog.setAttribute("aria-busy", String(on));
     };
-    const settle = (result: ApiResult, retry?: HTMLInputElement) => {
+    const settle = (result: ApiResult, retry?: HTMLInputElement, button?: HTMLButtonElement) => {
       if (result.ok) return finish(success(ctx.action, result.body));
       // This challenge is over (spent or gone): say so, and let the caller start again.
       const code = errorCode(result);
@@ -86,7 +130,7 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         error.textContent = `Too many attempts. Verification is paused for ${retryText(wait)}.`;
         stopHold();
         for (const control of waitable) held.add(control);
-        stopHold = holdFor(wait, held, waitButton, status, cancel);
+        stopHold = holdFor(wait, held, button, status, cancel);
         return;
       }
       const left = result.body.attemptsRemaining;
@@ -99,17 +143,55 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         retry.focus();
       }
     };
-    const submitCode = async (factor: OfferedFactor, input: HTMLInputElement) => {
+    const request = async (run: () => Promise<void>) => {
       setBusy(true);
-      const path = `api/challenges/${encodeURIComponent(ctx.challengeId)}/verify`;
-      const code = input.value.trim();
       try {
-        settle(await callApi(ctx.basePath, path, { factor: factor.type, factorId: factor.id, code }), input);
+        await run();
       } catch {
-        error.textContent = "Network error. Check your connection and try again.";
+        error.textContent = NETWORK_ERROR;
       } finally {
-        setBusy(false);
+        if (!done) setBusy(false);
       }
+    };
+    const d: Dialog = {
+      ctx,
+      error,
+      busy: (control) => busyControls.push(control),
+      waitable: (...controls) => waitable.push(...controls),
+      block(controls) {
+        const set = new Set<Control>(controls);
+        blocks.add(set);
+        for (const c of controls) c.disabled = true;
+        return () => {
+          blocks.delete(set);
+          for (const c of controls) {
+            const busy = c instanceof HTMLButtonElement && busyControls.includes(c);
+            c.disabled = (running && busy) || blocked(c);
+          }
+        };
+      },
+      hold(seconds, controls, button) {
+        const set = new Set<Control>(controls);
+        blocks.add(set);
+        const stop = holdFor(seconds, set, button, status, cancel);
+        stops.push(() => {
+          stop();
+          blocks.delete(set);
+        });
+      },
+      request,
+      verify: (factor, input, submit) =>
+        request(async () => {
+          const path = `api/challenges/${encodeURIComponent(ctx.challengeId)}/verify`;
+          const code = input.value.trim();
+          settle(
+            await callApi(ctx.basePath, path, { factor: factor.type, factorId: factor.id, code }),
+            input,
+            submit,
+          );
+        }),
+      end: (code) => finish(failure(ctx.action, code)),
+      onClose: (stop) => stops.push(stop),
     };
 
     // Text nodes only: the rule's label is shown, never parsed as markup.
@@ -142,62 +224,48 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     }
     body.append(error, status);
 
-    if (keys.length > 0) {
+    if (plan.keys.length > 0) {
       const button = h("button", { type: "button", class: "su-primary" }, "Use a passkey or security key");
-      busy.push(button);
-      waitable.push(button);
-      waitButton = button;
-      button.addEventListener("click", async () => {
-        setBusy(true);
-        error.textContent = "";
-        try {
-          settle(await verifyWithPasskey(ctx.basePath, ctx.challengeId, ctx.factors));
-        } catch (e) {
-          error.textContent =
-            e instanceof CeremonyError
-              ? "The passkey prompt was closed or no matching key was found. Try again."
-              : "Network error. Check your connection and try again.";
-        } finally {
-          setBusy(false);
-        }
-      });
+      d.busy(button);
+      d.waitable(button);
+      button.addEventListener("click", () =>
+        request(async () => {
+          error.textContent = "";
+          try {
+            settle(await verifyWithPasskey(ctx.basePath, ctx.challengeId, plan.keys), undefined, button);
+          } catch (e) {
+            if (!(e instanceof CeremonyError)) throw e;
+            error.textContent = "The passkey prompt was closed or no matching key was found. Try again.";
+          }
+        }),
+      );
       body.append(button);
-      if (totp.length > 0) body.append(h("div", { class: "su-divider" }, "or"));
+      if (plan.groups.length > 0) body.append(h("div", { class: "su-divider" }, "or"));
     }
-    const firstTotp = totp.find((f) => f.primary) ?? totp[0];
-    if (firstTotp) {
-      const { form, input, submit } = codeForm(
-        "Code from your authenticator app",
-        ONE_TIME_CODE,
-        "Verify",
-        keys.length > 0 ? "su-secondary" : "su-primary",
-      );
-      busy.push(submit);
-      waitable.push(input, submit);
-      waitButton = submit;
-      form.addEventListener("submit", (e) => {
-        e.preventDefault();
-        void submitCode(firstTotp, input);
-      });
-      body.append(form);
-    }
-    if (recovery) {
-      const { form, input, submit } = codeForm(
-        "Recovery code",
-        { autocapitalize: "characters", spellcheck: "false", maxlength: "32" },
-        "Use recovery code",
-        "su-secondary",
-      );
-      busy.push(submit);
-      form.addEventListener("submit", (e) => {
-        e.preventDefault();
-        void submitCode(recovery, input);
-      });
+    const section = (group: CodeFactor[], cls: string) => {
+      const [first] = group;
+      if (!first) return h("div");
+      // One form per type: the primary (or first) factor of a typed code; every factor of a sent one.
+      return first.prompt.send ? sendCodeSection(d, group, cls) : codeSection(d, first, cls);
+    };
+    plan.groups.forEach((group, i) => {
+      if (i === 0) {
+        body.append(section(group, plan.keys.length > 0 ? "su-secondary" : "su-primary"));
+        return;
+      }
+      const title = group[0]?.title ?? "";
+      body.append(h("details", {}, h("summary", {}, `Use ${title} instead`), section(group, "su-secondary")));
+    });
+    const usable = plan.keys.length > 0 || plan.groups.length > 0;
+    if (plan.recovery) {
+      const form = codeSection(d, plan.recovery, "su-secondary", true);
       const details = h("details", {}, h("summary", {}, "Use a recovery code"), form);
-      if (!firstTotp && keys.length === 0) details.open = true;
+      if (!usable) details.open = true;
       body.append(details);
     }
-    if (!firstTotp && keys.length === 0 && !recovery) {
+    if (!usable && plan.unusableKeys > 0) {
+      body.append(h("p", {}, "Your passkey or security key can't be used in this browser."));
+    } else if (!usable && !plan.recovery) {
       const href = `${ctx.basePath.replace(/\/+$/, "")}/console`;
       body.append(
         h(
@@ -216,7 +284,6 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     trapFocus(dialog);
     document.body.append(dialog);
     dialog.showModal();
-    const first = dialog.querySelector<HTMLElement>("input, button");
-    first?.focus();
+    firstFocusable(dialog)?.focus();
   });
 }

@@ -52,7 +52,16 @@ describe("browser client: off-origin base paths", () => {
   });
 
   it("every API call refuses them: callApi, registerPasskey, verifyWithPasskey", async () => {
-    const passkey = [{ id: "f1", type: "webauthn", name: "Key", primary: true }];
+    const passkey = [
+      {
+        id: "f1",
+        type: "webauthn",
+        name: "Key",
+        primary: true,
+        title: "Passkey",
+        prompt: { kind: "webauthn" },
+      },
+    ] as const;
     for (const basePath of HOSTILE) {
       expect(() => apiUrl(basePath, "api/factors"), basePath).toThrow(TypeError);
       await expect(callApi(basePath, "api/factors", undefined, fetchSpy)).rejects.toThrow(TypeError);

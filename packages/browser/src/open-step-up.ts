@@ -1,6 +1,9 @@
 import { callApi, checkBasePath, errorCode } from "./api.js";
 import { failure, runModal } from "./modal.js";
+import { readFactors } from "./modal-factors.js";
 import type { OfferedFactor, OpenStepUpResult } from "./types.js";
+
+export { readFactors };
 
 /** Options of `openStepUp`. */
 export interface OpenStepUpOptions {
@@ -25,29 +28,11 @@ export interface OpenStepUpOptions {
   challenge?: { challengeId: string; factors: readonly OfferedFactor[]; description?: string };
 }
 
-/** Reads the `factors` array of an API body, dropping malformed entries. */
-export function readFactors(value: unknown): OfferedFactor[] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((f: unknown) => {
-    const r = (typeof f === "object" && f !== null ? f : {}) as Record<string, unknown>;
-    return typeof r.id === "string" && typeof r.type === "string"
-      ? [
-          {
-            id: r.id,
-            type: r.type,
-            name: typeof r.name === "string" ? r.name : r.type,
-            primary: r.primary === true,
-          },
-        ]
-      : [];
-  });
-}
-
 /**
  * Steps the signed-in user up for `resource:action` in an accessible modal dialog: opens a challenge
- * (`POST {basePath}/api/challenges`), offers the user's factors (passkey, authenticator code,
- * recovery code) and verifies through the JSON API. On success the server has rotated the step-up
- * cookie, so the next request for that action passes.
+ * (`POST {basePath}/api/challenges`), offers the user's factors as each declares itself (passkey,
+ * typed code, code sent first, recovery code) and verifies through the JSON API. On success the
+ * server has rotated the step-up cookie, so the next request for that action passes.
  *
  * A failed step-up never rejects: it resolves with `success: false` and an `error` code
  * (`"cancelled"` when the user pressed Escape or Cancel, `"unauthenticated"`, `"network_error"`, ...).

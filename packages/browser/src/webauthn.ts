@@ -37,12 +37,12 @@ export async function verifyWithPasskey(
   challengeId: string,
   factors: readonly OfferedFactor[],
 ): Promise<ApiResult> {
-  const keys = factors.filter((f) => f.type === "webauthn");
+  const keys = factors.filter((f) => f.prompt.kind === "webauthn");
   const first = keys[0];
   if (!first) throw new TypeError("stepup: no passkey is enrolled for this challenge");
   const id = encodeURIComponent(challengeId);
   const started = await callApi(basePath, `api/challenges/${id}/start`, {
-    factor: "webauthn",
+    factor: first.type,
     factorId: first.id,
   });
   if (!started.ok) return started;
@@ -52,7 +52,8 @@ export async function verifyWithPasskey(
   const mapped = map[response.id];
   // Without a map (older servers), only an unambiguous single key can be named.
   const factorId = typeof mapped === "string" ? mapped : keys.length === 1 ? first.id : undefined;
-  return callApi(basePath, `api/challenges/${id}/verify`, { factor: "webauthn", factorId, response });
+  const factor = keys.find((k) => k.id === factorId)?.type ?? first.type;
+  return callApi(basePath, `api/challenges/${id}/verify`, { factor, factorId, response });
 }
 
 /**

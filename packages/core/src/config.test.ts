@@ -32,6 +32,7 @@ describe("createStepUp options", () => {
     ["limits.perChallenge", { limits: { perChallenge: 0 } }],
     ["challengeTtl", { challengeTtl: 1.5 }],
     ["policy", { policy: "allow" as never }],
+    ["notify", { notify: true as never }],
   ])("a bad `%s` throws a TypeError naming it", (name, patch) => {
     expect(() => createStepUp({ ...good, ...(patch as Partial<StepUpOptions>) })).toThrow(
       expect.objectContaining({ name: "TypeError", message: expect.stringContaining(`\`${name}`) }),

@@ -56,9 +56,12 @@ describe("bad input gets a 4xx problem+json, never a 500 or a grant", () => {
       expect(res.field).toBe("code");
     }
     c.problem(await c.agent.post(path).send({ code: "123456" }), 400, "invalid_input");
-    for (const factor of ["sms", "webauthn", "__proto__", 1, null]) {
+    // Not a factor type of this demo (it has no passkeys without an origin), or not a type at all.
+    for (const factor of ["voice", "webauthn", "__proto__", 1, null]) {
       c.problem(await c.agent.post(path).send({ factor, code: "123456" }), 400, "invalid_input");
     }
+    // A type the demo offers but this user has not enrolled.
+    c.problem(await c.agent.post(path).send({ factor: "sms", code: "123456" }), 404, "factor_not_found");
     c.problem(
       await c.agent.post(path).send({ factor: "totp", factorId: 7, code: "123456" }),
       400,

@@ -4,7 +4,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { memoryStore, recoveryCodes, totp, webauthn } from "@stepup/core";
+import { email, memoryStore, recoveryCodes, sms, totp, webauthn } from "@stepup/core";
 import { createDemoApp } from "@stepup/example-express";
 import { openApiDocument } from "@stepup/http";
 import request from "supertest";
@@ -39,7 +39,13 @@ describe("WebAuthn answers as documented (a demo with every factor)", () => {
       .set("origin", origin);
 
     const served = await agent.get("/stepup/openapi.json");
-    const every = [totp(), webauthn({ rpID: "localhost", origins: [origin] }), recoveryCodes()];
+    const every = [
+      totp(),
+      webauthn({ rpID: "localhost", origins: [origin] }),
+      email({ send: async () => {} }),
+      sms({ send: async () => {} }),
+      recoveryCodes(),
+    ];
     expect(served.body).toEqual(openApiDocument({ basePath: "/stepup", factors: every }));
     const checker = await openApiChecker(served.body);
     checker.check(served);

@@ -90,10 +90,14 @@ export const FACTOR_COMMON: Record<string, Schema> = {
   },
   CodeSent: {
     type: "object",
-    description: "A code was sent: verify with it. Sending again is refused (`rate_limited`) until `resendAfter`.",
+    description:
+      "A code was sent: verify with it. Sending again is refused (`rate_limited`) until `resendAfter`.",
     properties: {
       sent: { const: true },
-      destination: { type: "string", description: "Where the code went, masked (`a***@example.com`, `+1*******67`)." },
+      destination: {
+        type: "string",
+        description: "Where the code went, masked (`a***@example.com`, `+1*******67`).",
+      },
       expiresAt: { type: "string", format: "date-time", description: "When the code stops working." },
       resendAfter: { type: "string", format: "date-time", description: "When another send is allowed." },
     },
@@ -110,7 +114,11 @@ const sentCodeFactor = (type: string, start: Schema, what: string): Omit<FactorD
     started: schemaRef("SentCodeEnrollment"),
     confirm: { type: "object", properties: { code: schemaRef("SentCode"), name }, required: ["code"] },
   },
-  verify: codeVerify(type, schemaRef("SentCode"), `Start first (it sends the code ${what}); \`factorId\` when the user has several.`),
+  verify: codeVerify(
+    type,
+    schemaRef("SentCode"),
+    `Start first (it sends the code ${what}); \`factorId\` when the user has several.`,
+  ),
   started: schemaRef("CodeSent"),
 });
 
@@ -246,7 +254,11 @@ function pageOf(f: Pick<FactorPlugin, "recovery" | "ui">): FactorPage {
           ]),
         )
       : undefined;
-  return { code: prompt.kind === "code", send: prompt.kind === "code" && prompt.send === true, ...(add ? { add } : {}) };
+  return {
+    code: prompt.kind === "code",
+    send: prompt.kind === "code" && prompt.send === true,
+    ...(add ? { add } : {}),
+  };
 }
 
 /** The document's view of each configured factor, in configuration order. */
@@ -255,7 +267,9 @@ export function factorDocs(factors: Iterable<Pick<FactorPlugin, "type" | "recove
     const known = Object.hasOwn(KNOWN, f.type) ? KNOWN[f.type] : undefined;
     // A plugin named like one of ours but playing another role is documented as unknown.
     const doc =
-      known && Boolean(known.enroll) !== (f.recovery === true) ? known : unknownFactor(f.type, f.recovery === true);
+      known && Boolean(known.enroll) !== (f.recovery === true)
+        ? known
+        : unknownFactor(f.type, f.recovery === true);
     return { ...doc, page: pageOf(f) };
   });
 }

@@ -88,7 +88,11 @@ const codesShownOnce: Record<string, ResponseObject> = {
 const SEND: Codes = ["RATE_LIMITED", "DELIVERY_FAILED"];
 
 /** The console's form posts (they work without JavaScript). */
-function consolePaths(base: string, factors: readonly FactorDoc[], recovery: boolean): Record<string, PathItem> {
+function consolePaths(
+  base: string,
+  factors: readonly FactorDoc[],
+  recovery: boolean,
+): Record<string, PathItem> {
   const paths: Record<string, PathItem> = {};
   const post = (path: string, fields: Parameters<typeof pageOp>[0], codes: Codes, json: Codes = []) => {
     paths[`${base}/console/${path}`] = { post: pageOp(fields, [...USER, ...FORM, ...codes], json) };
@@ -237,9 +241,17 @@ export function pagePaths(
             {
               factor: oneOfValues(codeTypes, "A code factor (WebAuthn goes through the JSON API)."),
               factorId: schemaRef("FactorId"),
-              code: { type: "string", description: sends ? "The code (not with `intent=send`)." : "The code." },
+              code: {
+                type: "string",
+                description: sends ? "The code (not with `intent=send`)." : "The code.",
+              },
               ...(sends
-                ? { intent: { const: "send", description: "Send the factor's code instead of verifying one." } }
+                ? {
+                    intent: {
+                      const: "send",
+                      description: "Send the factor's code instead of verifying one.",
+                    },
+                  }
                 : {}),
             },
             sends ? ["factor"] : ["factor", "code"],

@@ -97,10 +97,13 @@ ${hintText ? html`<p class="hint" id="${hintId}">${hintText}</p>` : ""}
  * A prompt's hint with `{appName}` and `{destination}` filled in: plain text, escaped where it is
  * shown (a destination comes from user data). A missing destination reads as `fallback`.
  */
-export function fillHint(hint: string | undefined, appName: string, destination: string | undefined, fallback: string): string | undefined {
-  return hint
-    ?.replaceAll("{appName}", appName)
-    .replaceAll("{destination}", destination ?? fallback);
+export function fillHint(
+  hint: string | undefined,
+  appName: string,
+  destination: string | undefined,
+  fallback: string,
+): string | undefined {
+  return hint?.replaceAll("{appName}", appName).replaceAll("{destination}", destination ?? fallback);
 }
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):/i;

@@ -1,5 +1,14 @@
 import { pageScript } from "../assets/page-script.js";
-import { cardHead, csrfField, errorAlert, icons, infoNotice, isoDate, plural, safeUrl } from "./components.js";
+import {
+  cardHead,
+  csrfField,
+  errorAlert,
+  icons,
+  infoNotice,
+  isoDate,
+  plural,
+  safeUrl,
+} from "./components.js";
 import {
   addMethods,
   CONSOLE_ERROR_ID,

@@ -3,8 +3,9 @@
  * nothing here knows a factor type. Code factors are grouped by type; a send-first type shows
  * "Send code" until a code is out, then its code form and a resend form.
  */
-import type { CodePrompt } from "@stepup/core";
+
 import { retryText } from "@stepup/browser/retry-text";
+import type { CodePrompt } from "@stepup/core";
 import { codeInput, csrfField, fillHint, hiddenField } from "./components.js";
 import { html, type SafeHtml } from "./html.js";
 import type { ChallengePageData, PageCodeSent, PageFactor } from "./page-types.js";
@@ -79,7 +80,9 @@ export function wantsOpen(ctx: FormContext, group: CodeGroup): boolean {
 }
 
 function hint(ctx: FormContext, prompt: CodePrompt, factor: PageFactor, sent?: PageCodeSent) {
-  return fillHint(prompt.hint, ctx.data.appName, sent?.destination ?? factor.destination, factor.name) ?? null;
+  return (
+    fillHint(prompt.hint, ctx.data.appName, sent?.destination ?? factor.destination, factor.name) ?? null
+  );
 }
 
 function factorRadio(factor: PageFactor, checked: boolean): SafeHtml {
@@ -99,7 +102,12 @@ function factorChoice(group: CodeGroup): SafeHtml {
 function typedForm(ctx: FormContext, group: CodeGroup, role: GroupRole): SafeHtml {
   const [first] = group.factors;
   const { main, cls } = role;
-  const invalid = isActive(ctx, group, group.factors.map((f) => f.id), main);
+  const invalid = isActive(
+    ctx,
+    group,
+    group.factors.map((f) => f.id),
+    main,
+  );
   return html`<form method="post" action="${ctx.action}"${role.held ? html` data-stepup-wait` : ""}>
 ${formHead(ctx, group.type)}
 ${factorChoice(group)}
@@ -133,7 +141,10 @@ ${several ? "" : html`<p class="hint">We'll send a code to <strong>${where}</str
  */
 function resendForm(ctx: FormContext, group: CodeGroup, factor: PageFactor, sent: PageCodeSent): SafeHtml {
   const wait = Math.ceil(sent.resendIn);
-  const text = wait > 0 ? `You can ask for a new code in ${retryText(wait)}.` : "Didn't get it? You can ask for a new code.";
+  const text =
+    wait > 0
+      ? `You can ask for a new code in ${retryText(wait)}.`
+      : "Didn't get it? You can ask for a new code.";
   return html`<form method="post" action="${ctx.action}" class="resend"${wait > 0 ? html` data-stepup-resend="${wait}"` : ""}>
 ${formHead(ctx, group.type)}
 ${hiddenField("factorId", factor.id)}

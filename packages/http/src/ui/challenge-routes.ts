@@ -47,7 +47,12 @@ function codeSentOf(started: Record<string, unknown>): CodeSent | undefined {
   const expiresAtMs = typeof expiresAt === "string" ? Date.parse(expiresAt) : Number.NaN;
   const resendAfterMs = typeof resendAfter === "string" ? Date.parse(resendAfter) : Number.NaN;
   if (Number.isNaN(expiresAtMs)) return undefined;
-  return { sent: true, destination, expiresAtMs, resendAfterMs: Number.isNaN(resendAfterMs) ? 0 : resendAfterMs };
+  return {
+    sent: true,
+    destination,
+    expiresAtMs,
+    resendAfterMs: Number.isNaN(resendAfterMs) ? 0 : resendAfterMs,
+  };
 }
 
 /**
@@ -64,11 +69,19 @@ async function sendCode(
 ): Promise<Response> {
   const { sid, ...shown } = opened;
   const { factor, factorId } = input;
-  const started = await http.engine.challenges.start(user, sid, shown.challenge.id, { factor, factorId }, ctx.ip);
+  const started = await http.engine.challenges.start(
+    user,
+    sid,
+    shown.challenge.id,
+    { factor, factorId },
+    ctx.ip,
+  );
   const sent = codeSentOf(started);
   // Without the factor's id (a hand-made form), what the factor reports now tells the page.
   const now = sent && factorId ? shown : await http.engine.challenges.show(user, sid, shown.challenge.id);
-  const expires = sent ? ` It expires in ${retryText(Math.max(1, (sent.expiresAtMs - Date.now()) / 1000))}.` : "";
+  const expires = sent
+    ? ` It expires in ${retryText(Math.max(1, (sent.expiresAtMs - Date.now()) / 1000))}.`
+    : "";
   const cancelUrl = cancelUrlFor(http, request, now.challenge, input.cancel);
   return challengePageResponse(http, now, 200, new Headers(), {
     cancelUrl,
@@ -151,7 +164,16 @@ export async function submitChallenge(
             ? { error: `${error.message} You can ask for a new code in ${retryText(retryAfter)}.` }
             : { error: error.message, ...(attemptsRemaining === undefined ? {} : { attemptsRemaining }) };
     // The form that failed: its input is marked, its group stays open.
-    const active = factor === undefined ? {} : { active: { factor, ...(factorId ? { factorId } : {}), ...(sending ? { intent: "send" as const } : {}) } };
+    const active =
+      factor === undefined
+        ? {}
+        : {
+            active: {
+              factor,
+              ...(factorId ? { factorId } : {}),
+              ...(sending ? { intent: "send" as const } : {}),
+            },
+          };
     const cancelUrl = cancelUrlFor(http, request, now.challenge, form.get("cancel"));
     return challengePageResponse(http, now, error.status, headers, { ...page, ...active, cancelUrl });
   }

@@ -2,15 +2,17 @@ import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
 import { withOwnStepUp } from "../api/own-step-up.js";
 import { readForm } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
-import { type ConsoleMethod, type ConsolePageData, type PendingEnrollment, renderConsolePage } from "../pages/index.js";
+import {
+  type ConsoleMethod,
+  type ConsolePageData,
+  type PendingEnrollment,
+  renderConsolePage,
+} from "../pages/index.js";
 import { checkOrigin, safeReturnTo } from "../security.js";
 import { newNonce, pageResponse } from "./page-response.js";
 import { keepForOneRead, readOnce, type ShownOnce } from "./shown-once.js";
 
-type ConsoleState = Pick<
-  ConsolePageData,
-  "pending" | "notice" | "error" | "returnTo" | "newRecoveryCodes"
->;
+type ConsoleState = Pick<ConsolePageData, "pending" | "notice" | "error" | "returnTo" | "newRecoveryCodes">;
 
 /** The factor types the console can add: every plugin that declares `ui.enroll`, in configuration order. */
 function consoleMethods(http: HttpContext): ConsoleMethod[] {

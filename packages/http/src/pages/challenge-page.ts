@@ -98,7 +98,7 @@ function lockedNotice(hasRecovery: boolean): SafeHtml {
   );
 }
 
-/** "Authenticator app" -> "authenticator app", but "SMS code" and "PIN" keep their capitals. */
+/** "Authenticator app" -> "authenticator app", but "SMS code" keeps its capitals. */
 function inSentence(title: string): string {
   return /^[A-Z][a-z]/.test(title) ? title.charAt(0).toLowerCase() + title.slice(1) : title;
 }

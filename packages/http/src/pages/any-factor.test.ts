@@ -62,6 +62,23 @@ describe("a factor type declared only by its plugin", () => {
     expect(openTags(retry.html, "input").find((t) => t.includes('name="code"'))).toContain("aria-invalid");
   });
 
+  it("an enrolment that cannot start shows the console again with the error (400, 429 + Retry-After, 503)", async () => {
+    const pin = deskPin();
+    const client = pageClient(testHttp({ factors: [pin.plugin] }), user);
+    const csrf = csrfOf((await client.get("/stepup/console")).html);
+    const add = () => client.post("/stepup/console/add/pin", { csrf, desk: "42" });
+    const bad = await client.post("/stepup/console/add/pin", { csrf, desk: "not a desk" });
+    expect([bad.status, bad.html.includes('role="alert"')]).toEqual([400, true]);
+    pin.failWith = { code: "RATE_LIMITED", retryAfter: 60 };
+    const limited = await add();
+    expect([limited.status, limited.retryAfter]).toEqual([429, "60"]);
+    pin.failWith = { code: "DELIVERY_FAILED" };
+    const failed = await add();
+    expect(failed.status).toBe(503);
+    expect(failed.html).toContain("The desk phone is off.");
+    expect(failed.html).toContain("Add desk PIN</summary>");
+  });
+
   it("the challenge page shows it with a Send form; sending then verifying without JavaScript grants", async () => {
     const { client, pin, factorId } = await enrolled();
     const { id, page } = await client.guarded();

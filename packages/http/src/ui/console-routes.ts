@@ -152,7 +152,7 @@ export async function submitConsole(
         http,
         request,
         owned,
-        (sid) => http.engine.factors.enrollStart(user, type, input, sid),
+        (sid) => http.engine.factors.enrollStart(user, type, input, sid, ctx.ip),
         { form: fields },
       );
       if (started instanceof Response) return started;

@@ -16,6 +16,15 @@ const custom: FactorPlugin = {
   type: "email-otp",
   level: "mfa",
   amr: ["otp"],
+  ui: {
+    title: "Email code",
+    prompt: { kind: "code", label: "Code from the email", digits: 6, send: true },
+    enroll: {
+      button: "Add email",
+      title: "Set up email codes",
+      fields: [{ name: "address", label: "Email address", type: "email", required: true }],
+    },
+  },
   enrollStart: async () => ({ pending: {}, response: {}, name: "Email" }),
   enrollConfirm: async () => null,
   verify: async () => ({ ok: false, reason: "INVALID_CODE" }),
@@ -27,6 +36,8 @@ const CONFIGS: Record<string, FactorPlugin[]> = {
   "TOTP alone": [totp()],
   "passkeys alone": [passkeys()],
   "a custom factor plugin": [totp(), custom, recoveryCodes()],
+  // Stand-ins named like the shipped email and SMS plugins: documented with their known bodies.
+  "email and SMS codes": [totp(), { ...custom, type: "email" }, { ...custom, type: "sms" }, recoveryCodes()],
 };
 
 const json = (doc: OpenApiDocument) => JSON.parse(JSON.stringify(doc)) as OpenApiDocument;

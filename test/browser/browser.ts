@@ -110,9 +110,9 @@ export async function enrollTotp(
 ): Promise<{ secret: string; recovery: string[] }> {
   await page.goto(`${origin}/stepup/console`);
   await page.getByRole("button", { name: "Add authenticator app" }).click();
-  const secret = (await page.locator("#totp-secret").getAttribute("data-secret")) ?? "";
+  const secret = (await page.locator("#enroll-secret").getAttribute("data-secret")) ?? "";
   await awayFromStepBoundary();
-  await page.locator("#totp-code").fill(await codeFor(secret, Date.now() - STEP_MS));
+  await page.locator("#enroll-code").fill(await codeFor(secret, Date.now() - STEP_MS));
   await page.getByRole("button", { name: "Confirm" }).click();
   await page.getByText("Authenticator app added.").waitFor();
   const recovery = await page.locator("#recovery-codes code").allTextContents();

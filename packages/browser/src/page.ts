@@ -115,7 +115,37 @@ function countDown(seconds: number): void {
   tick();
 }
 
+/**
+ * A sent code's resend wait: each `form[data-stepup-resend]` (seconds) keeps its button disabled
+ * and its `[data-stepup-resend-text]` counting down until a new code may be asked. Not a live
+ * region: nothing is read every tick. Without this script the button stays enabled (a 429).
+ */
+function resendCountDown(): void {
+  for (const form of document.querySelectorAll<HTMLFormElement>("form[data-stepup-resend]")) {
+    const seconds = Number(form.dataset.stepupResend);
+    const button = form.querySelector("button");
+    const text = form.querySelector<HTMLElement>("[data-stepup-resend-text]");
+    if (!button || !(seconds > 0)) continue;
+    const untilMs = Date.now() + seconds * 1000;
+    button.disabled = true;
+    const tick = () => {
+      const left = (untilMs - Date.now()) / 1000;
+      const next =
+        left > 0
+          ? `You can ask for a new code in ${retryText(left)}.`
+          : "Didn't get it? You can ask for a new code.";
+      if (text && text.textContent !== next) text.textContent = next;
+      if (left > 0) return;
+      clearInterval(timer);
+      button.disabled = false;
+    };
+    const timer = setInterval(tick, 250);
+    tick();
+  }
+}
+
 function enhanceChallenge(data: Record<string, unknown>, basePath: string): void {
+  resendCountDown();
   const section = reveal("stepup-passkey");
   if (section) {
     const challengeId = String(data.challengeId ?? "");

@@ -1,5 +1,6 @@
 import { memoryStore, totp } from "@stepup/core";
 import { describe, expect, it } from "vitest";
+import { consoleMethods, offered } from "../../test/page-factors.js";
 import { createStepUpHttp } from "../create-step-up-http.js";
 import { renderChallengePage, renderConsolePage } from "../pages/index.js";
 
@@ -42,7 +43,9 @@ describe("pages load the bundle with the CSP nonce, and their data as JSON", () 
       challengeId: "ch_1",
       resource: "account",
       action: "delete",
-      factors: [{ id: "k1", type: "webauthn", name: "</script><script>alert(1)</script>", primary: true }],
+      factors: [
+        offered({ id: "k1", type: "webauthn", name: "</script><script>alert(1)</script>", primary: true }),
+      ],
       csrfToken: "c",
       consoleUrl: "/stepup/console",
       after: { method: "POST", url: "/account/delete", fields: [["confirm", "yes"]] },
@@ -65,7 +68,7 @@ describe("pages load the bundle with the CSP nonce, and their data as JSON", () 
       challengeId: "ch_1",
       resource: "a",
       action: "b",
-      factors: [{ id: "t", type: "totp", name: "Phone", primary: true }],
+      factors: [offered({ id: "t", type: "totp", name: "Phone", primary: true })],
       csrfToken: "c",
       consoleUrl: "/stepup/console",
     });
@@ -80,7 +83,7 @@ describe("pages load the bundle with the CSP nonce, and their data as JSON", () 
       factors: [],
     };
     expect(renderConsolePage(data)).not.toContain("stepup-add-passkey");
-    const page = renderConsolePage({ ...data, passkeys: true });
+    const page = renderConsolePage({ ...data, methods: consoleMethods(["totp", "webauthn"]) });
     expect(page).toContain('id="stepup-add-passkey"');
     expect(page).toContain('src="/stepup/assets/stepup.js" nonce="n0nce"');
   });

@@ -58,6 +58,9 @@ const setCookie = (description: string, required: boolean) => ({
   },
 });
 
+/** A code send refused: too soon or too many (429, Retry-After when known), or undeliverable (503). */
+const SEND: Codes = ["RATE_LIMITED", "DELIVERY_FAILED"];
+
 function op(
   fields: Omit<Operation, "responses" | "tags"> & { responses: Record<string, ResponseObject> },
   codes: Codes,
@@ -88,7 +91,8 @@ function enrollPaths(api: string, f: FactorDoc, recovery: boolean): Record<strin
           requestBody: body(f.enroll.start, false),
           responses: { "201": ok("Enrollment started.", f.enroll.started) },
         },
-        [...USER, ...JSON_WRITE, ...OWN_STEP_UP],
+        // A code sent to the new address or number can be refused (too soon, too many) or bounce.
+        [...USER, ...JSON_WRITE, ...OWN_STEP_UP, ...(f.page.send ? SEND : [])],
         GUARD_PAGES,
       ),
     },
@@ -187,7 +191,7 @@ export function apiPaths(
         requestBody: body(schemaRef("StartRequest")),
         responses: { "200": ok("What the factor needs before verify.", schemaRef("ChallengeStarted")) },
       },
-      [...USER, ...JSON_WRITE, ...CHALLENGE],
+      [...USER, ...JSON_WRITE, ...CHALLENGE, ...(factors.some((f) => f.page.send) ? SEND : [])],
     ),
   };
   paths[`${api}/challenges/{challengeId}/verify`] = {

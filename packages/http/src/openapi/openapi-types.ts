@@ -9,7 +9,7 @@ export interface Schema {
   type?: SchemaType | SchemaType[];
   const?: string | number | boolean | null;
   enum?: readonly (string | number | boolean | null)[];
-  format?: "date-time" | "uri" | "uri-reference";
+  format?: "date-time" | "uri" | "uri-reference" | "email";
   pattern?: string;
   minLength?: number;
   maxLength?: number;

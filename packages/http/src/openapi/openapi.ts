@@ -14,8 +14,8 @@ export const API_VERSION = "0.1.0";
 export interface OpenApiOptions {
   /** Where the API and pages are mounted. @default "/stepup" */
   basePath?: string;
-  /** The configured factor plugins, in order (only `type` and `recovery` are read). */
-  factors: Iterable<Pick<FactorPlugin, "type" | "recovery">>;
+  /** The configured factor plugins, in order (`type`, `recovery` and `ui` are read). */
+  factors: Iterable<Pick<FactorPlugin, "type" | "recovery" | "ui">>;
   /** The step-up cookie's base name (`cookie.name`). @default "stepup" */
   cookieName?: string;
   /** The app's own session cookie, for the `appSession` security scheme. @default "session" */

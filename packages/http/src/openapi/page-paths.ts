@@ -84,31 +84,43 @@ const codesShownOnce: Record<string, ResponseObject> = {
   },
 };
 
+/** A send refused: too soon or too many (429), or the message could not be delivered (503). */
+const SEND: Codes = ["RATE_LIMITED", "DELIVERY_FAILED"];
+
 /** The console's form posts (they work without JavaScript). */
-function consolePaths(base: string, totp: boolean, recovery: boolean): Record<string, PathItem> {
+function consolePaths(
+  base: string,
+  factors: readonly FactorDoc[],
+  recovery: boolean,
+): Record<string, PathItem> {
   const paths: Record<string, PathItem> = {};
   const post = (path: string, fields: Parameters<typeof pageOp>[0], codes: Codes, json: Codes = []) => {
     paths[`${base}/console/${path}`] = { post: pageOp(fields, [...USER, ...FORM, ...codes], json) };
   };
-  if (totp) {
+  // Each type the console adds without JavaScript (its plugin's `ui.enroll`): start, then confirm.
+  for (const f of factors) {
+    if (!f.page.add || !f.enroll) continue;
+    const segment = encodeURIComponent(f.type);
+    const Tag = f.type.replace(/[^A-Za-z0-9]/g, "").replace(/^./, (c) => c.toUpperCase());
+    const code = f.enroll.confirm.properties?.code ?? { type: "string" };
     post(
-      "totp",
+      `add/${segment}`,
       {
-        operationId: "consoleStartTotp",
-        summary: "Console: start adding an authenticator app",
-        requestBody: form({ returnTo }, []),
-        responses: consoleDone("with the QR code to scan"),
+        operationId: `consoleStart${Tag}`,
+        summary: `Console: start adding a ${f.type} factor`,
+        requestBody: form({ ...f.page.add, returnTo }, []),
+        responses: consoleDone("with the setup step (a QR code to scan, or where a code was sent)"),
       },
-      OWN_STEP_UP,
+      [...OWN_STEP_UP, "INVALID_INPUT", ...(f.page.send ? SEND : [])],
       GUARD_JSON,
     );
     post(
-      "totp/{factorId}/confirm",
+      `add/${segment}/{factorId}/confirm`,
       {
-        operationId: "consoleConfirmTotp",
-        summary: "Console: confirm the authenticator app with its first code",
+        operationId: `consoleConfirm${Tag}`,
+        summary: `Console: confirm a ${f.type} factor with its first code`,
         parameters: [factorIdParam],
-        requestBody: form({ code: schemaRef("TotpCode"), name: schemaRef("FactorName"), returnTo }, ["code"]),
+        requestBody: form({ code, name: schemaRef("FactorName"), returnTo }, ["code"]),
         responses: { ...consoleDone("the factor is added"), ...codesShownOnce },
       },
       [...OWN_STEP_UP, "INVALID_CODE", "INVALID_INPUT", "ENROLLMENT_NOT_FOUND"],
@@ -177,7 +189,8 @@ export function pagePaths(
     description: "A challenge's id.",
     schema: schemaRef("ChallengeId"),
   };
-  const codeTypes = factors.filter((f) => f.type === "totp" || f.type === "recovery").map((f) => f.type);
+  const codeTypes = factors.filter((f) => f.page.code).map((f) => f.type);
+  const sends = factors.some((f) => f.page.send);
   const asset: Omit<Operation, "operationId" | "summary"> = {
     tags: ["static"],
     security: [],
@@ -220,19 +233,44 @@ export function pagePaths(
         {
           operationId: "submitChallengePage",
           summary: "Answer a challenge with the page's form (no JavaScript needed)",
-          description:
-            "A wrong code shows the page again with the error; WebAuthn goes through the JSON API.",
+          description: sends
+            ? "A wrong code shows the page again with the error; WebAuthn goes through the JSON API. `intent=send` sends a code first (email, SMS): the page again, with that factor's code form."
+            : "A wrong code shows the page again with the error; WebAuthn goes through the JSON API.",
           security: [{ appSession: [], stepUpCookie: [] }],
           requestBody: form(
             {
               factor: oneOfValues(codeTypes, "A code factor (WebAuthn goes through the JSON API)."),
               factorId: schemaRef("FactorId"),
-              code: { type: "string" },
+              code: {
+                type: "string",
+                description: sends ? "The code (not with `intent=send`)." : "The code.",
+              },
+              ...(sends
+                ? {
+                    intent: {
+                      const: "send",
+                      description: "Send the factor's code instead of verifying one.",
+                    },
+                  }
+                : {}),
             },
-            ["factor", "code"],
+            sends ? ["factor"] : ["factor", "code"],
           ),
           responses: {
-            "200": page("The interrupted form POST, re-submitted by the page.", setCookie),
+            "200": page(
+              sends
+                ? "The interrupted form POST, re-submitted by the page; or (`intent=send`) the page again with the code form."
+                : "The interrupted form POST, re-submitted by the page.",
+              sends
+                ? {
+                    "Set-Cookie": {
+                      ...setCookie["Set-Cookie"],
+                      required: false,
+                      description: "The rotated step-up session (not after `intent=send`).",
+                    },
+                  }
+                : setCookie,
+            ),
             "303": {
               description: "Verified: back to the interrupted page.",
               headers: {
@@ -254,6 +292,7 @@ export function pagePaths(
           "TOO_MANY_ATTEMPTS",
           "CHALLENGE_EXHAUSTED",
           "USER_LOCKED",
+          ...(sends ? SEND : []),
         ],
       ),
     },
@@ -271,11 +310,7 @@ export function pagePaths(
         USER,
       ),
     },
-    ...consolePaths(
-      basePath,
-      factors.some((f) => f.type === "totp" && f.enroll),
-      recovery,
-    ),
+    ...consolePaths(basePath, factors, recovery),
     [`${basePath}/assets/{name}`]: {
       get: { ...asset, operationId: "getAsset", summary: "A static asset (the browser bundle)" },
       head: { ...asset, operationId: "headAsset", summary: "A static asset's headers" },

@@ -25,9 +25,47 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
         type: schemaRef("FactorType"),
         name: { type: "string" },
         primary: { type: "boolean" },
+        title: { type: "string", description: "The type in words (the plugin's `ui.title`)." },
+        prompt: schemaRef("FactorPrompt"),
+        destination: { type: "string", description: "Where a code goes, masked (`a***@example.com`)." },
+        recovery: {
+          const: true,
+          description: "A recovery path: clients fold it away unless nothing else is usable.",
+        },
       },
-      required: ["id", "type", "name", "primary"],
+      required: ["id", "type", "name", "primary", "title", "prompt"],
       additionalProperties: false,
+    },
+    FactorPrompt: {
+      description:
+        "How the factor is proved (the plugin's `ui.prompt`): a code the user types, or a WebAuthn ceremony. Every text is plain; `{appName}` and `{destination}` in `hint` are filled in by the client.",
+      oneOf: [
+        {
+          type: "object",
+          properties: {
+            kind: { const: "code" },
+            label: { type: "string", description: "The field's label." },
+            hint: { type: "string", description: "One line under the field." },
+            digits: { type: "integer", minimum: 1, description: "A numeric code of this many digits." },
+            maxLength: {
+              type: "integer",
+              minimum: 1,
+              description: "Longest input, for a code of letters and digits.",
+            },
+            placeholder: { type: "string" },
+            send: { type: "boolean", description: "The code is sent first: `start` sends it (`CodeSent`)." },
+            submit: { type: "string", description: "The submit button's text." },
+          },
+          required: ["kind", "label"],
+          additionalProperties: false,
+        },
+        {
+          type: "object",
+          properties: { kind: { const: "webauthn" } },
+          required: ["kind"],
+          additionalProperties: false,
+        },
+      ],
     },
     FactorSummary: {
       type: "object",

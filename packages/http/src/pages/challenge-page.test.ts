@@ -1,12 +1,14 @@
 // What the challenge page tells the user before and after a refusal: what they are confirming
 // (the rule's label), when they may try again (a 429's wait), that they are locked and how to get
 // back in, and a way out (Cancel) that can only lead back to this site.
+
 import { describe, expect, it } from "vitest";
+import { offered } from "../../test/page-factors.js";
 import { type ChallengePageData, renderChallengePage } from "./index.js";
 
 const base = { appName: "Acme", nonce: "n0nce", basePath: "/stepup" };
-const TOTP = { id: "t1", type: "totp", name: "Phone", primary: true };
-const RECOVERY = { id: "r1", type: "recovery", name: "Recovery codes", primary: false };
+const TOTP = offered({ id: "t1", type: "totp", name: "Phone", primary: true });
+const RECOVERY = offered({ id: "r1", type: "recovery", name: "Recovery codes", primary: false });
 
 function page(overrides: Partial<ChallengePageData> = {}): string {
   return renderChallengePage({

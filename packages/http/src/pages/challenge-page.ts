@@ -1,26 +1,12 @@
 import { retryText } from "@stepup/browser/retry-text";
 import { pageScript } from "../assets/page-script.js";
-import {
-  cardHead,
-  codeInput,
-  csrfField,
-  errorAlert,
-  factorTypeLabel,
-  hiddenField,
-  icons,
-  plural,
-  safeUrl,
-  samePath,
-} from "./components.js";
+import { cardHead, errorAlert, icons, infoNotice, plural, safeUrl, samePath } from "./components.js";
+import { type CodeGroup, ERROR_ID, FormContext, groupByType, groupForms, wantsOpen } from "./factor-forms.js";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 import type { ChallengePageData, PageFactor } from "./page-types.js";
 
 const TITLE = "Confirm it's you";
-const ERROR_ID = "challenge-error";
-
-/** Factor types this page can verify: with a plain HTML form, or (webauthn) with the page script. */
-const USABLE_TYPES = new Set(["totp", "recovery", "webauthn"]);
 
 function primaryFirst<T extends PageFactor>(factors: readonly T[]): T[] {
   // A stable sort: the primary moves to the front, the others keep the server's order.
@@ -52,65 +38,27 @@ function waitBox(retryAfter: number, hasRecovery: boolean): SafeHtml {
   );
 }
 
-function factorRadio(factor: PageFactor, checked: boolean): SafeHtml {
-  return html`<label class="choice">
-<input type="radio" name="factorId" value="${factor.id}"${checked ? html` checked` : ""}>
-<span>${factor.name}</span>${factor.primary ? html` <span class="pill">Primary</span>` : ""}</label>`;
+/** Another type of code than the main one, folded away: "Use <title> instead". */
+function otherGroup(ctx: FormContext, group: CodeGroup): SafeHtml {
+  return html`<details class="other-method"${wantsOpen(ctx, group) ? html` open` : ""}>
+<summary>Use ${group.title} instead</summary>
+${groupForms(ctx, group, { main: false, held: true, cls: "button-secondary" })}
+</details>`;
 }
 
-function factorChoice(factors: readonly PageFactor[]): SafeHtml {
-  const [first] = factors;
-  if (factors.length === 1 && first) return hiddenField("factorId", first.id);
-  const choices = factors.map((f, i) => factorRadio(f, i === 0));
-  return html`<fieldset><legend>Which authenticator app?</legend>${choices}</fieldset>`;
-}
-
-/** Keeps Cancel's target across a wrong code (the re-rendered page checks it again: same origin only). */
-function cancelField(data: ChallengePageData): SafeHtml | "" {
-  return data.cancelUrl === undefined ? "" : hiddenField("cancel", data.cancelUrl);
-}
-
-/** `invalid`: the previous code was wrong (the input is marked invalid and described by the alert). */
-function totpForm(data: ChallengePageData, factors: readonly PageFactor[], invalid: boolean): SafeHtml {
-  const action = `${data.basePath}/challenge/${encodeURIComponent(data.challengeId)}`;
-  return html`<form method="post" action="${action}" data-stepup-wait>
-${csrfField(data.csrfToken)}
-${cancelField(data)}
-${hiddenField("factor", "totp")}
-${factorChoice(factors)}
-${codeInput({
-  id: "code",
-  label: "Verification code",
-  errorId: invalid ? ERROR_ID : undefined,
-  hint: `Open your authenticator app and enter the current 6-digit code for ${data.appName}.`,
-})}
-<button type="submit" class="button button-primary button-block">Verify</button>
-</form>`;
-}
-
-function recoveryForm(data: ChallengePageData, factor: PageFactor, open: boolean): SafeHtml {
-  const action = `${data.basePath}/challenge/${encodeURIComponent(data.challengeId)}`;
-  return html`<details class="recovery"${open ? html` open` : ""}>
+/** The recovery path, folded away unless nothing else is usable (or it is the form that failed). */
+function recoveryGroups(ctx: FormContext, groups: readonly CodeGroup[], open: boolean): SafeHtml {
+  const isOpen = open || groups.some((g) => ctx.data.active?.factor === g.type);
+  return html`<details class="recovery"${isOpen ? html` open` : ""}>
 <summary>Use a recovery code</summary>
-<form method="post" action="${action}">
-${csrfField(data.csrfToken)}
-${cancelField(data)}
-${hiddenField("factor", "recovery")}
-${hiddenField("factorId", factor.id)}
-<div class="field">
-<label for="recovery-code">Recovery code</label>
-<input class="input" id="recovery-code" name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="32" required placeholder="XXXX-XXXX-XXXX-XXXX" aria-describedby="recovery-hint">
-<p class="hint" id="recovery-hint">Each recovery code works once.</p>
-</div>
-<button type="submit" class="button button-secondary button-block">Use recovery code</button>
-</form>
+${groups.map((g) => groupForms(ctx, g, { main: false, held: false, cls: "button-secondary" }))}
 </details>`;
 }
 
 function unavailableFactors(factors: readonly PageFactor[], heading: string): SafeHtml {
   const rows = factors.map(
     (f) => html`<li aria-disabled="true"><span class="name">${f.name}</span>
-${factorTypeLabel(f.type)} · not available on this page yet</li>`,
+${f.title} · not available on this page yet</li>`,
   );
   return html`<h2 class="divider">${heading}</h2><ul class="other-factors">${rows}</ul>`;
 }
@@ -150,7 +98,13 @@ function lockedNotice(hasRecovery: boolean): SafeHtml {
   );
 }
 
-function lead(data: ChallengePageData, hasUsable: boolean, hasKeys: boolean): SafeHtml {
+/** "Authenticator app" -> "authenticator app", but "SMS code" keeps its capitals. */
+function inSentence(title: string): string {
+  return /^[A-Z][a-z]/.test(title) ? title.charAt(0).toLowerCase() + title.slice(1) : title;
+}
+
+function lead(data: ChallengePageData, main: CodeGroup | undefined, hasKeys: boolean): SafeHtml {
+  const hasUsable = main !== undefined;
   const subject = html`<strong>${data.label ?? `${data.action} ${data.resource}`}</strong>`;
   if (data.userLocked) return html`You're about to ${subject}.`;
   if (data.factors.length === 0) {
@@ -160,24 +114,29 @@ function lead(data: ChallengePageData, hasUsable: boolean, hasKeys: boolean): Sa
     return html`You're about to ${subject}. Use your passkey or security key to continue.`;
   if (!hasUsable) return html`You're about to ${subject}. Confirm with a second factor to continue.`;
   // Without JavaScript the passkey button stays hidden, so the lead still points at the code.
-  return html`You're about to ${subject}. Enter a code from your authenticator app to continue.`;
+  return html`You're about to ${subject}. Confirm with your ${inSentence(main.title)} to continue.`;
 }
 
 /**
- * The step-up challenge page: a no-JavaScript form that posts a one-time code to
- * `${basePath}/challenge/${challengeId}` (fields csrf, factor, factorId, code).
- * Factor types this page cannot verify yet are listed as unavailable rather than failing.
+ * The step-up challenge page, built from each offered factor's prompt: code factors as no-JavaScript
+ * forms posting to `${basePath}/challenge/${challengeId}` (fields csrf, factor, factorId, code; or
+ * `intent=send` for a factor whose code is sent first), grouped by type with the primary's first;
+ * WebAuthn with the page script; a recovery path folded away. Kinds of prompt this page cannot
+ * render are listed as unavailable rather than failing.
  *
  * @example
  * pageResponse(renderChallengePage({ ...base, challengeId, resource: "account", action: "delete",
  *   factors, csrfToken, consoleUrl }), 401, headers, base.nonce);
  */
 export function renderChallengePage(data: ChallengePageData): string {
-  const usable = primaryFirst(data.factors.filter((f) => f.type === "totp"));
-  const recovery = data.factors.find((f) => f.type === "recovery");
-  const keys = primaryFirst(data.factors.filter((f) => f.type === "webauthn"));
-  const others = primaryFirst(data.factors.filter((f) => !USABLE_TYPES.has(f.type)));
+  const ordered = primaryFirst(data.factors);
+  const [main, ...rest] = groupByType(ordered.filter((f) => !f.recovery));
+  const recovery = groupByType(ordered.filter((f) => f.recovery));
+  const keys = ordered.filter((f) => f.prompt.kind === "webauthn");
+  const others = ordered.filter((f) => f.prompt.kind !== "code" && f.prompt.kind !== "webauthn");
   const waiting = data.retryAfter !== undefined && data.retryAfter > 0 ? data.retryAfter : undefined;
+  const ctx = new FormContext(data, waiting !== undefined);
+  const hasRecovery = recovery.length > 0;
   const script = pageScript(data, {
     page: "challenge",
     basePath: data.basePath,
@@ -189,20 +148,25 @@ export function renderChallengePage(data: ChallengePageData): string {
   // A wait explains itself; a lock is said once, with any error of the recovery code tried after it.
   const error = data.error ? errorBox(data.error, data.attemptsRemaining) : "";
   const alert = data.userLocked
-    ? html`${lockedNotice(recovery !== undefined)}${error}`
+    ? html`${lockedNotice(hasRecovery)}${error}`
     : waiting !== undefined
-      ? waitBox(waiting, recovery !== undefined)
+      ? waitBox(waiting, hasRecovery)
       : error;
-  const body = html`${cardHead(icons.lock, TITLE, lead(data, usable.length > 0, keys.length > 0))}
+  const forms = html`${main ? groupForms(ctx, main, { main: true, held: true, cls: "button-primary" }) : ""}
+${rest.map((g) => otherGroup(ctx, g))}
+${hasRecovery ? recoveryGroups(ctx, recovery, main === undefined && keys.length === 0) : ""}`;
+  // The script also counts down a resend's wait; the page works without it.
+  const resend = forms.value.includes("data-stepup-resend=");
+  const body = html`${cardHead(icons.lock, TITLE, lead(data, main, keys.length > 0))}
 ${data.description === undefined ? "" : approval(data.description)}
 ${alert}
-${keys.length > 0 ? passkeySection(usable.length > 0) : ""}
-${usable.length > 0 ? totpForm(data, usable, !data.userLocked && waiting === undefined && Boolean(data.error)) : ""}
-${recovery ? recoveryForm(data, recovery, usable.length === 0 && keys.length === 0) : ""}
+${data.notice ? infoNotice(data.notice) : ""}
+${keys.length > 0 ? passkeySection(main !== undefined) : ""}
+${forms}
 ${data.factors.length === 0 ? setupPrompt(data.consoleUrl) : ""}
-${others.length > 0 ? unavailableFactors(others, usable.length > 0 ? "Other methods" : "Your methods") : ""}
-${usable.length === 0 && keys.length === 0 && others.length > 0 ? html`<a class="button button-secondary button-block" href="${safeUrl(data.consoleUrl)}">Add an authenticator app</a>` : ""}
+${others.length > 0 ? unavailableFactors(others, main ? "Other methods" : "Your methods") : ""}
+${main === undefined && keys.length === 0 && others.length > 0 ? html`<a class="button button-secondary button-block" href="${safeUrl(data.consoleUrl)}">Set up another method</a>` : ""}
 ${data.cancelUrl === undefined ? "" : html`<div class="actions"><a class="link-button" href="${samePath(data.cancelUrl)}">Cancel</a></div>`}
-${keys.length > 0 || waiting !== undefined ? script : ""}`;
+${keys.length > 0 || waiting !== undefined || resend ? script : ""}`;
   return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body });
 }

@@ -1,3 +1,4 @@
+import type { CodePrompt } from "@stepup/core";
 import { type HtmlValue, html, raw, type SafeHtml } from "./html.js";
 
 const SVG_OPEN =
@@ -56,21 +57,53 @@ export function csrfField(token: string): SafeHtml {
 /** Options of `codeInput`. */
 export interface CodeInputOptions {
   id: string;
-  label: string;
+  /** How the factor asks for its code: the label, hint, length and keypad come from it. */
+  prompt: CodePrompt;
+  /** The label, when it differs from the prompt's (the console's confirm step). */
+  label?: string;
+  /** The hint, already filled in (`fillHint`); `null` for none. @default the prompt's hint, unfilled */
+  hint?: string | null;
   /** Id of the error alert the input is described by (also marks the input invalid). */
   errorId?: string;
-  hint?: string;
+  /** Focus it on load: only the page's main field. */
+  autofocus?: boolean;
 }
 
-/** The six-digit one-time-code input, labelled, with the attributes autofill and mobile keypads need. */
-export function codeInput({ id, label, errorId, hint }: CodeInputOptions): SafeHtml {
+/**
+ * The code input of a factor's prompt, labelled. A numeric code gets the keypad, a digits pattern
+ * and one-time-code autofill; a code of letters (a recovery code) gets neither autofill nor
+ * spellcheck, except a sent one (its message is what autofill reads).
+ */
+export function codeInput({ id, prompt, label, hint, errorId, autofocus }: CodeInputOptions): SafeHtml {
   const hintId = `${id}-hint`;
-  const describedBy = [errorId, hint ? hintId : undefined].filter(Boolean).join(" ");
+  const hintText = hint === undefined ? prompt.hint : hint;
+  const describedBy = [errorId, hintText ? hintId : undefined].filter(Boolean).join(" ");
+  const digits = prompt.digits;
+  const oneTime = digits !== undefined || prompt.send === true;
+  const shape =
+    digits !== undefined
+      ? html` inputmode="numeric" pattern="[0-9]*" maxlength="${digits}" minlength="${digits}"`
+      : prompt.maxLength === undefined
+        ? ""
+        : html` maxlength="${prompt.maxLength}"`;
   return html`<div class="field">
-<label for="${id}">${label}</label>
-<input class="input code-input" id="${id}" name="code" type="text" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" minlength="6" required autofocus spellcheck="false" placeholder="000000"${errorId ? raw(' aria-invalid="true"') : ""}${describedBy ? html` aria-describedby="${describedBy}"` : ""}>
-${hint ? html`<p class="hint" id="${hintId}">${hint}</p>` : ""}
+<label for="${id}">${label ?? prompt.label}</label>
+<input class="input${digits === undefined ? "" : " code-input"}" id="${id}" name="code" type="text" autocomplete="${oneTime ? "one-time-code" : "off"}"${shape} required${autofocus ? raw(" autofocus") : ""} spellcheck="false"${prompt.placeholder ? html` placeholder="${prompt.placeholder}"` : ""}${errorId ? raw(' aria-invalid="true"') : ""}${describedBy ? html` aria-describedby="${describedBy}"` : ""}>
+${hintText ? html`<p class="hint" id="${hintId}">${hintText}</p>` : ""}
 </div>`;
+}
+
+/**
+ * A prompt's hint with `{appName}` and `{destination}` filled in: plain text, escaped where it is
+ * shown (a destination comes from user data). A missing destination reads as `fallback`.
+ */
+export function fillHint(
+  hint: string | undefined,
+  appName: string,
+  destination: string | undefined,
+  fallback: string,
+): string | undefined {
+  return hint?.replaceAll("{appName}", appName).replaceAll("{destination}", destination ?? fallback);
 }
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):/i;
@@ -102,19 +135,6 @@ export function samePath(path: string, fallback = "/"): string {
   const probe = path.replace(/[\p{Cc}\s]/gu, "");
   if (!probe.startsWith("/") || probe.startsWith("//") || probe.startsWith("/\\")) return fallback;
   return path;
-}
-
-const FACTOR_TYPE_LABELS: Readonly<Record<string, string>> = {
-  totp: "Authenticator app",
-  webauthn: "Security key or passkey",
-  email: "Email code",
-  sms: "Text message",
-  recovery: "Recovery code",
-};
-
-/** Human label of a factor type; unknown types show as themselves (escaped by the caller's `html`). */
-export function factorTypeLabel(type: string): string {
-  return Object.hasOwn(FACTOR_TYPE_LABELS, type) ? (FACTOR_TYPE_LABELS[type] ?? type) : type;
 }
 
 /** A `<time>` showing the ISO date (YYYY-MM-DD) of a timestamp; unparsable input is shown as given. */

@@ -1,37 +1,32 @@
 import { pageScript } from "../assets/page-script.js";
 import {
   cardHead,
-  codeInput,
   csrfField,
   errorAlert,
-  factorTypeLabel,
-  hiddenField,
   icons,
   infoNotice,
   isoDate,
   plural,
   safeUrl,
 } from "./components.js";
+import {
+  addMethods,
+  CONSOLE_ERROR_ID,
+  hasCeremony,
+  NAME_MAX_LENGTH,
+  pendingSection,
+  returnToField,
+} from "./console-enroll.js";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 import type { ConsolePageData } from "./page-types.js";
 
 type ConsoleFactor = ConsolePageData["factors"][number];
-type PendingTotp = NonNullable<ConsolePageData["pendingTotp"]>;
 
 const TITLE = "Two-step verification";
-const ERROR_ID = "console-error";
-const NAME_MAX_LENGTH = 64;
-// Only our own PNG data URLs: anything else (javascript:, remote URLs, SVG with script) is dropped.
-const QR_DATA_URL = /^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/;
 
 function factorUrl(data: ConsolePageData, factor: ConsoleFactor, verb: string): string {
   return `${data.basePath}/console/factors/${encodeURIComponent(factor.id)}/${verb}`;
-}
-
-/** Groups a base32 secret in fours for reading aloud and typing ("JBSW Y3DP EHPK 3PXP"). */
-function groupSecret(secret: string): string {
-  return secret.replace(/(.{4})(?=.)/g, "$1 ");
 }
 
 function renameForm(data: ConsolePageData, factor: ConsoleFactor, index: number): SafeHtml {
@@ -67,10 +62,11 @@ function factorItem(data: ConsolePageData, factor: ConsoleFactor, index: number)
   return html`<li class="factor">
 <div class="factor-title"><h3>${factor.name}</h3>${factor.primary ? html`<span class="pill">Primary</span>` : ""}</div>
 <dl class="meta">
-<div><dt>Type</dt><dd>${factorTypeLabel(factor.type)}</dd></div>
+<div><dt>Type</dt><dd>${factor.title}</dd></div>
 <div><dt>Added</dt><dd>${isoDate(factor.createdAt)}</dd></div>
 <div><dt>Last used</dt><dd>${factor.lastUsedAt === null ? "Never" : isoDate(factor.lastUsedAt)}</dd></div>
 </dl>
+${factor.restricted ? html`<p class="hint restricted">${factor.restricted}</p>` : ""}
 <div class="factor-actions">
 ${renameForm(data, factor, index)}
 ${makePrimary}
@@ -79,78 +75,19 @@ ${postButton(data, factorUrl(data, factor, "remove"), "Remove", "button-danger",
 </li>`;
 }
 
-function returnToField(returnTo: string | undefined): SafeHtml | "" {
-  return returnTo === undefined ? "" : hiddenField("returnTo", returnTo);
-}
-
-function addForm(data: ConsolePageData, prominent: boolean): SafeHtml {
-  const cls = prominent ? "button-primary" : "button-secondary button-small";
-  return html`<form method="post" action="${data.basePath}/console/totp">
-${csrfField(data.csrfToken)}
-${returnToField(data.returnTo)}
-<button type="submit" class="button ${cls}">Add authenticator app</button>
-</form>`;
-}
-
-/** "Add a passkey": JavaScript-only (WebAuthn), so hidden until the page script reveals it. */
-function addPasskey(data: ConsolePageData, prominent: boolean): SafeHtml | "" {
-  if (!data.passkeys) return "";
-  const cls = prominent ? "button-primary" : "button-secondary button-small";
-  return html`<div id="stepup-add-passkey" class="add-passkey" hidden>
-<button type="button" class="button ${cls}">Add a passkey or security key</button>
-<p class="hint passkey-status" data-stepup-status role="status"></p>
-</div>`;
-}
-
 function consoleUrl(data: ConsolePageData): string {
   const query = data.returnTo === undefined ? "" : `?returnTo=${encodeURIComponent(data.returnTo)}`;
   return `${data.basePath}/console${query}`;
 }
 
-function qrImage(qrCode: string): SafeHtml | "" {
-  if (!QR_DATA_URL.test(qrCode)) return "";
-  return html`<img class="qr" src="${qrCode}" width="184" height="184" alt="QR code for your authenticator app">`;
-}
-
-function setupKey(pending: PendingTotp): SafeHtml {
-  const openInApp = pending.otpauthUri.startsWith("otpauth://")
-    ? html`<p class="hint">On this device? <a href="${pending.otpauthUri}">Open in your authenticator app</a></p>`
-    : "";
-  return html`<ol class="steps">
-<li>Scan the QR code with an authenticator app (1Password, Google Authenticator, Authy, …).</li>
-<li>Can't scan it? Enter this setup key instead:<br>
-<code class="secret" id="totp-secret" data-secret="${pending.secret}">${groupSecret(pending.secret)}</code></li>
-<li>Enter the 6-digit code the app shows.</li>
-</ol>
-${openInApp}`;
-}
-
-function enrollSection(data: ConsolePageData, pending: PendingTotp): SafeHtml {
-  const action = `${data.basePath}/console/totp/${encodeURIComponent(pending.factorId)}/confirm`;
-  return html`<section class="enroll" aria-labelledby="enroll-title">
-<h2 id="enroll-title">Set up your authenticator app</h2>
-<div class="enroll-grid">${qrImage(pending.qrCode)}<div>${setupKey(pending)}</div></div>
-<form method="post" action="${action}">
-${csrfField(data.csrfToken)}
-${returnToField(data.returnTo)}
-${codeInput({ id: "totp-code", label: "Code from the app", errorId: data.error ? ERROR_ID : undefined })}
-<div class="field">
-<label for="totp-name">Name <span class="optional">(optional)</span></label>
-<input class="input" id="totp-name" name="name" type="text" placeholder="Authenticator app" maxlength="${NAME_MAX_LENGTH}" autocomplete="off">
-</div>
-<button type="submit" class="button button-primary">Confirm</button>
-</form>
-</section>`;
-}
-
 function factorsSection(data: ConsolePageData): SafeHtml {
   const list =
     data.factors.length === 0
-      ? html`<div class="empty"><p>No methods yet. Add an authenticator app to protect sensitive actions.</p>
-${data.pendingTotp ? "" : html`<div class="add-methods">${addForm(data, true)}${addPasskey(data, false)}</div>`}</div>`
+      ? html`<div class="empty"><p>No methods yet. Add one to protect sensitive actions.</p>
+${data.pending ? "" : addMethods(data, true)}</div>`
       : html`<ul class="factor-list">${data.factors.map((f, i) => factorItem(data, f, i))}</ul>`;
   return html`<section class="section" aria-labelledby="factors-title">
-<div class="section-head"><h2 id="factors-title">Your methods</h2>${data.factors.length > 0 ? html`<div class="add-methods">${addForm(data, false)}${addPasskey(data, false)}</div>` : ""}</div>
+<div class="section-head"><h2 id="factors-title">Your methods</h2>${data.factors.length > 0 ? addMethods(data, false) : ""}</div>
 ${list}
 </section>`;
 }
@@ -202,11 +139,12 @@ function signedInAs(user: ConsolePageData["user"]): SafeHtml {
 }
 
 /**
- * The factor console: lists enrolled factors (rename, make primary, remove), starts and confirms
- * TOTP enrollment. Every form is a plain POST to `${basePath}/console/...` carrying the csrf field.
+ * The factor console: lists enrolled factors (rename, make primary, remove), adds any factor type
+ * from its plugin's declaration (`methods`) and confirms it (`pending`). Every form is a plain POST
+ * to `${basePath}/console/...` carrying the csrf field.
  *
  * @example
- * pageResponse(renderConsolePage({ ...base, user, csrfToken, factors, pendingTotp }), 200, headers, base.nonce);
+ * pageResponse(renderConsolePage({ ...base, user, csrfToken, factors, methods, pending }), 200, headers, base.nonce);
  */
 export function renderConsolePage(data: ConsolePageData): string {
   const back =
@@ -230,13 +168,13 @@ export function renderConsolePage(data: ConsolePageData): string {
       : {}),
   });
   const body = html`${cardHead(icons.shield, TITLE, signedInAs(data.user))}
-${data.error ? errorAlert(data.error, ERROR_ID) : ""}
+${data.error ? errorAlert(data.error, CONSOLE_ERROR_ID) : ""}
 ${data.notice ? infoNotice(data.notice) : ""}
 ${codes ? freshCodes(data, codes) : ""}
-${data.pendingTotp ? enrollSection(data, data.pendingTotp) : ""}
+${data.pending ? pendingSection(data, data.pending) : ""}
 ${factorsSection(data)}
 ${recoverySection(data)}
 ${back}
-${data.passkeys || codes ? script : ""}`;
+${hasCeremony(data) || codes ? script : ""}`;
   return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body, width: "wide" });
 }

@@ -5,10 +5,13 @@ export { type LayoutOptions, layout } from "./layout.js";
 export { renderMessagePage } from "./message-page.js";
 export type {
   ChallengePageData,
+  ConsoleMethod,
   ConsolePageData,
   MessagePageData,
   PageBase,
+  PageCodeSent,
   PageFactor,
+  PendingEnrollment,
   ResubmitPageData,
 } from "./page-types.js";
 export { renderResubmitPage } from "./resubmit-page.js";

@@ -1,5 +1,5 @@
 /** Data the server-rendered pages need. Every string is untrusted and escaped by `html`. */
-import type { OfferedFactor } from "@stepup/core";
+import type { CodePrompt, EnrollPrompt, OfferedFactor } from "@stepup/core";
 
 export interface PageBase {
   appName: string;
@@ -11,6 +11,16 @@ export interface PageBase {
 
 /** A factor as a challenge offers it: the one shape the pages, the API and the modal share. */
 export type PageFactor = OfferedFactor;
+
+/** A code already sent for a send-first factor, in the page's terms (seconds from the rendering). */
+export interface PageCodeSent {
+  /** Where it went, masked (`a***@example.com`). */
+  destination: string;
+  /** Seconds until the code stops working. */
+  expiresIn: number;
+  /** Seconds until another send is allowed (0 or less: now). */
+  resendIn: number;
+}
 
 /** The challenge page, shown inline at the protected URL (401) and at GET {basePath}/challenge/:id. */
 export interface ChallengePageData extends PageBase {
@@ -26,7 +36,19 @@ export interface ChallengePageData extends PageBase {
   description?: string;
   /** Locked after too many failures: only the recovery path is offered, and the page says why. */
   userLocked?: boolean;
-  /** Form posts to `${basePath}/challenge/${challengeId}` with fields csrf, factor, factorId, code. */
+  /** Codes already sent and still valid, by factor id: those factors show their code form. */
+  sent?: Readonly<Record<string, PageCodeSent>>;
+  /** A polite notice (e.g. "We sent a code to a***@example.com."). */
+  notice?: string;
+  /**
+   * The form the previous post came from: its code input carries `error`, and its group is open.
+   * `intent: "send"` (a refused send) marks no input. Without it, the main form's input does.
+   */
+  active?: { factor: string; factorId?: string; intent?: "send" };
+  /**
+   * Form posts to `${basePath}/challenge/${challengeId}` with fields csrf, factor, factorId, code
+   * (or `intent=send` to send a code first).
+   */
   csrfToken: string;
   /** Error from the previous attempt, already worded for users (e.g. "That code is not valid."). */
   error?: string;
@@ -57,11 +79,13 @@ export interface ResubmitPageData extends PageBase {
 
 /** The factor console. Forms post to `${basePath}/console/...` with a csrf field. */
 export interface ConsolePageData extends PageBase {
-  user: { id: string; email?: string; name?: string };
+  user: { id: string; email?: string; phone?: string; name?: string };
   csrfToken: string;
-  factors: Array<PageFactor & { createdAt: string; lastUsedAt: string | null }>;
-  /** A TOTP enrollment in progress (after "Add authenticator app"). */
-  pendingTotp?: { factorId: string; secret: string; otpauthUri: string; qrCode: string };
+  factors: Array<PageFactor & { createdAt: string; lastUsedAt: string | null; restricted?: string }>;
+  /** The factor types the console can add (plugins with `ui.enroll`), in configuration order. */
+  methods?: readonly ConsoleMethod[];
+  /** An enrollment in progress (after an "Add ..." button): its setup step and confirm form. */
+  pending?: PendingEnrollment;
   /** Flash messages. */
   notice?: string;
   error?: string;
@@ -71,8 +95,31 @@ export interface ConsolePageData extends PageBase {
   recoveryCodesRemaining?: number | null;
   /** Codes just issued: shown once, never again. */
   newRecoveryCodes?: readonly string[];
-  /** Whether passkeys and security keys (the `webauthn` factor) can be added. @default false */
-  passkeys?: boolean;
+}
+
+/** A factor type the console can add: the plugin's declaration. */
+export interface ConsoleMethod {
+  type: string;
+  /** `ui.title`. */
+  title: string;
+  enroll: EnrollPrompt;
+  /** `ui.prompt` when it is a code: the confirm step's field. */
+  prompt?: CodePrompt;
+}
+
+/**
+ * An enrollment in progress: the started (or resumed) enrollment's client view, read for what it
+ * has. TOTP answers a QR code, its secret and otpauth URI; a sent code answers its destination.
+ */
+export interface PendingEnrollment {
+  type: string;
+  factorId: string;
+  qrCode?: string;
+  secret?: string;
+  otpauthUri?: string;
+  destination?: string;
+  /** ISO time the sent code stops working. */
+  expiresAt?: string;
 }
 
 /** A small page for errors and dead ends (expired challenge, not signed in). */

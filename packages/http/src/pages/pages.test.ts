@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { consoleMethods, offered } from "../../test/page-factors.js";
 import {
   type ChallengePageData,
   type ConsolePageData,
@@ -27,7 +28,7 @@ function challenge(overrides: Partial<ChallengePageData> = {}): ChallengePageDat
     challengeId: "ch_1",
     resource: "account",
     action: "delete",
-    factors: [{ id: "f1", type: "totp", name: "Phone", primary: true }],
+    factors: [offered({ id: "f1", type: "totp", name: "Phone", primary: true })],
     csrfToken: "csrf-1",
     consoleUrl: "/stepup/console?returnTo=%2Faccount&x=1",
     ...overrides,
@@ -41,29 +42,40 @@ function consolePage(overrides: Partial<ConsolePageData> = {}): ConsolePageData 
     csrfToken: "csrf-1",
     factors: [
       {
-        id: "f1",
-        type: "totp",
-        name: "Phone",
-        primary: true,
+        ...offered({ id: "f1", type: "totp", name: "Phone", primary: true }),
         createdAt: "2025-01-12T10:00:00Z",
         lastUsedAt: null,
       },
       {
-        id: "f2",
-        type: "totp",
-        name: "Laptop",
-        primary: false,
+        ...offered({ id: "f2", type: "totp", name: "Laptop", primary: false }),
         createdAt: "2025-02-20T10:00:00Z",
         lastUsedAt: "2025-03-02T08:30:00Z",
       },
     ],
+    methods: consoleMethods(["totp"]),
     ...overrides,
   };
 }
 
 /** Every page rendered with `value` in every untrusted string slot. */
 function pagesWith(value: string): string[] {
-  const factor = { id: value, type: value, name: value, primary: false };
+  // Every text a plugin declares is untrusted too: its title, label, hint and a destination.
+  const prompt = {
+    kind: "code" as const,
+    label: value,
+    hint: `${value} {destination} {appName}`,
+    placeholder: value,
+  };
+  const factor = {
+    id: value,
+    type: value,
+    name: value,
+    primary: false,
+    title: value,
+    prompt,
+    destination: value,
+  };
+  const sent = { [value]: { destination: value, expiresIn: 60, resendIn: 0 } };
   return [
     renderChallengePage(
       challenge({
@@ -74,8 +86,11 @@ function pagesWith(value: string): string[] {
         challengeId: value,
         csrfToken: value,
         cancelUrl: value,
-        factors: [{ ...factor, type: "totp", primary: true }, factor],
+        factors: [offered({ id: value, name: value, type: "totp", primary: true }), factor],
       }),
+    ),
+    renderChallengePage(
+      challenge({ factors: [{ ...factor, prompt: { ...prompt, send: true } }], sent, notice: value }),
     ),
     renderChallengePage(challenge({ appName: value, factors: [], consoleUrl: value })),
     renderConsolePage(
@@ -85,8 +100,39 @@ function pagesWith(value: string): string[] {
         notice: value,
         error: value,
         returnTo: value,
-        factors: [{ ...factor, createdAt: value, lastUsedAt: value }],
-        pendingTotp: { factorId: value, secret: value, otpauthUri: value, qrCode: value },
+        factors: [{ ...factor, createdAt: value, lastUsedAt: value, restricted: value }],
+        methods: [
+          ...consoleMethods(["totp"]),
+          {
+            type: value,
+            title: value,
+            prompt,
+            enroll: {
+              button: value,
+              title: value,
+              confirmLabel: value,
+              fields: [
+                {
+                  name: value,
+                  label: value,
+                  type: "email",
+                  hint: value,
+                  placeholder: value,
+                  fromUser: "email",
+                },
+              ],
+            },
+          },
+        ],
+        pending: {
+          type: value,
+          factorId: value,
+          secret: value,
+          otpauthUri: value,
+          qrCode: value,
+          destination: value,
+          expiresAt: value,
+        },
       }),
     ),
     renderMessagePage({
@@ -187,23 +233,28 @@ describe("XSS: resubmit page", () => {
 });
 
 describe("XSS: QR code image source", () => {
-  const pending = { factorId: "f3", secret: "JBSWY3DPEHPK3PXP", otpauthUri: "otpauth://totp/Acme?secret=x" };
+  const pending = {
+    type: "totp",
+    factorId: "f3",
+    secret: "JBSWY3DPEHPK3PXP",
+    otpauthUri: "otpauth://totp/Acme?secret=x",
+  };
 
   it.each(["javascript:alert(1)", "https://evil.example/qr.png", "data:image/svg+xml;base64,PHN2Zz4="])(
     "does not render %s as an img src",
     (qrCode) => {
-      const page = renderConsolePage(consolePage({ pendingTotp: { ...pending, qrCode } }));
+      const page = renderConsolePage(consolePage({ pending: { ...pending, qrCode } }));
       expect(openTags(page, "img")).toHaveLength(0);
       expect(page).toContain('data-secret="JBSWY3DPEHPK3PXP"');
     },
   );
 
   it("renders a PNG data URL, with alt text, and the secret grouped in fours", () => {
-    const page = renderConsolePage(consolePage({ pendingTotp: { ...pending, qrCode: PNG } }));
+    const page = renderConsolePage(consolePage({ pending: { ...pending, qrCode: PNG } }));
     expect(page).toContain(`<img class="qr" src="${PNG}"`);
     expect(page).toContain('alt="QR code for your authenticator app"');
-    expect(page).toMatch(/<code[^>]*id="totp-secret"[^>]*>JBSW Y3DP EHPK 3PXP<\/code>/);
-    expect(page).toContain('action="/stepup/console/totp/f3/confirm"');
+    expect(page).toMatch(/<code[^>]*id="enroll-secret"[^>]*>JBSW Y3DP EHPK 3PXP<\/code>/);
+    expect(page).toContain('action="/stepup/console/add/totp/f3/confirm"');
   });
 });
 
@@ -266,10 +317,21 @@ describe("challenge page", () => {
 
   it("lists unknown factor types as unavailable instead of crashing", () => {
     const page = renderChallengePage(
-      challenge({ factors: [{ id: "k1", type: "carrier-pigeon", name: "Coo", primary: true }] }),
+      challenge({
+        factors: [
+          {
+            id: "k1",
+            type: "carrier-pigeon",
+            name: "Coo",
+            primary: true,
+            title: "Pigeon",
+            prompt: { kind: "coo" } as never,
+          },
+        ],
+      }),
     );
     expect(page).toContain("not available on this page yet");
-    expect(page).toContain("carrier-pigeon");
+    expect(page).toContain("Pigeon");
     expect(openTags(page, "form")).toHaveLength(0);
   });
 
@@ -277,9 +339,9 @@ describe("challenge page", () => {
     const page = renderChallengePage(
       challenge({
         factors: [
-          { id: "a", type: "totp", name: "Old phone", primary: false },
-          { id: "b", type: "totp", name: "New phone", primary: true },
-          { id: "k", type: "webauthn", name: "Key", primary: false },
+          offered({ id: "a", type: "totp", name: "Old phone", primary: false }),
+          offered({ id: "b", type: "totp", name: "New phone", primary: true }),
+          offered({ id: "k", type: "webauthn", name: "Key", primary: false }),
         ],
       }),
     );
@@ -302,14 +364,14 @@ describe("console page", () => {
     expect(page).toContain('action="/stepup/console/factors/f1/remove"');
     expect(page).not.toContain('action="/stepup/console/factors/f1/primary"');
     expect(page).toContain('action="/stepup/console/factors/f2/primary"');
-    expect(page).toContain('action="/stepup/console/totp"');
+    expect(page).toContain('action="/stepup/console/add/totp"');
     const forms = openTags(page, "form").length;
     expect(page.match(/name="csrf" value="csrf-1"/g)).toHaveLength(forms);
   });
 
   it("carries returnTo through the add and confirm forms", () => {
-    const pendingTotp = { factorId: "f3", secret: "ABCD", otpauthUri: "otpauth://x", qrCode: PNG };
-    const page = renderConsolePage(consolePage({ returnTo: "/account?tab=2", pendingTotp }));
+    const pending = { type: "totp", factorId: "f3", secret: "ABCD", otpauthUri: "otpauth://x", qrCode: PNG };
+    const page = renderConsolePage(consolePage({ returnTo: "/account?tab=2", pending }));
     expect(page.match(/name="returnTo" value="\/account\?tab=2"/g)).toHaveLength(2);
     expect(page).toContain('href="/account?tab=2"');
     expect(page).toContain('placeholder="Authenticator app"');

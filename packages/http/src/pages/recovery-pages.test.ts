@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { offered } from "../../test/page-factors.js";
 import { renderChallengePage, renderConsolePage } from "./index.js";
 
 const base = { appName: "Acme", nonce: "n0nce", basePath: "/stepup" };
@@ -11,8 +12,8 @@ describe("recovery codes on the pages", () => {
       resource: "account",
       action: "delete",
       factors: [
-        { id: "t1", type: "totp", name: "Phone", primary: true },
-        { id: "r1", type: "recovery", name: "Recovery codes", primary: false },
+        offered({ id: "t1", type: "totp", name: "Phone", primary: true }),
+        offered({ id: "r1", type: "recovery", name: "Recovery codes", primary: false }),
       ],
       csrfToken: "tok",
       consoleUrl: "/stepup/console",
@@ -29,10 +30,7 @@ describe("recovery codes on the pages", () => {
       csrfToken: "tok",
       factors: [
         {
-          id: "t1",
-          type: "totp",
-          name: "Phone",
-          primary: true,
+          ...offered({ id: "t1", type: "totp", name: "Phone", primary: true }),
           createdAt: "2026-01-01T00:00:00Z",
           lastUsedAt: null,
         },

@@ -1,4 +1,5 @@
-import { StepUpError, type StepUpUser } from "@stepup/core";
+import { retryText } from "@stepup/browser/retry-text";
+import { type CodeSent, type OpenedChallenge, StepUpError, type StepUpUser } from "@stepup/core";
 import { sessionForChallenge } from "../api/session-of.js";
 import { readForm } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
@@ -34,7 +35,60 @@ const RETRY_ON_PAGE = new Set([
   "USER_LOCKED",
   "FACTOR_NOT_FOUND",
   "FACTOR_NOT_ALLOWED",
+  // A send refused: too soon or too many (429, Retry-After when known), or the message bounced (503).
+  "RATE_LIMITED",
+  "DELIVERY_FAILED",
 ]);
+
+/** What a send-first factor's start answered (`{ sent: true, destination, expiresAt, resendAfter }`), or undefined. */
+function codeSentOf(started: Record<string, unknown>): CodeSent | undefined {
+  const { sent, destination, expiresAt, resendAfter } = started;
+  if (sent !== true || typeof destination !== "string") return undefined;
+  const expiresAtMs = typeof expiresAt === "string" ? Date.parse(expiresAt) : Number.NaN;
+  const resendAfterMs = typeof resendAfter === "string" ? Date.parse(resendAfter) : Number.NaN;
+  if (Number.isNaN(expiresAtMs)) return undefined;
+  return {
+    sent: true,
+    destination,
+    expiresAtMs,
+    resendAfterMs: Number.isNaN(resendAfterMs) ? 0 : resendAfterMs,
+  };
+}
+
+/**
+ * `intent=send`: sends a send-first factor's code (the plugin's `challengeStart`), then shows the
+ * page again with that factor's code form, a notice saying where the code went, and a resend form.
+ */
+async function sendCode(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+  ctx: RequestContext,
+  opened: OpenedChallenge & { sid: string },
+  input: { factor: string | undefined; factorId: string | undefined; cancel: string | undefined },
+): Promise<Response> {
+  const { sid, ...shown } = opened;
+  const { factor, factorId } = input;
+  const started = await http.engine.challenges.start(
+    user,
+    sid,
+    shown.challenge.id,
+    { factor, factorId },
+    ctx.ip,
+  );
+  const sent = codeSentOf(started);
+  // Without the factor's id (a hand-made form), what the factor reports now tells the page.
+  const now = sent && factorId ? shown : await http.engine.challenges.show(user, sid, shown.challenge.id);
+  const expires = sent
+    ? ` It expires in ${retryText(Math.max(1, (sent.expiresAtMs - Date.now()) / 1000))}.`
+    : "";
+  const cancelUrl = cancelUrlFor(http, request, now.challenge, input.cancel);
+  return challengePageResponse(http, now, 200, new Headers(), {
+    cancelUrl,
+    notice: sent ? `We sent a code to ${sent.destination}.${expires}` : "We sent a code.",
+    ...(sent && factorId ? { sent: { [factorId]: sent } } : {}),
+  });
+}
 
 /**
  * POST {basePath}/challenge/:id: the page's form (works without JavaScript). Success re-issues the
@@ -53,12 +107,15 @@ export async function submitChallenge(
   const state = await http.engine.challenges.show(user, sid, id);
   http.csrf.verify(`${user.id}:${id}`, form.get("csrf"));
   const url = new URL(request.url);
+  const factor = form.get("factor") ?? undefined;
+  const factorId = form.get("factorId") ?? undefined;
+  const sending = form.get("intent") === "send";
   try {
-    const input = {
-      factor: form.get("factor") ?? undefined,
-      factorId: form.get("factorId") ?? undefined,
-      code: form.get("code") ?? undefined,
-    };
+    if (sending) {
+      const cancel = form.get("cancel") ?? undefined;
+      return await sendCode(http, request, user, ctx, { ...state, sid }, { factor, factorId, cancel });
+    }
+    const input = { factor, factorId, code: form.get("code") ?? undefined };
     const result = await http.engine.challenges.verify(user, sid, id, input, ctx.ip);
     const headers = new Headers({
       "set-cookie": await http.cookie.issue({ sid: result.sid, uid: user.id }, url),
@@ -103,8 +160,21 @@ export async function submitChallenge(
         ? {} // the page's lock notice says it, with the way back in
         : error.code === "TOO_MANY_ATTEMPTS" && retryAfter !== undefined && retryAfter > 0
           ? { retryAfter }
-          : { error: error.message, ...(attemptsRemaining === undefined ? {} : { attemptsRemaining }) };
+          : error.code === "RATE_LIMITED" && retryAfter !== undefined && retryAfter > 0
+            ? { error: `${error.message} You can ask for a new code in ${retryText(retryAfter)}.` }
+            : { error: error.message, ...(attemptsRemaining === undefined ? {} : { attemptsRemaining }) };
+    // The form that failed: its input is marked, its group stays open.
+    const active =
+      factor === undefined
+        ? {}
+        : {
+            active: {
+              factor,
+              ...(factorId ? { factorId } : {}),
+              ...(sending ? { intent: "send" as const } : {}),
+            },
+          };
     const cancelUrl = cancelUrlFor(http, request, now.challenge, form.get("cancel"));
-    return challengePageResponse(http, now, error.status, headers, { ...page, cancelUrl });
+    return challengePageResponse(http, now, error.status, headers, { ...page, ...active, cancelUrl });
   }
 }

@@ -2,15 +2,58 @@ import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
 import { withOwnStepUp } from "../api/own-step-up.js";
 import { readForm } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
-import { type ConsolePageData, renderConsolePage } from "../pages/index.js";
+import {
+  type ConsoleMethod,
+  type ConsolePageData,
+  type PendingEnrollment,
+  renderConsolePage,
+} from "../pages/index.js";
 import { checkOrigin, safeReturnTo } from "../security.js";
 import { newNonce, pageResponse } from "./page-response.js";
 import { keepForOneRead, readOnce, type ShownOnce } from "./shown-once.js";
 
-type ConsoleState = Pick<
-  ConsolePageData,
-  "pendingTotp" | "notice" | "error" | "returnTo" | "newRecoveryCodes"
->;
+type ConsoleState = Pick<ConsolePageData, "pending" | "notice" | "error" | "returnTo" | "newRecoveryCodes">;
+
+/** The factor types the console can add: every plugin that declares `ui.enroll`, in configuration order. */
+function consoleMethods(http: HttpContext): ConsoleMethod[] {
+  return [...http.engine.config.factors.values()].flatMap((p) =>
+    p.ui.enroll && !p.recovery
+      ? [
+          {
+            type: p.type,
+            title: p.ui.title,
+            enroll: p.ui.enroll,
+            ...(p.ui.prompt.kind === "code" ? { prompt: p.ui.prompt } : {}),
+          },
+        ]
+      : [],
+  );
+}
+
+/** The started (or resumed) enrollment's client view, kept to what the page reads. */
+function pendingOf(type: string, view: Record<string, unknown>): PendingEnrollment {
+  const text = (key: string) => (typeof view[key] === "string" ? { [key]: view[key] as string } : {});
+  return {
+    type,
+    factorId: String(view.factorId ?? ""),
+    ...text("qrCode"),
+    ...text("secret"),
+    ...text("otpauthUri"),
+    ...text("destination"),
+    ...text("expiresAt"),
+  };
+}
+
+/** The fields a type asks before starting (`ui.enroll.fields`), read from the form; empty ones left out. */
+function enrollInput(http: HttpContext, type: string, form: URLSearchParams): Record<string, string> {
+  const fields = http.engine.config.factors.get(type)?.ui.enroll?.fields ?? [];
+  return Object.fromEntries(
+    fields.flatMap((f) => {
+      const value = form.get(f.name)?.trim();
+      return value ? [[f.name, value]] : [];
+    }),
+  );
+}
 
 async function render(
   http: HttpContext,
@@ -24,9 +67,13 @@ async function render(
     http.engine.factors.list(user.id),
     http.engine.factors.recoveryCodesRemaining(user.id),
   ]);
-  const factors = all
-    .filter((f) => http.engine.config.factors.get(f.type)?.recovery !== true)
-    .map(summarizeFactor);
+  const factors = all.flatMap((f) => {
+    const plugin = http.engine.config.factors.get(f.type);
+    if (plugin?.recovery === true) return [];
+    const { createdAt, lastUsedAt } = summarizeFactor(f);
+    const restricted = plugin?.ui.restricted;
+    return [{ ...http.engine.offer(f), createdAt, lastUsedAt, ...(restricted ? { restricted } : {}) }];
+  });
   const body = renderConsolePage({
     appName: http.engine.config.appName,
     nonce,
@@ -34,12 +81,13 @@ async function render(
     user: {
       id: user.id,
       ...(user.email ? { email: user.email } : {}),
+      ...(user.phone ? { phone: user.phone } : {}),
       ...(user.name ? { name: user.name } : {}),
     },
     csrfToken: http.csrf.token(`${user.id}:console`),
     factors,
     recoveryCodesRemaining,
-    passkeys: http.engine.config.factors.has("webauthn"),
+    methods: consoleMethods(http),
     ...state,
   });
   return pageResponse(body, status, headers, nonce);
@@ -93,22 +141,24 @@ export async function submitConsole(
   const owned = { ...ctx, user };
   try {
     const [first, id, verb] = path;
-    if (first === "totp" && id === undefined) {
+    const [, type, factorId, confirm] = path;
+    // Only types the console adds with a form: a WebAuthn ceremony goes through the JSON API.
+    const enroll = type === undefined ? undefined : http.engine.config.factors.get(type)?.ui.enroll;
+    if (first === "add" && (!enroll || enroll.ceremony)) throw new StepUpError("NOT_FOUND", "No such page.");
+    if (first === "add" && type && factorId === undefined) {
       // Adding a second factor is guarded like any sensitive route (the engine says when).
+      const input = enrollInput(http, type, form);
       const started = await withOwnStepUp(
         http,
         request,
         owned,
-        (sid) => http.engine.factors.enrollStart(user, "totp", {}, sid),
+        (sid) => http.engine.factors.enrollStart(user, type, input, sid, ctx.ip),
         { form: fields },
       );
       if (started instanceof Response) return started;
-      return render(http, user, {
-        ...base,
-        pendingTotp: started as unknown as ConsoleState["pendingTotp"] & {},
-      });
+      return render(http, user, { ...base, pending: pendingOf(type, started) });
     }
-    if (first === "totp" && id && verb === "confirm") {
+    if (first === "add" && type && factorId && confirm === "confirm" && path.length === 4) {
       const input = {
         code: form.get("code") ?? undefined,
         ...(form.get("name") ? { name: form.get("name") } : {}),
@@ -119,18 +169,19 @@ export async function submitConsole(
           http,
           request,
           owned,
-          (sid) => http.engine.factors.enrollConfirm(user, "totp", id, input, sid),
+          (sid) => http.engine.factors.enrollConfirm(user, type, factorId, input, sid),
           { form: fields },
         );
       } catch (error) {
-        // A mistyped first code keeps the QR code on screen: the app has already scanned it.
-        const pending = await http.engine.factors.enrollResume(user, "totp", id);
-        if (!(error instanceof StepUpError) || !pending) throw error;
-        const pendingTotp = pending as unknown as ConsoleState["pendingTotp"] & {};
-        return render(http, user, { ...base, pendingTotp, error: error.message }, error.status);
+        // A mistyped first code keeps the setup on screen: the app has already scanned its QR code.
+        const resumed = await http.engine.factors.enrollResume(user, type, factorId);
+        if (!(error instanceof StepUpError) || !resumed) throw error;
+        const pending = pendingOf(type, resumed);
+        return render(http, user, { ...base, pending, error: error.message }, error.status);
       }
       if (confirmed instanceof Response) return confirmed;
-      const notice = "Authenticator app added.";
+      const title = http.engine.config.factors.get(type)?.ui.title ?? "Method";
+      const notice = `${title} added.`;
       if ("recoveryCodes" in confirmed && confirmed.recoveryCodes)
         return showCodesOnce(http, request, user, returnTo, { codes: confirmed.recoveryCodes, notice });
       return render(http, user, { ...base, notice });
@@ -178,9 +229,15 @@ export async function submitConsole(
         "ENROLLMENT_NOT_FOUND",
         "FACTOR_NOT_FOUND",
         "TOO_MANY_ATTEMPTS",
+        // An enrollment's code could not be sent: too soon or too many, or the message bounced.
+        "RATE_LIMITED",
+        "DELIVERY_FAILED",
       ].includes(error.code)
     ) {
-      return render(http, user, { ...base, error: error.message }, error.status);
+      const { retryAfter } = error.details;
+      const headers = new Headers();
+      if (retryAfter !== undefined && retryAfter > 0) headers.set("retry-after", String(retryAfter));
+      return render(http, user, { ...base, error: error.message }, error.status, headers);
     }
     throw error;
   }

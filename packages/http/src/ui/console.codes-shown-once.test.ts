@@ -47,11 +47,11 @@ const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?
 
 async function enroll(send: ReturnType<typeof setup>["send"]) {
   const csrf = csrfOf((await send("/stepup/console")).html);
-  const started = await send("/stepup/console/totp", { form: { csrf, returnTo: "/account" } });
+  const started = await send("/stepup/console/add/totp", { form: { csrf, returnTo: "/account" } });
   const secret = /data-secret="([A-Z2-7]+)"/.exec(started.html)?.[1] ?? "";
-  const factorId = /\/console\/totp\/([\w-]+)\/confirm/.exec(started.html)?.[1] ?? "";
+  const factorId = /\/console\/add\/totp\/([\w-]+)\/confirm/.exec(started.html)?.[1] ?? "";
   const code = await generate({ secret, epoch: Math.floor(Date.now() / 1000) - 30 });
-  const done = await send(`/stepup/console/totp/${factorId}/confirm`, {
+  const done = await send(`/stepup/console/add/totp/${factorId}/confirm`, {
     form: { csrf, code, returnTo: "/account" },
   });
   return Object.assign(done, { secret, factorId, csrf });

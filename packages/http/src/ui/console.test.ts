@@ -25,14 +25,14 @@ function setup() {
 
 const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
 const secretOf = (html: string) => /data-secret="([A-Z2-7]+)"/.exec(html)?.[1] ?? "";
-const factorIdOf = (html: string) => /\/console\/totp\/([A-Za-z0-9_-]+)\/confirm/.exec(html)?.[1] ?? "";
+const factorIdOf = (html: string) => /\/console\/add\/totp\/([A-Za-z0-9_-]+)\/confirm/.exec(html)?.[1] ?? "";
 const codeAt = (secret: string, offsetSteps = 0) =>
   generate({ secret, epoch: Math.floor(Date.now() / 1000) + offsetSteps * 30 });
 
 describe("console", () => {
   it("a console form without the CSRF token is refused (403) and enrolls nothing", async () => {
     const { send } = setup();
-    const res = await send("/stepup/console/totp", { csrf: "forged" });
+    const res = await send("/stepup/console/add/totp", { csrf: "forged" });
     expect(res.status).toBe(403);
     expect(res.html).not.toContain("data-secret");
   });
@@ -41,18 +41,18 @@ describe("console", () => {
     const { send } = setup();
     const page = await send("/stepup/console");
     const csrf = csrfOf(page.html);
-    const started = await send("/stepup/console/totp", { csrf });
+    const started = await send("/stepup/console/add/totp", { csrf });
     expect(started.status).toBe(200);
     const secret = secretOf(started.html);
     const factorId = factorIdOf(started.html);
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
 
     const wrong = (await codeAt(secret)) === "000000" ? "111111" : "000000";
-    const retry = await send(`/stepup/console/totp/${factorId}/confirm`, { csrf, code: wrong });
+    const retry = await send(`/stepup/console/add/totp/${factorId}/confirm`, { csrf, code: wrong });
     expect(retry.status).toBe(400);
     expect(secretOf(retry.html)).toBe(secret);
 
-    const done = await send(`/stepup/console/totp/${factorId}/confirm`, {
+    const done = await send(`/stepup/console/add/totp/${factorId}/confirm`, {
       csrf,
       code: await codeAt(secret, -1),
     });
@@ -60,7 +60,7 @@ describe("console", () => {
     expect(done.html).toContain("Authenticator app added.");
 
     // With a factor enrolled, a first-factor session alone cannot add another (attacker's) one.
-    const second = await send("/stepup/console/totp", { csrf });
+    const second = await send("/stepup/console/add/totp", { csrf });
     expect(second.status).toBe(401);
     expect(second.html).toContain('autocomplete="one-time-code"');
     expect(second.html).not.toContain("data-secret");

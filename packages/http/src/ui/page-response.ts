@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { retryText } from "@stepup/browser/retry-text";
-import type { Challenge, OpenedChallenge, StepUpError } from "@stepup/core";
+import type { Challenge, CodeSent, OpenedChallenge, StepUpError } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
 import { renderChallengePage, renderMessagePage } from "../pages/index.js";
 import { safeReturnTo } from "../security.js";
@@ -83,6 +83,26 @@ export interface ChallengePageState {
   attemptsRemaining?: number;
   /** Seconds until the usual methods can be tried again (a 429's Retry-After). */
   retryAfter?: number;
+  /** A polite notice (a code was just sent). */
+  notice?: string;
+  /** The form the previous post came from (its input carries the error). */
+  active?: { factor: string; factorId?: string; intent?: "send" };
+  /** Codes sent by this request, by factor id, over what `show` reported. */
+  sent?: Readonly<Record<string, CodeSent>>;
+}
+
+/** Codes already sent, in seconds from now (what the page says and its script counts down). */
+function sentForPage(sent: Readonly<Record<string, CodeSent>>, nowMs: number) {
+  return Object.fromEntries(
+    Object.entries(sent).map(([id, s]) => [
+      id,
+      {
+        destination: s.destination,
+        expiresIn: Math.max(0, Math.ceil((s.expiresAtMs - nowMs) / 1000)),
+        resendIn: Math.max(0, Math.ceil((s.resendAfterMs - nowMs) / 1000)),
+      },
+    ]),
+  );
 }
 
 /** The challenge page for an opened challenge (inline at the protected URL, or at its own URL). */
@@ -94,6 +114,8 @@ export function challengePageResponse(
   state: ChallengePageState = {},
 ): Response {
   const { challenge } = opened;
+  const { sent: justSent, ...rest } = state;
+  const sent = { ...opened.sent, ...justSent };
   const nonce = newNonce();
   const returnTo = challenge.returnTo ?? "/";
   const body = renderChallengePage({
@@ -114,7 +136,8 @@ export function challengePageResponse(
       url: returnTo,
       ...(challenge.method === "POST" && challenge.form ? { fields: challenge.form } : {}),
     },
-    ...state,
+    ...(Object.keys(sent).length > 0 ? { sent: sentForPage(sent, Date.now()) } : {}),
+    ...rest,
   });
   return pageResponse(body, status, headers, nonce);
 }

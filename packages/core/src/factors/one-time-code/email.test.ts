@@ -2,11 +2,11 @@
 // reusing a code, carrying a code across challenges, racing one right code, waiting it out, or
 // reading the store; and uses the send button to bomb someone's inbox.
 import { describe, expect, it } from "vitest";
+import { codeEngine, codeIn, enrollEmail, openFor } from "../../../test/code-factors.js";
 import { alice, outcome } from "../../../test/helpers.js";
 import { StepUpError } from "../../errors.js";
 import { memoryStore } from "../../store/memory-store.js";
 import type { Store } from "../../store/store.js";
-import { codeEngine, codeIn, enrollEmail, openFor } from "./test-kit.js";
 
 const start = (t: ReturnType<typeof codeEngine>, id: string, ip?: string) =>
   t.engine.challenges.start(alice, "s", id, { factor: "email" }, ip);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { codeEngine, openFor } from "../../../test/code-factors.js";
 import { alice } from "../../../test/helpers.js";
 import { defaultCodeEmail } from "./messages.js";
-import { codeEngine, openFor } from "./test-kit.js";
 
 describe("code messages", () => {
   it("name the app, the code, what it is for and the expiry, in text and HTML", async () => {

@@ -2,9 +2,9 @@
 // removes the victim's, burns a recovery code or trips the lockout: the user must hear of it, and
 // the notice must carry nothing an attacker reading the mailbox could use.
 import { describe, expect, it } from "vitest";
+import { codeEngine, codeIn, enrollEmail, openFor } from "../../../test/code-factors.js";
 import { alice, done } from "../../../test/helpers.js";
 import type { SecurityNotice } from "./messages.js";
-import { codeEngine, codeIn, enrollEmail, openFor } from "./test-kit.js";
 
 const notices = (t: ReturnType<typeof codeEngine>) =>
   t.mail.filter((m) => m.subject.startsWith("Security notice"));

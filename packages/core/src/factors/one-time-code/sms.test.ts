@@ -2,9 +2,9 @@
 // the fees), malformed numbers reaching the provider, and SMS being accepted where a rule wants
 // something stronger.
 import { describe, expect, it } from "vitest";
+import { codeEngine, codeIn, openFor } from "../../../test/code-factors.js";
 import { alice, done, outcome } from "../../../test/helpers.js";
 import { countryCode } from "./phone.js";
-import { codeEngine, codeIn, openFor } from "./test-kit.js";
 
 async function enrollPhone(t: ReturnType<typeof codeEngine>, phone: string) {
   const started = done(await t.engine.factors.enrollStart(alice, "sms", { phone }, undefined)) as {

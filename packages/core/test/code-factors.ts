@@ -1,9 +1,10 @@
 // Test helpers for the code factors (not exported by the package).
-import { alice, done, testEngine } from "../../../test/helpers.js";
-import type { StepUpOptions } from "../../config.js";
-import { recoveryCodes } from "../recovery-codes.js";
-import { type EmailMessage, type EmailOptions, email } from "./email.js";
-import { type SmsOptions, sms } from "./sms.js";
+
+import type { StepUpOptions } from "../src/config.js";
+import { type EmailMessage, type EmailOptions, email } from "../src/factors/one-time-code/email.js";
+import { type SmsOptions, sms } from "../src/factors/one-time-code/sms.js";
+import { recoveryCodes } from "../src/factors/recovery-codes.js";
+import { alice, done, testEngine } from "./helpers.js";
 
 /** The first 6-digit run of a message: the code. */
 export const codeIn = (text: string): string => {

@@ -1,0 +1,92 @@
+import { generate } from "otplib";
+import { createStepUp, memoryStore, recoveryCodes, totp } from "../src/index.js";
+/** RFC 6238 appendix B SHA-1 seed: injected as the "random" TOTP secret so vectors apply. */
+export const RFC_SEED = new TextEncoder().encode("12345678901234567890");
+export const RFC_SEED_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+export function fakeClock(startMs = 1_700_000_000_000) {
+  let t = startMs;
+  return {
+    now: () => t,
+    advance(ms) {
+      t += ms;
+    },
+    set(ms) {
+      t = ms;
+    },
+  };
+}
+/** An engine on the memory store with a fake clock, collecting its events. */
+export function testEngine(overrides = {}, store = undefined) {
+  const clock = fakeClock();
+  const events = [];
+  const s = store ?? memoryStore({ clock });
+  let seeded = false;
+  const engine = createStepUp({
+    store: s,
+    secret: "test-secret-test-secret-test-secret-0123",
+    appName: "Test",
+    factors: [totp(), recoveryCodes()],
+    clock,
+    // The first random draw of 20 bytes is the TOTP secret: make it the RFC seed.
+    randomBytes: (n) => {
+      if (n === 20 && !seeded) {
+        seeded = true;
+        return RFC_SEED.slice();
+      }
+      return crypto.getRandomValues(new Uint8Array(n));
+    },
+    onEvent: (e) => void events.push(e),
+    logger: { warn() {}, error() {} },
+    ...overrides,
+  });
+  return { engine, clock, events, store: s };
+}
+/** The 6-digit code for the RFC seed at a given time. */
+export function codeAt(ms) {
+  return generate({ secret: RFC_SEED_BASE32, epoch: Math.floor(ms / 1000) });
+}
+export const alice = { id: "alice", email: "alice@example.com" };
+/** The answer of an engine call that must not need a step-up (fails the test if it does). */
+export function done(result) {
+  if (typeof result === "object" && result !== null && "stepUpRequired" in result) {
+    const { resource, action } = result.stepUpRequired;
+    throw new Error(`unexpected: a step-up for ${resource}:${action} is required`);
+  }
+  return result;
+}
+/** Enrolls TOTP for alice (her first factor) and moves the clock past the step used to confirm. */
+export async function enrollAlice(t) {
+  const started = done(await t.engine.factors.enrollStart(alice, "totp", {}, undefined));
+  const confirmed = done(
+    await t.engine.factors.enrollConfirm(
+      alice,
+      "totp",
+      started.factorId,
+      { code: await codeAt(t.clock.now()) },
+      undefined,
+    ),
+  );
+  t.clock.advance(30_000);
+  return { ...started, recoveryCodes: confirmed.recoveryCodes ?? [] };
+}
+/** Steps alice up with her (RFC-seed) TOTP factor in session `sid`; the rotated session id. */
+export async function stepUpAlice(t, sid = "s0") {
+  const { challenge } = await t.engine.openChallenge(alice, sid, t.engine.rules.lookup("test", "step-up"));
+  const result = await t.engine.challenges.verify(alice, sid, challenge.id, {
+    factor: "totp",
+    code: await codeAt(t.clock.now()),
+  });
+  t.clock.advance(30_000);
+  return result.sid;
+}
+/** A promise's outcome as a value: "ok" or the StepUpError code. */
+export const outcome = (p) =>
+  p.then(
+    () => "ok",
+    (e) => e.code,
+  );
+/** A 6-digit code that is certainly not `code`. */
+export function wrong(code) {
+  return code === "000000" ? "111111" : "000000";
+}
+//# sourceMappingURL=helpers.js.map

@@ -58,7 +58,7 @@ const UI: FactorUi = Object.freeze<FactorUi>({
   prompt: {
     kind: "code",
     label: "Code from the email",
-    hint: "We'll email a 6-digit code to {destination}.",
+    hint: "Enter the 6-digit code we emailed to {destination}.",
     digits: 6,
     placeholder: "000000",
     send: true,

@@ -30,7 +30,7 @@ const UI: FactorUi = Object.freeze<FactorUi>({
   prompt: {
     kind: "code",
     label: "Code from the text message",
-    hint: "We'll text a 6-digit code to {destination}.",
+    hint: "Enter the 6-digit code we texted to {destination}.",
     digits: 6,
     placeholder: "000000",
     send: true,

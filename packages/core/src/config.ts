@@ -3,6 +3,12 @@ import { meetsLevel } from "./assurance/find-assurance.js";
 import type { FactorPlugin } from "./factors/factor.js";
 import type { SecurityNotice } from "./factors/one-time-code/messages.js";
 import { type Clock, systemClock } from "./internal/clock.js";
+import {
+  type PolicyOptions,
+  resolveGlobalPolicy,
+  resolveRulePolicy,
+  type TriggerContext,
+} from "./policy/policy-options.js";
 import type { Store } from "./store/store.js";
 import type {
   AssuranceLevel,
@@ -36,13 +42,8 @@ export interface LockoutOptions {
   maxDelaySeconds?: number;
 }
 
-/** Context a `policy` hook decides on. */
-export interface PolicyContext {
-  user: StepUpUser;
-  rule: Rule;
-  /** Client address, when known. */
-  ip?: string;
-}
+/** Context a `policy` hook decides on (also what a `when` trigger sees). */
+export type PolicyContext = TriggerContext;
 
 /** Where stepup logs what it must not send to clients (store failures, hook errors). */
 export interface Logger {
@@ -74,7 +75,12 @@ export interface StepUpOptions {
   /** Defaults for every rule. */
   defaults?: RuleOptions;
   /** Risk hook: `ALLOW` skips step-up, `BLOCK` refuses (403); `REVIEW` is treated as `CHALLENGE`. */
-  policy?: (context: PolicyContext) => PolicyDecision | Promise<PolicyDecision>;
+  /**
+   * Policy levels (DISABLED, OPTIONAL, REQUIRED with a grace period, RISK_BASED with triggers),
+   * trusted devices and the risk hook `decide`; rules may override the level and triggers. A
+   * function is taken as the `decide` hook alone. @default { requirement: "REQUIRED" }
+   */
+  policy?: PolicyOptions | ((context: PolicyContext) => PolicyDecision | Promise<PolicyDecision>);
   limits?: {
     /** Guesses per challenge. @default 5 */
     perChallenge?: number;
@@ -113,7 +119,7 @@ export interface ResolvedConfig {
   factors: ReadonlyMap<string, FactorPlugin>;
   rules: ReadonlyMap<string, Rule>;
   defaults: Omit<Rule, "resource" | "action">;
-  policy: StepUpOptions["policy"];
+  policy: ReturnType<typeof resolveGlobalPolicy>;
   limits: {
     perChallenge: number;
     perFactor: LimitOptions;
@@ -223,6 +229,8 @@ export function resolveRule(
     );
   }
   const label = ruleLabel(option, input.label) ?? base.label;
+  const allowTrustedDevice = input.allowTrustedDevice ?? base.allowTrustedDevice;
+  if (typeof allowTrustedDevice !== "boolean") fail(`${option}.allowTrustedDevice`, "must be a boolean");
   return Object.freeze({
     resource,
     action,
@@ -232,6 +240,8 @@ export function resolveRule(
     match,
     userVerification,
     ...(label === undefined ? {} : { label }),
+    policy: resolveRulePolicy(`${option}.policy`, input.policy, base.policy),
+    allowTrustedDevice,
   });
 }
 
@@ -277,12 +287,21 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
   const d = options.defaults ?? {};
   // A label names one action: as a default it would put one action's words on every other.
   if (d.label !== undefined) fail("defaults.label", "is per rule: give it in `rules` or the guard");
+  const policy = resolveGlobalPolicy(options.policy);
   const defaults = resolveRule(
     "defaults",
     "default",
     "default",
     d,
-    { maxAge: 300, level: "mfa", factors: types, match: "session", userVerification: "preferred" },
+    {
+      maxAge: 300,
+      level: "mfa",
+      factors: types,
+      match: "session",
+      userVerification: "preferred",
+      policy: policy.base,
+      allowTrustedDevice: false,
+    },
     factors,
   );
   const rules = new Map<string, Rule>();
@@ -292,8 +311,6 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     const [resource = "", action = ""] = parts;
     rules.set(key, resolveRule(`rules["${key}"]`, resource, action, rule, defaults, factors));
   }
-  if (options.policy !== undefined && typeof options.policy !== "function")
-    fail("policy", "must be a function");
   if (options.onEvent !== undefined && typeof options.onEvent !== "function")
     fail("onEvent", "must be a function");
   if (options.notify !== undefined && options.notify !== false && typeof options.notify !== "function")
@@ -307,7 +324,7 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     factors,
     rules,
     defaults,
-    policy: options.policy,
+    policy,
     limits: Object.freeze({
       perChallenge: count("limits.perChallenge", l.perChallenge, 5, 1000),
       perFactor: limit("limits.perFactor", l.perFactor, { max: 20, windowSeconds: 900 }),

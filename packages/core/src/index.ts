@@ -1,6 +1,12 @@
 export { findAssurance, meetsLevel } from "./assurance/find-assurance.js";
 export type { FreshnessResult } from "./assurance/sessions.js";
-export type { ChallengeTarget, OpenedChallenge, VerifyInput, VerifyResult } from "./challenge/challenges.js";
+export type {
+  ChallengeTarget,
+  OpenedChallenge,
+  VerifyClient,
+  VerifyInput,
+  VerifyResult,
+} from "./challenge/challenges.js";
 export { MAX_FORM_BYTES, MAX_OPEN_CHALLENGES } from "./challenge/challenges.js";
 export { describeTransaction, MAX_DESCRIPTION } from "./challenge/description.js";
 export type {
@@ -11,6 +17,8 @@ export type {
   ResolvedConfig,
   StepUpOptions,
 } from "./config.js";
+export { deviceName } from "./devices/device-name.js";
+export type { DeviceCookie, DeviceSummary } from "./devices/devices.js";
 export {
   errorStatus,
   StepUpError,
@@ -61,13 +69,23 @@ export { clientGroup } from "./internal/client-address.js";
 export type { Clock } from "./internal/clock.js";
 export { offer as offerFactor, summarize as summarizeFactor } from "./internal/records.js";
 export type { NeedsStepUp, OwnAction } from "./policy/own-actions.js";
+export type {
+  NoFactorAction,
+  PolicyOptions,
+  PolicyRequirement,
+  PolicyTriggers,
+  RulePolicyOptions,
+  TriggerContext,
+} from "./policy/policy-options.js";
 export { OWN_RESOURCE, waivable } from "./policy/waivable.js";
+export { SIGN_IN, type SignInStart } from "./signin/sign-in.js";
 export {
   type ChallengeOffer,
   createStepUp,
   type DecideInput,
   type StepUp,
   type StepUpDecision,
+  type WaiveReason,
 } from "./step-up.js";
 export { memoryStore } from "./store/memory-store.js";
 export type { Store } from "./store/store.js";

@@ -2,6 +2,7 @@ import { createSessions } from "./assurance/sessions.js";
 import { createAttemptLimiter } from "./challenge/attempt-limiter.js";
 import { type ChallengeTarget, createChallenges } from "./challenge/challenges.js";
 import { type ResolvedConfig, resolveConfig, type StepUpOptions } from "./config.js";
+import { createDevices } from "./devices/devices.js";
 import { createFactorManager } from "./factors/manage-factors.js";
 import { createKeyring } from "./internal/crypto.js";
 import { createEngineContext } from "./internal/engine-context.js";
@@ -11,9 +12,10 @@ import { offer, parseFactors } from "./internal/records.js";
 import { type ChallengeOffer, createDecider } from "./policy/decide.js";
 import { createOwnActions } from "./policy/own-actions.js";
 import { createRuleBook } from "./policy/rules.js";
+import { createSignIn } from "./signin/sign-in.js";
 import type { FactorRecord, OfferedFactor, Rule, RuleOptions, StepUpUser } from "./types.js";
 
-export type { ChallengeOffer, DecideInput, StepUpDecision } from "./policy/decide.js";
+export type { ChallengeOffer, DecideInput, StepUpDecision, WaiveReason } from "./policy/decide.js";
 
 /**
  * Creates the step-up engine: factors, challenges, assurance records, rules and events, over a
@@ -31,11 +33,13 @@ export function createStepUp(options: StepUpOptions) {
   const ctx = createEngineContext(config, store, createKeyring(config.secrets));
   const sessions = createSessions(ctx);
   const limiter = createAttemptLimiter(ctx);
-  const challenges = createChallenges(ctx, sessions, limiter);
+  const devices = createDevices(ctx);
+  const challenges = createChallenges(ctx, sessions, limiter, devices);
   const rules = createRuleBook(ctx);
-  const decider = createDecider(ctx, sessions, limiter);
+  const decider = createDecider(ctx, sessions, limiter, devices);
   const own = createOwnActions(rules, decider);
   const factors = createFactorManager(ctx, own);
+  const signIn = createSignIn(ctx, rules, decider, sessions, challenges);
 
   return Object.freeze({
     config,
@@ -67,8 +71,29 @@ export function createStepUp(options: StepUpOptions) {
 
     /** Ends one step-up session (logout). */
     revokeSession: sessions.revokeSession,
-    /** Ends every step-up of a user on every process (admin reset, password change). */
-    revokeUser: sessions.revokeUser,
+
+    /** Ends every step-up of a user and forgets their trusted devices, on every process at once. */
+    async revokeUser(uid: string): Promise<void> {
+      await sessions.revokeUser(uid);
+      await devices.revokeAll(uid);
+    },
+
+    /**
+     * The user's password (or another credential) changed: every assurance and trusted device ends
+     * at once on every process, and the `afterCredentialChange` trigger fires until they verify again.
+     */
+    async markCredentialChange(uid: string): Promise<void> {
+      await sessions.revokeUser(uid);
+      await devices.revokeAll(uid);
+      await ctx.store.hashSet(uid, keys.risk, "cred", String(ctx.now()));
+      ctx.emit({ type: "credential.changed", userId: uid });
+    },
+
+    /** Trusted devices: list and revoke ("remember this device"). */
+    devices: Object.freeze({ list: devices.list, revoke: devices.revoke, revokeAll: devices.revokeAll }),
+
+    /** The sign-in second factor: `begin` after the app's password check, `complete` once after it. */
+    signIn,
 
     /**
      * Ends a user's lock after too many failed verifications (an administrator, once the user's

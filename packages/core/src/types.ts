@@ -1,4 +1,5 @@
 import type { FactorPrompt } from "./factors/factor.js";
+import type { ResolvedRulePolicy, RulePolicyOptions } from "./policy/policy-options.js";
 
 /** Who the app says is signed in. stepup never authenticates the first factor itself. */
 export interface StepUpUser {
@@ -38,6 +39,13 @@ export interface RuleOptions {
    * Per rule: not allowed in `defaults`. @default "<action> <resource>"
    */
   label?: string;
+  /** This rule's policy level, triggers and mode, over the global `policy`. */
+  policy?: RulePolicyOptions;
+  /**
+   * A trusted device ("remember this device") passes without a challenge, unless a trigger fires.
+   * Never for stepup's own actions, transaction rules or phishing-resistant rules. @default false
+   */
+  allowTrustedDevice?: boolean;
 }
 
 /** A rule with every field resolved. */
@@ -51,6 +59,8 @@ export interface Rule {
   userVerification: "required" | "preferred";
   /** What the action is, in words ("open the admin panel"), when the rule gives it. */
   label?: string;
+  policy: ResolvedRulePolicy;
+  allowTrustedDevice: boolean;
 }
 
 /** What one successful verification left in a step-up session. */
@@ -169,7 +179,13 @@ export type StepUpEventType =
   | "recovery.regenerated"
   | "webauthn.counter_regressed"
   | "session.revoked"
-  | "user.revoked";
+  | "user.revoked"
+  | "device.trusted"
+  | "device.revoked"
+  | "credential.changed"
+  | "policy.would_challenge"
+  | "policy.decision"
+  | "signin.completed";
 
 export interface StepUpEvent {
   type: StepUpEventType;
@@ -182,6 +198,10 @@ export interface StepUpEvent {
   action?: string;
   /** Client address, when the HTTP layer knows it. */
   ip?: string;
-  /** Why a verification failed or was locked (an error code). */
+  /** Why a verification failed or was locked (an error code), or what a policy decided and why. */
   reason?: string;
+  /** A trusted device (`device.trusted`, `device.revoked`). */
+  deviceId?: string;
+  /** A policy's decision (`policy.decision`, `policy.would_challenge`): CHALLENGE, BLOCK, REVIEW... */
+  decision?: string;
 }

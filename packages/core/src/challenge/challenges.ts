@@ -1,4 +1,5 @@
 import type { Sessions } from "../assurance/sessions.js";
+import type { DeviceCookie, Devices } from "../devices/devices.js";
 import { StepUpError, userLocked } from "../errors.js";
 import type { CodeSent } from "../factors/factor.js";
 import type { EngineContext } from "../internal/engine-context.js";
@@ -45,6 +46,18 @@ export interface VerifyResult {
   sid: string;
   assurance: Assurance;
   challenge: Challenge;
+  /** The device cookie to set: this browser is now a seen device (trusted, with `rememberDevice: true`). */
+  device: DeviceCookie;
+}
+
+/** What the HTTP layer knows of the browser a proof came from. */
+export interface VerifyClient {
+  /** The client address (per-address limits, the `newIp` memory). */
+  ip?: string | undefined;
+  /** The device cookie it sent, if any. */
+  device?: string | undefined;
+  /** Its User-Agent (a trusted device's readable name). */
+  userAgent?: string | undefined;
 }
 
 /** Open challenges per user: opening more drops the oldest, so challenges cannot fill the store. */
@@ -59,7 +72,12 @@ const notFound = () =>
 /** What is stored: the challenge with its form sealed. */
 type StoredChallenge = Omit<Challenge, "form"> & { sealedForm?: string };
 
-export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter: AttemptLimiter) {
+export function createChallenges(
+  ctx: EngineContext,
+  sessions: Sessions,
+  limiter: AttemptLimiter,
+  devices: Devices,
+) {
   const { store, config } = ctx;
   const formContext = (c: Pick<Challenge, "uid" | "id">) => `${c.uid}:${c.id}:form`;
 
@@ -237,7 +255,8 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
 
     /**
      * Checks a proof. Every attempt is counted before it is evaluated (see the attempt limiter), and
-     * the challenge is consumed atomically on success.
+     * the challenge is consumed atomically on success. `client` is an address (string) or what the
+     * HTTP layer knows of the browser; `input.rememberDevice: true` trusts it for the policy's days.
      * @throws StepUpError CHALLENGE_NOT_FOUND, CHALLENGE_SESSION_MISMATCH, FACTOR_NOT_ALLOWED,
      *   FACTOR_NOT_FOUND, INVALID_INPUT, INVALID_CODE, TOO_MANY_ATTEMPTS, CHALLENGE_EXHAUSTED,
      *   USER_LOCKED, STORE_UNAVAILABLE
@@ -247,8 +266,18 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
       sid: string,
       id: unknown,
       input: VerifyInput,
-      ip?: string,
+      client?: string | VerifyClient,
     ): Promise<VerifyResult> {
+      const {
+        ip,
+        device: deviceCookie,
+        userAgent,
+      } = typeof client === "string" ? { ip: client } : (client ?? {});
+      if (input.rememberDevice !== undefined && typeof input.rememberDevice !== "boolean") {
+        throw new StepUpError("INVALID_INPUT", "`rememberDevice` must be a boolean.", {
+          field: "rememberDevice",
+        });
+      }
       const challenge = await loadOwn(user, sid, id);
       const enrolled = await enrolledOf(ctx, user.id, challenge.factors);
       const factor = pickFactor(challenge, enrolled, input);
@@ -312,7 +341,13 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
       };
       const newSid = await sessions.grant(user.id, sid, assurance);
       const updated = { ...factor, ...(outcome.data ? { data: outcome.data } : {}), lastUsedAtMs: now };
-      await Promise.all([
+      const [device] = await Promise.all([
+        devices.remember(user, {
+          cookie: deviceCookie,
+          remember: input.rememberDevice === true,
+          userAgent,
+          ip,
+        }),
         store.hashReplace(user.id, keys.factors, factor.id, JSON.stringify(updated)),
         limiter.reset(user.id, challenge.id, factor.id),
       ]);
@@ -322,7 +357,7 @@ export function createChallenges(ctx: EngineContext, sessions: Sessions, limiter
         resource: challenge.resource,
         action: challenge.action,
       });
-      return { sid: newSid, assurance, challenge };
+      return { sid: newSid, assurance, challenge, device };
     },
   };
 }

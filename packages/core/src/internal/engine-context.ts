@@ -26,7 +26,7 @@ export interface EngineContext {
   notify(
     user: StepUpUser,
     type: SecurityNotice["type"],
-    extra?: { factor?: FactorRecord; ip?: string },
+    extra?: { factor?: FactorRecord; ip?: string; device?: string },
   ): void;
   /** What a factor plugin of `type` gets for `user`: its own namespaced view of the store. */
   factorContext(user: StepUpUser, type: string, ip?: string): FactorContext;
@@ -64,6 +64,7 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
           ? { factor: { type: f.type, title: config.factors.get(f.type)?.ui.title ?? f.type, name: f.name } }
           : {}),
         ...(extra.ip ? { ip: extra.ip } : {}),
+        ...(extra.device ? { device: extra.device } : {}),
       };
       const failed = (error: unknown) =>
         config.logger.error("notify failed", {

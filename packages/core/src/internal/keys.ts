@@ -21,6 +21,11 @@
  * | `locked:factor:<factorId>` | end of a factor's window lock (ms) | the window |
  * | `txn:<familyId>:<digest>` | unused transaction grant | `sessionTtl` |
  * | `f:<type>:<key>` | a factor plugin's own keys (`FactorContext.store`) | the plugin's |
+ * | `devices` | devices seen or trusted: `<deviceId>` -> record with the token's keyed hash (hash, capped) | durable, pruned |
+ * | `risk` | risk memory (hash): `ip:<group>` -> last verification (ms), `cred` -> credential change (ms) | durable, pruned |
+ * | `grace-start` | first guarded request without a factor (ms): the grace period counts from it | durable |
+ * | `signin:<id>` | a pending sign-in second factor, taken by its completion | `challengeTtl` |
+ * | `reviews` | policy REVIEW decisions, newest last (capped list) | 90 days |
  *
  * Client scope (`ipScope(address)`): `attempts`, the per-address guess counter.
  * Plugin scope (`pluginScope(type)`): a plugin's cross-user keys (`FactorContext.shared`), e.g. the
@@ -45,6 +50,11 @@ export const keys = {
   txnGrant: (familyId: string, digest: string) => `txn:${familyId}:${digest}`,
   plugin: (type: string, key: string) => `f:${type}:${key}`,
   attemptsIp: "attempts",
+  devices: "devices",
+  risk: "risk",
+  graceStart: "grace-start",
+  signIn: (id: string) => `signin:${id}`,
+  reviews: "reviews",
 } as const;
 
 /** Scope of per-client counters (kept apart from user scopes). */

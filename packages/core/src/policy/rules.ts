@@ -12,8 +12,26 @@ function sameRule(a: Rule, b: Rule): boolean {
     a.match === b.match &&
     a.userVerification === b.userVerification &&
     a.label === b.label &&
+    a.allowTrustedDevice === b.allowTrustedDevice &&
+    samePolicy(a.policy, b.policy) &&
     a.factors.length === b.factors.length &&
     a.factors.every((f, i) => f === b.factors[i])
+  );
+}
+
+function samePolicy(a: Rule["policy"], b: Rule["policy"]): boolean {
+  const t = (p: Rule["policy"]) => [
+    p.triggers.newDevice,
+    p.triggers.newIp,
+    p.triggers.afterCredentialChange,
+    p.triggers.when,
+  ];
+  return (
+    a.requirement === b.requirement &&
+    a.gracePeriodDays === b.gracePeriodDays &&
+    a.mode === b.mode &&
+    a.noFactor === b.noFactor &&
+    t(a).every((v, i) => v === t(b)[i])
   );
 }
 

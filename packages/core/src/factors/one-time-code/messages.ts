@@ -22,7 +22,7 @@ export interface EmailContent {
 
 /** A security notice: something changed on the account, said without any code or secret. */
 export interface SecurityNotice {
-  type: "factor.added" | "factor.removed" | "recovery.used" | "lockout";
+  type: "factor.added" | "factor.removed" | "recovery.used" | "lockout" | "device.trusted";
   appName: string;
   user: { id: string; email?: string; phone?: string; name?: string };
   at: Date;
@@ -30,6 +30,8 @@ export interface SecurityNotice {
   factor?: { type: string; title: string; name: string };
   /** The client address of the request, when known. */
   ip?: string;
+  /** A newly trusted device, in words ("Chrome on macOS"). */
+  device?: string;
 }
 
 /** `"to open the admin panel"`, `"to delete account"`, or (enrolling) what is being confirmed. */
@@ -95,6 +97,8 @@ const NOTICE_LINES: Record<SecurityNotice["type"], (n: SecurityNotice) => string
   "factor.removed": (n) =>
     `A two-step verification method was removed from your ${n.appName} account: ${n.factor?.title ?? "a method"} ("${n.factor?.name ?? ""}").`,
   "recovery.used": (n) => `One of your ${n.appName} recovery codes was just used to confirm it's you.`,
+  "device.trusted": (n) =>
+    `A device will skip some verification steps on your ${n.appName} account for a while: ${n.device ?? "a browser"} ("remember this device").`,
   lockout: (n) =>
     `Two-step verification on your ${n.appName} account is locked after too many wrong codes. Use a recovery code to get back in, or contact support.`,
 };

@@ -21,6 +21,7 @@ export type StepUpErrorCode =
   | "UNSUPPORTED_MEDIA_TYPE"
   | "RATE_LIMITED"
   | "DELIVERY_FAILED"
+  | "ENROLLMENT_REQUIRED"
   | "STORE_UNAVAILABLE";
 
 /** HTTP status for each code: the one table the HTTP layer uses. */
@@ -46,6 +47,7 @@ export const errorStatus: Readonly<Record<StepUpErrorCode, number>> = Object.fre
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   DELIVERY_FAILED: 503,
+  ENROLLMENT_REQUIRED: 403,
   STORE_UNAVAILABLE: 503,
 });
 

@@ -37,6 +37,8 @@ export const ERROR_WHEN: Readonly<Record<StepUpErrorCode, string>> = Object.free
     "Too many codes sent: at least 30 s between sends, at most 3 per challenge, and limits per user, destination, address (and country prefix for SMS); `Retry-After` when waiting helps.",
   DELIVERY_FAILED:
     "The email or SMS sender failed or timed out: no code was left valid; try again or use another method.",
+  ENROLLMENT_REQUIRED:
+    "The user has no factor this rule accepts and its policy says `noFactor: \"deny\"`: enrol first (`enrollUrl`).",
   STORE_UNAVAILABLE: "The store failed or timed out: fail closed, nothing was run or granted.",
 });
 

@@ -1,15 +1,29 @@
-import { email, recoveryCodes, StepUpError, type Store, sms, totp, webauthn } from "@stepup/core";
+import {
+  type Clock,
+  email,
+  type PolicyOptions,
+  recoveryCodes,
+  StepUpError,
+  type Store,
+  sms,
+  totp,
+  webauthn,
+} from "@stepup/core";
 import { stepUp } from "@stepup/express";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { getIronSession, type SessionOptions } from "iron-session";
 import "./demo-user.js";
 import {
   createUsers,
+  type DemoPolicy,
   type DemoSenders,
+  demoRules,
+  describePolicy,
   describeTransfer,
   parseTransfer,
   resultPage,
   sendersFromEnv,
+  stepupPolicy,
 } from "@stepup/example-shared";
 import { type FormError, homePage } from "./home-page.js";
 
@@ -38,6 +52,14 @@ export interface DemoOptions {
    * @default each message printed on one stdout line (`[email] ...`, `[sms] ...`)
    */
   senders?: Pick<DemoSenders, "email" | "sms">;
+  /**
+   * The step-up policy: the server passes `policyFromEnv()` (STEPUP_POLICY, STEPUP_GRACE_DAYS,
+   * STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN). `decide` is a risk hook (tests use it).
+   * @default OPTIONAL, trusted devices for 30 days, no second factor at sign-in
+   */
+  policy?: Partial<Omit<DemoPolicy, "notes">> & { decide?: PolicyOptions["decide"] };
+  /** Time, for stepup (tests move it instead of waiting). @default the system clock */
+  clock?: Clock;
 }
 
 interface DemoSession {
@@ -56,7 +78,7 @@ function credentials(req: Request): { email: string; password: string } | undefi
 
 /** Where a form login goes next: the `returnTo` the sign-in redirect carried, same-origin only. */
 function returnTo(req: Request): string {
-  const value = (req.body as Record<string, unknown> | undefined)?.returnTo ?? req.query.returnTo;
+  const value = (req.body as Record<string, unknown> | undefined)?.returnTo ?? req.query?.returnTo;
   if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || value.includes("\\"))
     return "/";
   return value;
@@ -72,14 +94,11 @@ function reply(
   status: number,
   body: Record<string, unknown>,
   error?: FormError,
+  page: (error: FormError) => string = (e) => homePage(undefined, e, returnTo(req)),
 ): void {
   if (req.is("application/x-www-form-urlencoded")) {
     if (status < 400) return void res.redirect(303, returnTo(req));
-    if (error)
-      return void res
-        .status(status)
-        .type("html")
-        .send(homePage(undefined, error, returnTo(req)));
+    if (error) return void res.status(status).type("html").send(page(error));
   }
   res.status(status).json(body);
 }
@@ -100,6 +119,11 @@ export function createDemoApp(options: DemoOptions): Express {
   };
   const session = (req: Request, res: Response) => getIronSession<DemoSession>(req, res, sessionOptions);
   const maxAge = (seconds: number) => options.maxAge ?? seconds;
+  const startSession = async (req: Request, res: Response, user: { id: string; email: string }) => {
+    const s = await session(req, res);
+    Object.assign(s, { userId: user.id, email: user.email });
+    await s.save();
+  };
   const { origin } = options;
   const passkeys =
     origin === undefined
@@ -107,6 +131,15 @@ export function createDemoApp(options: DemoOptions): Express {
       : webauthn({ rpID: options.rpID ?? new URL(origin).hostname, origins: [origin] });
 
   const senders = options.senders ?? sendersFromEnv({});
+  const policy = {
+    requirement: options.policy?.requirement ?? "OPTIONAL",
+    gracePeriodDays: options.policy?.gracePeriodDays ?? 0,
+    trustedDays: options.policy?.trustedDays ?? 30,
+    signIn: options.policy?.signIn ?? false,
+  } as const;
+  const rules = demoRules(policy, maxAge);
+  const policyLine = describePolicy(policy);
+  const decide = options.policy?.decide;
 
   const stepup = stepUp({
     store: options.store,
@@ -122,6 +155,10 @@ export function createDemoApp(options: DemoOptions): Express {
     ],
     // A signed-out browser goes to the home page's login form, and back after it.
     signInUrl: "/",
+    // STEPUP_POLICY and friends: the level, the grace period, trusted devices, risk triggers.
+    policy: { ...stepupPolicy(policy), ...(decide ? { decide } : {}) },
+    rules,
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
   });
@@ -137,7 +174,7 @@ export function createDemoApp(options: DemoOptions): Express {
   app.use("/stepup", stepup.router);
 
   app.get("/", (req, res) => {
-    res.type("html").send(homePage(req.user?.email, undefined, returnTo(req)));
+    res.type("html").send(homePage(req.user?.email, undefined, returnTo(req), policyLine));
   });
   app.post("/signup", async (req, res) => {
     const c = credentials(req);
@@ -157,9 +194,7 @@ export function createDemoApp(options: DemoOptions): Express {
       const message = "That email is already registered. Log in instead, or use another one.";
       return reply(req, res, 409, { error: "email_taken" }, { form: "signup", message, email });
     }
-    const s = await session(req, res);
-    Object.assign(s, { userId: user.id, email: user.email });
-    await s.save();
+    await startSession(req, res, user);
     reply(req, res, 201, { id: user.id, email: user.email });
   });
   app.post("/login", async (req, res) => {
@@ -175,10 +210,70 @@ export function createDemoApp(options: DemoOptions): Express {
         { form: "login", message, email: emailOf(req) },
       );
     }
-    const s = await session(req, res);
-    Object.assign(s, { userId: user.id, email: user.email });
-    await s.save();
+    // STEPUP_SIGNIN=1: a user with a second factor proves it before the session starts. stepup
+    // answers (the challenge page, or 401 step_up_required for JSON) and sends them to
+    // /login/complete after; `false` means no second factor is due: log in now.
+    if (policy.signIn) {
+      const back = returnTo(req);
+      const target =
+        back === "/" ? "/login/complete" : `/login/complete?returnTo=${encodeURIComponent(back)}`;
+      if (await stepup.beginSignIn(req, res, user.id, { returnTo: target })) return;
+    }
+    await startSession(req, res, user);
     reply(req, res, 200, { id: user.id, email: user.email });
+  });
+  // After the sign-in challenge: the browser comes back here (GET); a JSON client POSTs. Once only,
+  // and only in the browser that verified.
+  const completeSignIn = async (req: Request, res: Response) => {
+    const userId = policy.signIn ? await stepup.completeSignIn(req, res) : null;
+    const user = userId ? await users.findById(userId) : undefined;
+    const json = req.method === "POST" && !req.is("application/x-www-form-urlencoded");
+    if (!user) {
+      if (json) return void res.status(401).json({ error: "sign_in_incomplete" });
+      const message = "That sign-in was not completed (or was already used). Log in again.";
+      return void res
+        .status(401)
+        .type("html")
+        .send(homePage(undefined, { form: "login", message }));
+    }
+    await startSession(req, res, user);
+    if (json) return void res.json({ signedIn: true, id: user.id, email: user.email });
+    res.redirect(303, returnTo(req));
+  };
+  app.get("/login/complete", completeSignIn);
+  app.post("/login/complete", completeSignIn);
+
+  // Changing the password is a credential change: stepup ends every step-up and trusted device of
+  // the user on every process, and (RISK_BASED) asks for a second factor again.
+  app.post("/password", async (req, res) => {
+    if (!req.user) return void res.status(401).json({ error: "unauthenticated" });
+    const email = req.user.email;
+    const page = (error: FormError) => homePage(email, error, "/", policyLine);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const { password, newPassword } = body;
+    if (
+      typeof password !== "string" ||
+      typeof newPassword !== "string" ||
+      newPassword.length < 8 ||
+      newPassword.length > 200
+    ) {
+      const detail = "Give your current password and a new one of 8+ characters.";
+      return reply(
+        req,
+        res,
+        400,
+        { error: "invalid_input", detail },
+        { form: "password", message: detail },
+        page,
+      );
+    }
+    const user = await users.changePassword(req.user.email, password, newPassword);
+    if (!user) {
+      const message = "That is not your current password.";
+      return reply(req, res, 403, { error: "invalid_credentials" }, { form: "password", message }, page);
+    }
+    await stepup.http.engine.markCredentialChange(user.id);
+    reply(req, res, 200, { changed: true });
   });
   app.post("/logout", async (req, res) => {
     // End the app's own session first: logging out must work even while the store is down.
@@ -189,12 +284,8 @@ export function createDemoApp(options: DemoOptions): Express {
 
   app.get(
     "/admin",
-    stepup.requireStepUp({
-      resource: "admin",
-      action: "read",
-      label: "open the admin panel",
-      maxAge: maxAge(900),
-    }),
+    // A trusted device ("Remember this device") passes: see demoRules.
+    stepup.requireStepUp({ resource: "admin", action: "read", ...rules["admin:read"] }),
     (req, res) => {
       const at = new Date(req.stepUp?.verifiedAt ?? 0).toISOString();
       res.type("html").send(resultPage("Admin panel", `Verified at ${at}.`));
@@ -202,24 +293,14 @@ export function createDemoApp(options: DemoOptions): Express {
   );
   app.post(
     "/account/delete",
-    stepup.requireStepUp({
-      resource: "account",
-      action: "delete",
-      label: "delete your account",
-      maxAge: maxAge(300),
-    }),
+    stepup.requireStepUp({ resource: "account", action: "delete", ...rules["account:delete"] }),
     (req, res) => {
       res.json({ deleted: true, verifiedAt: req.stepUp?.verifiedAt });
     },
   );
   app.get(
     "/api/export",
-    stepup.requireStepUp({
-      resource: "data",
-      action: "export",
-      label: "export your data",
-      maxAge: maxAge(300),
-    }),
+    stepup.requireStepUp({ resource: "data", action: "export", ...rules["data:export"] }),
     (req, res) => {
       res.json({ user: req.user?.email, exportedAt: new Date().toISOString(), records: [] });
     },
@@ -229,9 +310,8 @@ export function createDemoApp(options: DemoOptions): Express {
     stepup.requireStepUp({
       resource: "payment",
       action: "transfer",
-      label: "send money",
-      maxAge: maxAge(300),
-      match: "transaction",
+      // Over 1000 always asks; see demoRules for the rest.
+      ...rules["payment:transfer"],
       // Typed values: a grant for 100 to alice pays exactly that ("100" and 100 alike, never ["100"]).
       transaction: (req) => parseTransfer(req.body),
       describe: (req) => describeTransfer(parseTransfer(req.body)),

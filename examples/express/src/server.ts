@@ -1,5 +1,5 @@
 import { memoryStore, type Store } from "@stepup/core";
-import { type DemoSenders, sendersFromEnv } from "@stepup/example-shared";
+import { type DemoPolicy, type DemoSenders, policyFromEnv, sendersFromEnv } from "@stepup/example-shared";
 import { redisStore } from "@stepup/redis";
 import { Redis } from "ioredis";
 import { createDemoApp } from "./app.js";
@@ -34,9 +34,12 @@ function maxAgeFromEnv(): number | undefined {
 }
 
 let senders: DemoSenders;
+let policy: DemoPolicy;
 try {
   // SMTP_URL / SMS_WEBHOOK_URL; unset, each code message is printed on one line here.
   senders = sendersFromEnv(process.env);
+  // STEPUP_POLICY, STEPUP_GRACE_DAYS, STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN.
+  policy = policyFromEnv(process.env);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
@@ -61,6 +64,7 @@ const app = createDemoApp({
   stepupSecret: secretFromEnv("STEPUP_SECRET", DEV_STEPUP_SECRET),
   ...(maxAgeFromEnv() === undefined ? {} : { maxAge: maxAgeFromEnv() }),
   senders,
+  policy,
   onEvent: (event) =>
     console.log(
       `stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`,
@@ -70,7 +74,7 @@ const app = createDemoApp({
 const server = app.listen(port);
 server.once("listening", () => {
   console.log(`stepup demo on http://localhost:${port} (${redis ? "Redis store" : "memory store"})`);
-  for (const note of senders.notes) console.log(`  ${note}`);
+  for (const note of [...senders.notes, ...policy.notes]) console.log(`  ${note}`);
 });
 server.once("error", (error: NodeJS.ErrnoException) => {
   // Without this the process kept running, unbound, after printing nothing useful.

@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { session } from "../lib/auth-routes";
+import { demo } from "../lib/demo";
 import { DeleteAccountButton } from "./delete-account-button";
 
 export const dynamic = "force-dynamic";
@@ -53,7 +54,59 @@ function CredentialsForm({ kind, returnTo }: { kind: "signup" | "login"; returnT
   );
 }
 
-function SignedIn({ email }: { email: string }) {
+const NOTICES: Record<string, { alert: boolean; text: string }> = {
+  "password-changed": {
+    alert: false,
+    text: "Password changed. Every step-up and trusted device of yours has ended.",
+  },
+  "password-wrong": { alert: true, text: "That is not your current password." },
+  "password-invalid": { alert: true, text: "Give your current password and a new one of 8+ characters." },
+};
+
+/** Change password: a credential change, which ends every step-up and trusted device of the user. */
+function PasswordForm({ notice }: { notice: string | undefined }) {
+  const said = notice === undefined ? undefined : NOTICES[notice];
+  return (
+    <>
+      <h2 className="section-title">Change password</h2>
+      <form method="post" action="/password">
+        {said ? (
+          <div className={said.alert ? "alert" : "lead"} role={said.alert ? "alert" : "status"}>
+            <p>{said.text}</p>
+          </div>
+        ) : null}
+        <div className="field">
+          <label htmlFor="current-password">Current password</label>
+          <input
+            className="input"
+            id="current-password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="new-password">New password</label>
+          <input
+            className="input"
+            id="new-password"
+            name="newPassword"
+            type="password"
+            autoComplete="new-password"
+            minLength={8}
+            required
+          />
+        </div>
+        <button type="submit" className="button button-secondary">
+          Change password
+        </button>
+      </form>
+    </>
+  );
+}
+
+function SignedIn({ email, notice }: { email: string; notice: string | undefined }) {
   const link = (href: string, label: string) => (
     <a className="button button-secondary" href={href}>
       {label}
@@ -67,6 +120,9 @@ function SignedIn({ email }: { email: string }) {
           Signed in as <strong>{email}</strong>. Each action below asks for a second factor when your last one
           is too old.
         </p>
+        <p className="rule" id="policy">
+          Step-up policy: {demo().policyLine}.
+        </p>
         <p>
           <a className="button button-primary" href="/stepup/console">
             Two-step verification console
@@ -74,10 +130,10 @@ function SignedIn({ email }: { email: string }) {
         </p>
         <h2 className="section-title">Protected actions</h2>
         <ul className="actions">
-          <Action title="Admin panel" rule="admin:read · 15 min">
+          <Action title="Admin panel" rule="admin:read · 15 min · a trusted device passes">
             {link("/admin", "Open")}
           </Action>
-          <Action title="Export data (JSON)" rule="data:export · 5 min">
+          <Action title="Export data (JSON)" rule="data:export · 5 min · a trusted device passes">
             {link("/api/export", "Export")}
           </Action>
           <Action title="Security settings" rule="security:manage · 5 min · passkey only">
@@ -86,7 +142,10 @@ function SignedIn({ email }: { email: string }) {
           <Action title="Vault" rule="vault:open · 5 min · passkey with user verification">
             {link("/vault", "Open")}
           </Action>
-          <Action title="Transfer" rule="payment:transfer · bound to this transaction">
+          <Action
+            title="Transfer"
+            rule="payment:transfer · bound to this transaction · over 1000 always asks"
+          >
             <form method="post" action="/transfer">
               <div className="field">
                 <label htmlFor="amount">Amount</label>
@@ -116,6 +175,7 @@ function SignedIn({ email }: { email: string }) {
             </form>
           </Action>
         </ul>
+        <PasswordForm notice={notice} />
       </div>
       <div className="card footer">
         <span>Done for now?</span>
@@ -141,8 +201,10 @@ export default async function Home({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const { email } = await session();
-  if (email) return <SignedIn email={email} />;
-  const returnTo = safeReturnTo((await searchParams).returnTo);
+  const params = await searchParams;
+  if (email)
+    return <SignedIn email={email} notice={typeof params.notice === "string" ? params.notice : undefined} />;
+  const returnTo = safeReturnTo(params.returnTo);
   return (
     <>
       <div className="card">

@@ -65,9 +65,7 @@ export async function signup(request: Request): Promise<Response> {
     const message = "That email is already registered. Log in instead, or use another one.";
     return reply(form, 409, { error: "email_taken" }, { form: "signup", message, email });
   }
-  const s = await session();
-  Object.assign(s, { userId: user.id, email: user.email });
-  await s.save();
+  await startSession(user);
   return reply(form, 201, { id: user.id, email: user.email }, undefined, returnTo(body));
 }
 
@@ -84,10 +82,79 @@ export async function login(request: Request): Promise<Response> {
       { form: "login", message, email: emailOf(body) },
     );
   }
+  // STEPUP_SIGNIN=1: a user with a second factor proves it before the session starts. stepup
+  // answers (the challenge page, or 401 step_up_required for JSON) and sends them to
+  // /login/complete after; null means no second factor is due: log in now.
+  if (demo().policy.signIn) {
+    const back = returnTo(body);
+    const target = back === "/" ? "/login/complete" : `/login/complete?returnTo=${encodeURIComponent(back)}`;
+    const challenge = await demo().stepup.beginSignIn(request, user.id, { returnTo: target });
+    if (challenge) return challenge;
+  }
+  await startSession(user);
+  return reply(form, 200, { id: user.id, email: user.email }, undefined, returnTo(body));
+}
+
+async function startSession(user: { id: string; email: string }): Promise<void> {
   const s = await session();
   Object.assign(s, { userId: user.id, email: user.email });
   await s.save();
-  return reply(form, 200, { id: user.id, email: user.email }, undefined, returnTo(body));
+}
+
+/**
+ * After the sign-in challenge: the browser comes back here (GET); a JSON client POSTs. Once only,
+ * and only in the browser that verified.
+ */
+export async function completeSignIn(request: Request): Promise<Response> {
+  const done = demo().policy.signIn ? await demo().stepup.completeSignIn(request) : null;
+  const user = done ? await demo().users.findById(done.userId) : undefined;
+  const json =
+    request.method === "POST" &&
+    !(request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded");
+  if (!user) {
+    if (json) return Response.json({ error: "sign_in_incomplete" }, { status: 401 });
+    const message = "That sign-in was not completed (or was already used). Log in again.";
+    return htmlResponse(authErrorPage({ form: "login", message }), 401);
+  }
+  await startSession(user);
+  if (json) return Response.json({ signedIn: true, id: user.id, email: user.email });
+  const back = returnTo({ returnTo: new URL(request.url).searchParams.get("returnTo") ?? undefined });
+  return new Response(null, { status: 303, headers: { location: back } });
+}
+
+/**
+ * Change password `{ password, newPassword }`: a credential change, so stepup ends every step-up
+ * and trusted device of the user on every process (and RISK_BASED asks for a factor again).
+ */
+export async function changePassword(request: Request): Promise<Response> {
+  const { body, form } = await readBody(request);
+  const current = await session();
+  if (!current.userId || !current.email) return Response.json({ error: "unauthenticated" }, { status: 401 });
+  const { password, newPassword } = body;
+  if (
+    typeof password !== "string" ||
+    typeof newPassword !== "string" ||
+    newPassword.length < 8 ||
+    newPassword.length > 200
+  ) {
+    const detail = "Give your current password and a new one of 8+ characters.";
+    return form
+      ? redirectHome("password-invalid")
+      : Response.json({ error: "invalid_input", detail }, { status: 400 });
+  }
+  const user = await demo().users.changePassword(current.email, password, newPassword);
+  if (!user) {
+    return form
+      ? redirectHome("password-wrong")
+      : Response.json({ error: "invalid_credentials" }, { status: 403 });
+  }
+  await demo().stepup.http.engine.markCredentialChange(user.id);
+  return form ? redirectHome("password-changed") : Response.json({ changed: true });
+}
+
+/** Back to the home page, which says what happened (`?notice=`). */
+function redirectHome(notice: string): Response {
+  return new Response(null, { status: 303, headers: { location: `/?notice=${notice}` } });
 }
 
 export async function logout(request: Request): Promise<Response> {

@@ -1,5 +1,13 @@
 import { email, memoryStore, recoveryCodes, type Store, sms, totp, webauthn } from "@stepup/core";
-import { createUsers, sendersFromEnv } from "@stepup/example-shared";
+import {
+  createUsers,
+  type DemoPolicy,
+  demoRules,
+  describePolicy,
+  policyFromEnv,
+  sendersFromEnv,
+  stepupPolicy,
+} from "@stepup/example-shared";
 import { createStepUp, type NextStepUp } from "@stepup/next";
 import { redisStore } from "@stepup/redis";
 import { Redis } from "ioredis";
@@ -18,6 +26,12 @@ interface Demo {
   sessionOptions: SessionOptions;
   /** Every rule's maxAge, or STEPUP_MAX_AGE when set. */
   maxAge(seconds: number): number;
+  /** STEPUP_POLICY, STEPUP_GRACE_DAYS, STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN (scripts/start.mjs checks them first). */
+  policy: DemoPolicy;
+  /** The policy in words, for the home page. */
+  policyLine: string;
+  /** The demo's rules (the same as the Express demo's): the guards spread them. */
+  rules: ReturnType<typeof demoRules>;
 }
 
 const BUILDING = process.env.NEXT_PHASE === "phase-production-build";
@@ -69,11 +83,14 @@ function create(): Demo {
     cookieOptions: { httpOnly: true, sameSite: "lax", secure: false },
   };
   const override = maxAgeFromEnv();
+  const maxAge = (seconds: number) => override ?? seconds;
+  const policy = policyFromEnv(process.env);
+  const rules = demoRules(policy, maxAge);
   const origin = originFromEnv();
   // SMTP_URL / SMS_WEBHOOK_URL, as in the Express demo; unset, each code message is printed on one
   // line of the server's output. A set variable that is not a usable URL stops the demo, naming it.
   const senders = sendersFromEnv(process.env);
-  if (!BUILDING) for (const note of senders.notes) console.log(`  ${note}`);
+  if (!BUILDING) for (const note of [...senders.notes, ...policy.notes]) console.log(`  ${note}`);
   const stepup = createStepUp({
     store,
     secret: secret("STEPUP_SECRET"),
@@ -88,9 +105,11 @@ function create(): Demo {
     ],
     // A signed-out browser goes to the home page's login form, and back after it.
     signInUrl: "/",
-    // One rule, two guards (the Server Action and the /account/delete route): declared once here,
-    // label included; both guards inherit it.
-    rules: { "account:delete": { label: "delete your account", maxAge: override ?? 300 } },
+    // STEPUP_POLICY and friends: the level, the grace period, trusted devices, risk triggers.
+    policy: stepupPolicy(policy),
+    // Declared once here, labels included; the guards spread the same options. account:delete has
+    // two guards (the Server Action and the /account/delete route): both inherit it.
+    rules,
     // Who is signed in: the demo's own session cookie, read straight from the request.
     getUser: async (request) => {
       const sealed = /(?:^|;\s*)demo_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];
@@ -110,7 +129,10 @@ function create(): Demo {
     users: createUsers(store),
     stepup,
     sessionOptions,
-    maxAge: (seconds) => override ?? seconds,
+    maxAge,
+    policy,
+    policyLine: describePolicy(policy),
+    rules,
   };
 }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Starts the built demo with `next start`, with the same environment contract as the Express demo:
 // PORT (default 3000), REDIS_URL, STEPUP_MAX_AGE, STEPUP_ORIGIN (default http://localhost:$PORT, read
-// by lib/demo.ts), SESSION_SECRET / STEPUP_SECRET. `next start` always runs with NODE_ENV=production,
+// by lib/demo.ts), SESSION_SECRET / STEPUP_SECRET, and the policy: STEPUP_POLICY, STEPUP_GRACE_DAYS,
+// STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN (checked here, so a bad value stops the demo at start-up). `next start` always runs with NODE_ENV=production,
 // so the development-secret fallback is decided here, from the environment the demo was started with.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { policyFromEnv } from "@stepup/example-shared";
 
 const DEV = {
   SESSION_SECRET: "dev-only-session-secret-0123456789abcdef",
@@ -23,6 +25,13 @@ for (const [name, fallback] of Object.entries(DEV)) {
     `\n  WARNING: ${name} is not set. Using a fixed DEVELOPMENT value: anyone can forge cookies.\n`,
   );
   env[name] = fallback;
+}
+try {
+  // lib/demo.ts reads them again in the server; this only refuses bad values before it starts.
+  policyFromEnv(env);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
 }
 const port = env.PORT || "3000";
 // lib/demo.ts derives the default passkey origin from PORT: it must be the port actually served.

@@ -1,5 +1,14 @@
 export { DEMO_CSS, demoPage, Html, html, htmlResponse, resultPage } from "./demo-page.js";
 export {
+  type DemoPolicy,
+  demoRules,
+  describePolicy,
+  POLICY_REQUIREMENTS,
+  policyFromEnv,
+  stepupPolicy,
+  TRANSFER_LIMIT,
+} from "./policy.js";
+export {
   DEMO_MAIL_FROM,
   type DemoEmailMessage,
   type DemoSenders,

@@ -46,5 +46,22 @@ export function createUsers(store: Store) {
       const user = await find(email);
       return user && checkPassword(password, user.passwordHash) ? user : undefined;
     },
+    /** The user with this id (the sign-in second factor hands back an id). A toy: it reads them all. */
+    async findById(id: string): Promise<DemoUser | undefined> {
+      const all = await store.hashGetAll(SCOPE, "users");
+      for (const raw of Object.values(all)) {
+        const user = JSON.parse(raw) as DemoUser;
+        if (user.id === id) return user;
+      }
+      return undefined;
+    },
+    /** Replaces the password when `current` is right; false otherwise. */
+    async changePassword(email: string, current: string, next: string): Promise<DemoUser | undefined> {
+      const user = await find(email);
+      if (!user || !checkPassword(current, user.passwordHash)) return undefined;
+      const changed = { ...user, passwordHash: hashPassword(next) };
+      await store.hashSet(SCOPE, "users", user.email, JSON.stringify(changed));
+      return changed;
+    },
   };
 }

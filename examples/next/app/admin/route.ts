@@ -11,5 +11,6 @@ export const GET = demo().stepup.withStepUp(
     htmlResponse(
       resultPage("Admin panel", `Verified at ${new Date(stepUp.verifiedAt ?? 0).toISOString()}.`, BRAND),
     ),
-  { resource: "admin", action: "read", label: "open the admin panel", maxAge: demo().maxAge(900) },
+  // A trusted device ("Remember this device") passes: see demoRules in @stepup/example-shared.
+  { resource: "admin", action: "read", ...demo().rules["admin:read"] },
 );

@@ -10,9 +10,8 @@ export const POST = demo().stepup.withStepUp(
   {
     resource: "payment",
     action: "transfer",
-    label: "send money",
-    maxAge: demo().maxAge(300),
-    match: "transaction",
+    // Over 1000 always asks; see demoRules in @stepup/example-shared for the rest.
+    ...demo().rules["payment:transfer"],
     transaction: readTransfer,
     describe: async (request) => describeTransfer(await readTransfer(request)),
   },

@@ -6,5 +6,5 @@ export const dynamic = "force-dynamic";
 export const GET = demo().stepup.withStepUp(
   async () =>
     Response.json({ user: (await session()).email, exportedAt: new Date().toISOString(), records: [] }),
-  { resource: "data", action: "export", label: "export your data", maxAge: demo().maxAge(300) },
+  { resource: "data", action: "export", ...demo().rules["data:export"] },
 );

@@ -22,7 +22,15 @@ export interface Demo {
 }
 
 export async function startDemo(
-  options: { store?: Store; maxAge?: number; limits?: DemoOptions["limits"] } = {},
+  options: {
+    store?: Store;
+    maxAge?: number;
+    limits?: DemoOptions["limits"];
+    /** STEPUP_POLICY and friends, as the server passes them (default: OPTIONAL, like the server). */
+    policy?: DemoOptions["policy"];
+    clock?: DemoOptions["clock"];
+    onEvent?: DemoOptions["onEvent"];
+  } = {},
 ): Promise<Demo> {
   const app = createDemoApp({
     store: options.store ?? memoryStore(),
@@ -30,6 +38,9 @@ export async function startDemo(
     stepupSecret: STEPUP_SECRET,
     ...(options.maxAge === undefined ? {} : { maxAge: options.maxAge }),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   const server = app.listen(0, "127.0.0.1");
   await once(server, "listening");

@@ -28,7 +28,12 @@ const DAY = 86_400_000;
 /** A clock for stepup that the test moves forward. */
 function movableClock() {
   let offset = 0;
-  return { now: () => Date.now() + offset, advance: (ms: number) => void (offset += ms) };
+  return {
+    now: () => Date.now() + offset,
+    advance(ms: number): void {
+      offset += ms;
+    },
+  };
 }
 
 const demos: Demo[] = [];

@@ -32,7 +32,8 @@ let demo: Demo;
 
 beforeAll(async () => {
   redis = await privateRedis();
-  demo = await startDemo({ store: redis.store });
+  // Written for REQUIRED: after Redis comes back empty, a user without a factor must still be asked.
+  demo = await startDemo({ store: redis.store, policy: { requirement: "REQUIRED" } });
 });
 
 afterAll(async () => {

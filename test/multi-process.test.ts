@@ -16,7 +16,8 @@ let b: DemoProcess;
 
 beforeAll(async () => {
   redis = await privateRedis();
-  const env = { REDIS_URL: redis.server.url, SESSION_SECRET, STEPUP_SECRET };
+  // REQUIRED: a user without a factor is asked too (the demo's default, OPTIONAL, lets them pass).
+  const env = { REDIS_URL: redis.server.url, SESSION_SECRET, STEPUP_SECRET, STEPUP_POLICY: "REQUIRED" };
   [a, b] = await Promise.all([spawnDemo(env), spawnDemo(env)]);
 });
 

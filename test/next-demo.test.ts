@@ -13,7 +13,8 @@ let demo: NextDemo;
 let origin = "";
 
 beforeAll(async () => {
-  demo = await startNextDemo();
+  // REQUIRED: these tests ask a user without a factor, too (the demo's default, OPTIONAL, lets them pass).
+  demo = await startNextDemo({ STEPUP_POLICY: "REQUIRED" });
   origin = demo.origin;
 }, 60_000);
 afterAll(async () => {

@@ -121,7 +121,7 @@ function SignedIn({ email, notice }: { email: string; notice: string | undefined
           is too old.
         </p>
         <p className="rule" id="policy">
-          Step-up policy: {demo().policyLine}.
+          {`Step-up policy: ${demo().policyLine}.`}
         </p>
         <p>
           <a className="button button-primary" href="/stepup/console">

@@ -90,11 +90,9 @@ export async function beginSignIn(
     const device = http.deviceCookie.valueIn(request.headers.get("cookie"), request);
     const started = await http.engine.signIn.begin({ id: userId }, { ip: options.ip, device, returnTo });
     const rule = http.engine.signIn.rule;
-    if (started.outcome === "complete") {
-      // A policy hook that blocks the sign-in refuses it: the password alone must not get through.
-      if (started.reason === "block") return { kind: "blocked", rule };
-      return { kind: "proceed", reason: started.reason, cookies: clearing };
-    }
+    // A policy hook that blocks the sign-in refuses it: the password alone must not get through.
+    if (started.outcome === "blocked") return { kind: "blocked", rule };
+    if (started.outcome === "complete") return { kind: "proceed", reason: started.reason, cookies: clearing };
     const cookies = await Promise.all([
       http.cookie.create({ sid: started.sid, uid: userId }, url),
       http.signInCookie.create({ uid: userId, signInId: started.signInId }, url),

@@ -10,15 +10,7 @@ import {
   type TriggerContext,
 } from "./policy/policy-options.js";
 import type { Store } from "./store/store.js";
-import type {
-  AssuranceLevel,
-  MatchMode,
-  PolicyDecision,
-  Rule,
-  RuleOptions,
-  StepUpEvent,
-  StepUpUser,
-} from "./types.js";
+import type { AssuranceLevel, MatchMode, PolicyDecision, Rule, RuleOptions, StepUpEvent } from "./types.js";
 
 /** A counting window: at most `max` attempts per `windowSeconds`. */
 export interface LimitOptions {

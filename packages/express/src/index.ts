@@ -3,5 +3,6 @@ export {
   type ExpressStepUp,
   type ExpressStepUpOptions,
   type RequireStepUpOptions,
+  type SignInOptions,
   stepUp,
 } from "./step-up.js";

@@ -1,5 +1,6 @@
 import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
+  type BeginSignInOptions,
   createStepUpHttp,
   type GuardInput,
   type GuardOptions,
@@ -7,6 +8,7 @@ import {
   type StepUpHttp,
   type StepUpHttpOptions,
   type StepUpInfo,
+  setCookieHeader,
   transactionInput,
 } from "@stepup/http";
 import {
@@ -50,12 +52,31 @@ export interface RequireStepUpOptions extends GuardOptions {
   describe?: (req: Request) => string;
 }
 
+/** Options of `beginSignIn`. */
+export type SignInOptions = Pick<BeginSignInOptions, "returnTo">;
+
 /** What `stepUp()` returns. */
 export interface ExpressStepUp {
   /** Mount at `basePath`: `app.use("/stepup", stepup.router)`. */
   router: Router;
   /** Middleware that lets a request through only with a fresh enough step-up. */
   requireStepUp(options: RequireStepUpOptions): RequestHandler;
+  /**
+   * The sign-in second factor, after your own password check: `true` when stepup has answered
+   * (the challenge page, a 401 `step_up_required` for `session:sign-in`, or a refusal): your
+   * handler returns without signing anyone in. `false`: sign the user in now (no factor is due, a
+   * trusted device, or this browser has just proved it and the login was retried). After the
+   * challenge page, the browser goes to `returnTo`, whose handler calls `completeSignIn`.
+   * @example
+   * if (await stepup.beginSignIn(req, res, user.id, { returnTo: "/login/complete" })) return;
+   * req.session.userId = user.id;
+   */
+  beginSignIn(req: Request, res: Response, userId: string, options?: SignInOptions): Promise<boolean>;
+  /**
+   * The user whose sign-in this browser has just completed with the second factor, once (sets
+   * the cookie that ends the pending sign-in); null for a replay, another browser, or none pending.
+   */
+  completeSignIn(req: Request, res: Response): Promise<string | null>;
   /** Logout: ends the step-up session everywhere and deletes the cookie. */
   clear(req: Request, res: Response): Promise<void>;
   /** Turns body-parser errors under `basePath` into problem+json (mount after the router). */
@@ -161,6 +182,25 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
         }
         await sendResponse(res, http.render(view, outcome));
       });
+    },
+    async beginSignIn(req, res, userId, opts = {}) {
+      const view = guardView(req);
+      const outcome = await http.beginSignIn(view, userId, {
+        ...(opts.returnTo === undefined ? {} : { returnTo: opts.returnTo }),
+        ...(req.ip ? { ip: req.ip } : {}),
+      });
+      if (outcome.kind === "proceed") {
+        for (const c of outcome.cookies) res.append("set-cookie", setCookieHeader(c));
+        return false;
+      }
+      await sendResponse(res, http.render(view, outcome));
+      return true;
+    },
+    async completeSignIn(req, res) {
+      const done = await http.completeSignIn(guardView(req));
+      if (!done) return null;
+      for (const c of done.cookies) res.append("set-cookie", setCookieHeader(c));
+      return done.userId;
     },
     async clear(req, res) {
       const user = await userOf(getUser, req);

@@ -5,11 +5,21 @@ import { type GuardInput, type GuardOutcome, type GuardRequest, runGuard } from 
 import { checkGuardOptions, type TransactionFunctions } from "./guard/guard-options.js";
 import { renderGuard, type StepUpRequiredBody, stepUpRequiredBody } from "./guard/render-guard.js";
 import type { HttpContext, RequestContext } from "./http-context.js";
+import { cookieScheme } from "./internal/cookie-scheme.js";
 import { serveOpenApi } from "./openapi/serve-open-api.js";
 import { toResponse } from "./problem.js";
 import { createCsrf } from "./security.js";
 import { createSessionCookie } from "./session-cookie.js";
 import { resolveSignInUrl, type SignInUrl, signInRedirect } from "./sign-in.js";
+import {
+  type BeginSignInOptions,
+  beginSignIn,
+  completeSignIn,
+  type SignInCompleted,
+  type SignInOutcome,
+} from "./signin/begin-sign-in.js";
+import { createSignInCookie } from "./signin/sign-in-cookie.js";
+import { signInIdentity } from "./signin/sign-in-identity.js";
 import { showChallenge, submitChallenge } from "./ui/challenge-routes.js";
 import { showConsole, submitConsole } from "./ui/console-routes.js";
 import { errorPage } from "./ui/page-response.js";
@@ -73,19 +83,29 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
   if (c.name !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(c.name))
     throw new TypeError("stepup: option `cookie.name` is not a valid cookie name");
   const logger = engine.config.logger;
+  // One set of name and prefix rules for every cookie stepup sets.
+  const scheme = {
+    name: c.name ?? "stepup",
+    path: "/",
+    sameSite: c.sameSite ?? "Lax",
+    ...(c.secure === undefined ? {} : { secure: c.secure }),
+    ...(c.domain ? { domain: c.domain } : {}),
+  } as const;
   const http: HttpContext = {
     engine,
     basePath,
     trustedOrigins,
     cookie: createSessionCookie({
-      name: c.name ?? "stepup",
+      ...scheme,
       secrets: engine.config.secrets,
       ttlSeconds: engine.config.sessionTtl,
-      path: "/",
-      sameSite: c.sameSite ?? "Lax",
-      ...(c.secure === undefined ? {} : { secure: c.secure }),
-      ...(c.domain ? { domain: c.domain } : {}),
     }),
+    signInCookie: createSignInCookie({
+      ...scheme,
+      secrets: engine.config.secrets,
+      ttlSeconds: engine.config.challengeTtl,
+    }),
+    deviceCookie: cookieScheme({ ...scheme, name: `${scheme.name}_device` }),
     csrf: createCsrf(engine.config.secrets[0] ?? ""),
     log: (message, meta) => logger.error(message, meta),
     signInUrl: resolveSignInUrl(options.signInUrl),
@@ -98,6 +118,16 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     segments: string[],
   ): Promise<Response> {
     const [area, ...rest] = segments;
+    // Between the app's password check and the second factor, a sign-in cookie stands in for the
+    // user on the sign-in challenge's own routes (nowhere else).
+    if (!ctx.user) {
+      const signer = await signInIdentity(http, request, segments).catch((error: unknown) => {
+        if (area !== "api" && error instanceof StepUpError) return errorPage(http, error);
+        throw error;
+      });
+      if (signer instanceof Response) return signer;
+      if (signer) ctx = { ...ctx, user: signer };
+    }
     if (area === "api") return handleApi(http, request, ctx, rest);
     // The browser bundle is public and static: no user needed.
     if (area === "assets" && rest.length === 1 && rest[0]) return serveAsset(request, rest[0]);
@@ -223,6 +253,26 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
         if (cookie?.uid === userId) await engine.revokeSession(cookie.uid, cookie.sid);
       }
       return http.cookie.clear(new URL(request.url));
+    },
+
+    /**
+     * The sign-in second factor, after your own password check (nobody is signed in yet). `proceed`:
+     * sign the user in now (and set `cookies`); anything else is rendered with `render`: the
+     * challenge page or a 401 `step_up_required` for `session:sign-in`, carrying the cookies that
+     * let this browser answer it. After the factor, your `returnTo` route calls `completeSignIn`.
+     * @throws TypeError for a missing user id
+     */
+    beginSignIn(request: GuardRequest, userId: string, opts?: BeginSignInOptions): Promise<SignInOutcome> {
+      return beginSignIn(http, request, userId, opts);
+    },
+
+    /**
+     * The user whose second factor this browser has just proved at sign-in, once (then null), with
+     * the cookie that clears the pending sign-in. Null for a replay or another browser.
+     * @throws StepUpError STORE_UNAVAILABLE
+     */
+    completeSignIn(request: GuardRequest): Promise<SignInCompleted | null> {
+      return completeSignIn(http, request);
     },
 
     /** The Set-Cookie header that deletes the step-up cookie (no store access). */

@@ -1,7 +1,9 @@
 import type { StepUp, StepUpUser } from "@stepup/core";
+import type { CookieScheme } from "./internal/cookie-scheme.js";
 import type { createCsrf } from "./security.js";
 import type { SessionCookie } from "./session-cookie.js";
 import type { SignInUrl } from "./sign-in.js";
+import type { SignInCookie } from "./signin/sign-in-cookie.js";
 
 /** What the HTTP layer knows about the caller, from the adapter. */
 export interface RequestContext {
@@ -19,6 +21,10 @@ export interface HttpContext {
   engine: StepUp;
   basePath: string;
   cookie: SessionCookie;
+  /** The pending sign-in between the app's password check and the second factor. */
+  signInCookie: SignInCookie;
+  /** The device cookie's name rules (`<name>_device`): read to apply trusted devices at sign-in. */
+  deviceCookie: CookieScheme;
   csrf: ReturnType<typeof createCsrf>;
   trustedOrigins: readonly string[];
   log(message: string, meta: Record<string, unknown>): void;

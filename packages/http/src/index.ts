@@ -16,4 +16,5 @@ export { type OpenApiOptions, openApiDocument } from "./openapi/openapi.js";
 export type { OpenApiDocument } from "./openapi/openapi-types.js";
 export { problem, wireCode } from "./problem.js";
 export type { SignInUrl } from "./sign-in.js";
+export type { BeginSignInOptions, SignInCompleted, SignInOutcome } from "./signin/begin-sign-in.js";
 export { transactionDigest, transactionInput } from "./transaction-digest.js";

@@ -1,5 +1,8 @@
 import { sealData, unsealData } from "iron-session";
-import { type CookieToSet, readCookie, setCookieHeader } from "./internal/cookies.js";
+import { type CookieRequest, cookieScheme } from "./internal/cookie-scheme.js";
+import { type CookieToSet, setCookieHeader } from "./internal/cookies.js";
+
+export type { CookieRequest } from "./internal/cookie-scheme.js";
 
 /** What the step-up cookie holds: pointers only, never assurances (those live in the store). */
 export interface CookieSession {
@@ -17,11 +20,6 @@ export interface SessionCookieOptions {
   /** `undefined`: Secure except on http://localhost. */
   secure?: boolean;
   sameSite: "Lax" | "Strict" | "None";
-}
-
-/** What the cookie needs of a request: its URL, read only when the Cookie header cannot decide. */
-export interface CookieRequest {
-  readonly url: string;
 }
 
 /** The step-up cookie: seal, read (per request, through a cache) and delete. */
@@ -58,7 +56,7 @@ export const UNSEAL_CACHE_LIMIT = 10_000;
  * `Fe26.2*id*salt*iv*data*expiration*hmacSalt*hmac~2` (hex salts, base64url iv/data/hmac, expiration
  * in ms). Checked before unsealing so garbage costs a regex, not a key derivation and an HMAC.
  */
-const SEAL_SHAPE =
+export const SEAL_SHAPE =
   /^Fe26\.2\*(\w{1,8})\*[0-9a-f]{64}\*[\w-]{22}\*[\w-]+\*(\d{1,16})\*[0-9a-f]{64}\*[\w-]{43}~2$/;
 
 /**
@@ -67,11 +65,6 @@ const SEAL_SHAPE =
  */
 function flatCopy(s: string): string {
   return Buffer.from(s, "latin1").toString("latin1");
-}
-
-/** Where the default makes the cookie not Secure: plain-http development on this machine. */
-function isLocalHttp(url: URL): boolean {
-  return url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
 }
 
 /**
@@ -93,41 +86,10 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
     cache.set(flatCopy(sealed), { value, expiresAtMs });
   }
 
-  // A Secure cookie carries a prefix the browser enforces (RFC 6265bis 4.1.3): a `__Host-` cookie
-  // was set over HTTPS by this very host with Path=/ and no Domain, so a sibling subdomain or a
-  // network attacker on plain http cannot plant or shadow it (cookie tossing).
-  const securedName = `${options.domain || options.path !== "/" ? "__Secure-" : "__Host-"}${options.name}`;
-  const secureFor = (url: URL): boolean => options.secure ?? !isLocalHttp(url);
-
-  /**
-   * The seal this request may use. The prefixed cookie first (the production path: the request URL
-   * is never built); the plain name only where the cookie is not Secure: `secure: false`, or by
-   * default plain http on localhost. Without a request, the plain name is refused by default.
-   */
-  function sealedIn(
-    header: string | null | undefined,
-    request: CookieRequest | undefined,
-  ): string | undefined {
-    const secured = readCookie(header, securedName);
-    if (secured) return secured;
-    if (options.secure === true) return undefined;
-    const plain = readCookie(header, options.name);
-    if (!plain || options.secure === false) return plain;
-    if (!request || !URL.canParse(request.url)) return undefined;
-    return isLocalHttp(new URL(request.url)) ? plain : undefined;
-  }
-
-  function cookieToSet(url: URL, value: string, maxAgeSeconds: number): CookieToSet {
-    const secure = secureFor(url);
-    const attributes = {
-      path: options.path,
-      sameSite: options.sameSite,
-      secure,
-      maxAgeSeconds,
-      ...(options.domain ? { domain: options.domain } : {}),
-    };
-    return { name: secure ? securedName : options.name, value, attributes };
-  }
+  // `__Host-`/`__Secure-` prefixes and where the plain name is read: see `cookieScheme`.
+  const scheme = cookieScheme(options);
+  const sealedIn = scheme.valueIn;
+  const cookieToSet = scheme.toSet;
 
   async function create(session: CookieSession, url: URL): Promise<CookieToSet> {
     const sealed = await sealData(session, { password, ttl: options.ttlSeconds });

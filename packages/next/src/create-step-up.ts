@@ -22,6 +22,12 @@ import {
 } from "./guard-action.js";
 import { type Instance, lazyInstance, userOf } from "./instance.js";
 import { rethrowNextErrors } from "./next-errors.js";
+import {
+  type SignInActionResult,
+  type SignInCompletion,
+  type SignInOptions,
+  signInMethods,
+} from "./sign-in.js";
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -87,6 +93,27 @@ export interface NextStepUp {
   handlers: { GET: Handler; POST: Handler; PATCH: Handler; DELETE: Handler };
   /** Guards a Server Action: `const g = await stepup.guardAction(opts); if (!g.ok) return g;` */
   guardAction(options: GuardActionOptions): Promise<GuardActionResult>;
+  /**
+   * The sign-in second factor in your login route handler, after your own password check: a
+   * Response to return (the challenge page, a 401 `step_up_required` for `session:sign-in`, or a
+   * refusal), or null: sign the user in now (no factor due, a trusted device, or this browser has
+   * just proved it and the login was retried by `stepUpFetch`).
+   * @example
+   * const challenge = await stepup.beginSignIn(request, user.id, { returnTo: "/login/complete" });
+   * if (challenge) return challenge;
+   */
+  beginSignIn(request: Request, userId: string, options?: SignInOptions): Promise<Response | null>;
+  /**
+   * `beginSignIn` from a Server Action (cookies set through `cookies()`): `{ ok: true }` signs the
+   * user in; return a failure as is (`useStepUp` steps up and calls the action again).
+   */
+  beginSignInAction(userId: string, options?: SignInOptions): Promise<SignInActionResult>;
+  /**
+   * In your `returnTo` route handler: the user whose sign-in this browser just proved, once, with
+   * the `headers` (Set-Cookie) to put on your response; null for a replay or another browser.
+   * @throws StepUpError STORE_UNAVAILABLE
+   */
+  completeSignIn(request: Request): Promise<SignInCompletion | null>;
   /** Logout: ends the step-up session everywhere; returns the Set-Cookie header that deletes the cookie. */
   clear(request: Request): Promise<string>;
   /**
@@ -213,6 +240,8 @@ export function createStepUp(
         return { ok: false, error: "internal_error" };
       }
     },
+
+    ...signInMethods(instance, api),
 
     async clear(request: Request): Promise<string> {
       const inst = instance();

@@ -16,3 +16,4 @@ export {
 } from "./create-step-up.js";
 export type { ActionRequestApi } from "./guard-action.js";
 export { isNextControlError, rethrowNextErrors } from "./next-errors.js";
+export type { SignInActionResult, SignInCompletion, SignInOptions } from "./sign-in.js";

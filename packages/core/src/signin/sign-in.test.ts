@@ -66,4 +66,12 @@ describe("sign-in second factor", () => {
       outcome: "challenge",
     });
   });
+
+  it("a policy hook's BLOCK refuses the sign-in rather than letting the password alone through", async () => {
+    const t = testEngine({
+      policy: { decide: ({ rule }) => (rule.resource === "session" ? "BLOCK" : "CHALLENGE") },
+    });
+    await enrollAlice(t);
+    expect(await t.engine.signIn.begin(alice)).toEqual({ outcome: "blocked" });
+  });
 });

@@ -13,6 +13,8 @@ export const SIGN_IN = Object.freeze({ resource: "session", action: "sign-in" })
 export type SignInStart =
   /** No second factor is due (none enrolled, a trusted device, or the policy waives it). */
   | { outcome: "complete"; reason: string }
+  /** The policy hook said BLOCK: refuse the sign-in (the password alone must not get through). */
+  | { outcome: "blocked" }
   /** A challenge in a new step-up session `sid`; `signInId` is completed once, after it. */
   | { outcome: "challenge"; signInId: string; sid: string; opened: OpenedChallenge };
 
@@ -67,8 +69,8 @@ export function createSignIn(
         !decision.offer.userLocked
       )
         return { outcome: "complete", reason: "no-factor" };
-      if (decision.outcome === "block" || decision.outcome === "enroll-required")
-        return { outcome: "complete", reason: decision.outcome };
+      if (decision.outcome === "block") return { outcome: "blocked" };
+      if (decision.outcome === "enroll-required") return { outcome: "complete", reason: "no-factor" };
       const sid = ctx.newId();
       const signInId = ctx.newId();
       await ctx.store.set(

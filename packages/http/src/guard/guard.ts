@@ -139,6 +139,11 @@ export async function runGuard(
         return { kind: "locked", rule, userLocked: decision.userLocked, retryAfter: decision.retryAfter };
       case "challenge":
         return await openFor(http, request, user, sid, rule, input, decision.offer);
+      case "enroll-required":
+        return {
+          kind: "error",
+          error: new StepUpError("ENROLLMENT_REQUIRED", "Set up a second factor to continue."),
+        };
     }
   } catch (error) {
     return { kind: "error", error };

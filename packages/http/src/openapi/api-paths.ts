@@ -32,6 +32,8 @@ const USER_ONLY: SecurityRequirement[] = [{ appSession: [] }];
 /** The step-up cookie is read when present; without it the call may answer 401 step_up_required. */
 const MAYBE_STEPPED_UP: SecurityRequirement[] = [{ appSession: [], stepUpCookie: [] }, { appSession: [] }];
 const STEPPED_UP: SecurityRequirement[] = [{ appSession: [], stepUpCookie: [] }];
+/** Answering a challenge: also a pending sign-in's, with no app session yet (`session:sign-in` only). */
+const ANSWERING: SecurityRequirement[] = [...STEPPED_UP, { signInCookie: [], stepUpCookie: [] }];
 
 const json = (schema: Schema) => ({ "application/json": { schema } });
 const body = (schema: Schema, required = true) => ({ required, content: json(schema) });
@@ -187,7 +189,7 @@ export function apiPaths(
       {
         operationId: "startChallenge",
         summary: "Pick a factor (WebAuthn: get the request options)",
-        security: STEPPED_UP,
+        security: ANSWERING,
         requestBody: body(schemaRef("StartRequest")),
         responses: { "200": ok("What the factor needs before verify.", schemaRef("ChallengeStarted")) },
       },
@@ -202,7 +204,7 @@ export function apiPaths(
         summary: "Answer a challenge",
         description:
           "Every attempt is counted before it is checked; a challenge takes 5 guesses, then it is gone (`challenge_exhausted`). Success consumes it and rotates the step-up session.",
-        security: STEPPED_UP,
+        security: ANSWERING,
         requestBody: body(schemaRef("VerifyRequest")),
         responses: {
           "200": ok(

@@ -73,6 +73,12 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
           name: cookieName,
           description: `The step-up session: HttpOnly, SameSite=Lax, sealed; it points to server-side state and proves nothing by itself. Sent as \`__Host-${cookieName}\` when Secure (\`__Secure-${cookieName}\` with a domain). Issued by the API and the guard, rotated by every verification.`,
         },
+        signInCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: `${cookieName}_signin`,
+          description: `A pending sign-in (\`beginSignIn\`, after the app's password check): HttpOnly, sealed, as long-lived as a challenge. With no app session it stands in for the user on the sign-in challenge's routes only (the challenge page and its form, start and verify), for a challenge of \`session:sign-in\`; anywhere else it is nobody. Sent as \`__Host-${cookieName}_signin\` when Secure.`,
+        },
       },
     },
     security: [{ appSession: [] }],

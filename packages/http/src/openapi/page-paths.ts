@@ -224,7 +224,10 @@ export function pagePaths(
           operationId: "showChallengePage",
           summary: "The challenge page",
           description: "Where `challengeUrl` points: pick a factor, answer, come back.",
-          security: [{ appSession: [], stepUpCookie: [] }],
+          security: [
+            { appSession: [], stepUpCookie: [] },
+            { signInCookie: [], stepUpCookie: [] },
+          ],
           responses: { "200": page("The challenge page."), "303": signInRedirect },
         },
         [...USER, "CHALLENGE_NOT_FOUND", "CHALLENGE_SESSION_MISMATCH"],
@@ -236,7 +239,10 @@ export function pagePaths(
           description: sends
             ? "A wrong code shows the page again with the error; WebAuthn goes through the JSON API. `intent=send` sends a code first (email, SMS): the page again, with that factor's code form."
             : "A wrong code shows the page again with the error; WebAuthn goes through the JSON API.",
-          security: [{ appSession: [], stepUpCookie: [] }],
+          security: [
+            { appSession: [], stepUpCookie: [] },
+            { signInCookie: [], stepUpCookie: [] },
+          ],
           requestBody: form(
             {
               factor: oneOfValues(codeTypes, "A code factor (WebAuthn goes through the JSON API)."),

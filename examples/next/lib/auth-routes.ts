@@ -117,9 +117,17 @@ export async function completeSignIn(request: Request): Promise<Response> {
     return htmlResponse(authErrorPage({ form: "login", message }), 401);
   }
   await startSession(user);
-  if (json) return Response.json({ signedIn: true, id: user.id, email: user.email });
-  const back = returnTo({ returnTo: new URL(request.url).searchParams.get("returnTo") ?? undefined });
-  return new Response(null, { status: 303, headers: { location: back } });
+  const response = json
+    ? Response.json({ signedIn: true, id: user.id, email: user.email })
+    : new Response(null, {
+        status: 303,
+        headers: {
+          location: returnTo({ returnTo: new URL(request.url).searchParams.get("returnTo") ?? undefined }),
+        },
+      });
+  // Ends the pending sign-in (its cookie): stepup hands the Set-Cookie for our response.
+  for (const c of done?.headers.getSetCookie() ?? []) response.headers.append("set-cookie", c);
+  return response;
 }
 
 /**

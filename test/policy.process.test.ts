@@ -8,7 +8,8 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SESSION_SECRET, STEPUP_SECRET } from "./support/demo.js";
+import { type Channels, CodeClient, startChannels } from "./support/codes.js";
+import { PASSWORD, SESSION_SECRET, STEPUP_SECRET } from "./support/demo.js";
 import {
   type Account,
   challengeOf,
@@ -201,5 +202,38 @@ describe("a credential change ends a fresh step-up at once on every process", ()
     });
     expect(changed.status, changed.text).toBe(200);
     challengeOf(await browser.get(b.origin, "/admin"), "B after the password change on A");
+  });
+});
+
+describe("STEPUP_SIGNIN with an email code (the demo's SMTP_URL)", () => {
+  let channels: Channels;
+  let demo: DemoProcess;
+
+  beforeAll(async () => {
+    channels = await startChannels();
+    demo = await spawnDemo({ ...channels.env, STEPUP_SIGNIN: "1" });
+  });
+  afterAll(async () => {
+    await demo?.stop();
+    await channels?.close();
+  });
+
+  it("a password alone meets the sign-in challenge; the emailed code then /login/complete signs in, once", async () => {
+    const setup = new CodeClient(new Browser(), demo.origin, channels);
+    const email = await setup.signUp("signin-email");
+    await setup.enrollEmail(email);
+    expect((await setup.b.post(demo.origin, "/logout")).status).toBe(200);
+
+    const c = new CodeClient(new Browser(), demo.origin, channels);
+    const login = await c.b.post(demo.origin, "/login", { email, password: PASSWORD });
+    const challenge = challengeOf(login, "login");
+    expect(challenge).toMatchObject({ resource: "session", action: "sign-in" });
+    const id = String(challenge.challengeId);
+    const mail = await c.sendEmail(id, email);
+    const verified = await c.verify(id, "email", mail.code);
+    expect(verified.status, verified.text).toBe(200);
+    const done = await c.b.post(demo.origin, "/login/complete");
+    expect(done.json).toMatchObject({ signedIn: true, email });
+    expect((await c.b.post(demo.origin, "/login/complete")).status, "a second completion").toBe(401);
   });
 });

@@ -1,9 +1,16 @@
 import { createStepUp, type RuleOptions, type StepUp, StepUpError, type StepUpOptions } from "@stepup/core";
 import { handleApi } from "./api/api-routes.js";
 import { serveAsset } from "./assets/serve-asset.js";
+import { createDeviceCookie } from "./device-cookie.js";
 import { type GuardInput, type GuardOutcome, type GuardRequest, runGuard } from "./guard/guard.js";
 import { checkGuardOptions, type TransactionFunctions } from "./guard/guard-options.js";
-import { renderGuard, type StepUpRequiredBody, stepUpRequiredBody } from "./guard/render-guard.js";
+import {
+  type EnrollmentRequiredBody,
+  enrollmentRequiredBody,
+  renderGuard,
+  type StepUpRequiredBody,
+  stepUpRequiredBody,
+} from "./guard/render-guard.js";
 import type { HttpContext, RequestContext } from "./http-context.js";
 import { serveOpenApi } from "./openapi/serve-open-api.js";
 import { toResponse } from "./problem.js";
@@ -21,7 +28,8 @@ export interface StepUpHttpOptions extends StepUpOptions {
   cookie?: {
     /**
      * The base name; a Secure cookie is sent as `__Host-<name>` (`__Secure-<name>` with a `domain`),
-     * and the plain name is read only where the cookie is not Secure.
+     * and the plain name is read only where the cookie is not Secure. The device cookie ("remember
+     * this device") is `<name>_device`, named the same way.
      * @default "stepup"
      */
     name?: string;
@@ -83,6 +91,11 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
       ttlSeconds: engine.config.sessionTtl,
       path: "/",
       sameSite: c.sameSite ?? "Lax",
+      ...(c.secure === undefined ? {} : { secure: c.secure }),
+      ...(c.domain ? { domain: c.domain } : {}),
+    }),
+    device: createDeviceCookie({
+      sessionName: c.name ?? "stepup",
       ...(c.secure === undefined ? {} : { secure: c.secure }),
       ...(c.domain ? { domain: c.domain } : {}),
     }),
@@ -207,6 +220,13 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     /** The public fields of a step-up-required outcome (what the 401 body holds). */
     stepUpRequired(outcome: Extract<GuardOutcome, { kind: "step-up-required" }>): StepUpRequiredBody {
       return stepUpRequiredBody(http, outcome);
+    },
+
+    /** The public fields of an enrollment-required outcome (what the 403 body holds). */
+    enrollmentRequired(
+      outcome: Extract<GuardOutcome, { kind: "enrollment-required" }>,
+    ): EnrollmentRequiredBody {
+      return enrollmentRequiredBody(http, outcome);
     },
 
     /**

@@ -5,9 +5,20 @@ export {
   type StepUpHttp,
   type StepUpHttpOptions,
 } from "./create-step-up-http.js";
-export type { GuardInput, GuardOutcome, GuardRequest, StepUpInfo } from "./guard/guard.js";
+export {
+  ENROLL_BY_HEADER,
+  type GuardDetails,
+  type GuardInput,
+  type GuardOutcome,
+  type GuardRequest,
+  type StepUpInfo,
+} from "./guard/guard.js";
 export { checkGuardOptions, type TransactionFunctions } from "./guard/guard-options.js";
-export { lockedError, type StepUpRequiredBody } from "./guard/render-guard.js";
+export {
+  type EnrollmentRequiredBody,
+  lockedError,
+  type StepUpRequiredBody,
+} from "./guard/render-guard.js";
 export type { RequestContext } from "./http-context.js";
 export type { CookieToSet } from "./internal/cookies.js";
 export { setCookieHeader } from "./internal/cookies.js";

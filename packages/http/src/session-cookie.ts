@@ -1,5 +1,8 @@
 import { sealData, unsealData } from "iron-session";
-import { type CookieToSet, readCookie, setCookieHeader } from "./internal/cookies.js";
+import { type CookieRequest, cookieNaming } from "./internal/cookie-naming.js";
+import { type CookieToSet, setCookieHeader } from "./internal/cookies.js";
+
+export type { CookieRequest } from "./internal/cookie-naming.js";
 
 /** What the step-up cookie holds: pointers only, never assurances (those live in the store). */
 export interface CookieSession {
@@ -17,11 +20,6 @@ export interface SessionCookieOptions {
   /** `undefined`: Secure except on http://localhost. */
   secure?: boolean;
   sameSite: "Lax" | "Strict" | "None";
-}
-
-/** What the cookie needs of a request: its URL, read only when the Cookie header cannot decide. */
-export interface CookieRequest {
-  readonly url: string;
 }
 
 /** The step-up cookie: seal, read (per request, through a cache) and delete. */
@@ -69,11 +67,6 @@ function flatCopy(s: string): string {
   return Buffer.from(s, "latin1").toString("latin1");
 }
 
-/** Where the default makes the cookie not Secure: plain-http development on this machine. */
-function isLocalHttp(url: URL): boolean {
-  return url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
-}
-
 /**
  * Seals and reads the step-up cookie (iron-session). A sealed value is immutable, so a verified
  * value's contents are cached by its exact string until the seal's own expiry: iron's unseal costs
@@ -93,32 +86,12 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
     cache.set(flatCopy(sealed), { value, expiresAtMs });
   }
 
-  // A Secure cookie carries a prefix the browser enforces (RFC 6265bis 4.1.3): a `__Host-` cookie
-  // was set over HTTPS by this very host with Path=/ and no Domain, so a sibling subdomain or a
-  // network attacker on plain http cannot plant or shadow it (cookie tossing).
-  const securedName = `${options.domain || options.path !== "/" ? "__Secure-" : "__Host-"}${options.name}`;
-  const secureFor = (url: URL): boolean => options.secure ?? !isLocalHttp(url);
-
-  /**
-   * The seal this request may use. The prefixed cookie first (the production path: the request URL
-   * is never built); the plain name only where the cookie is not Secure: `secure: false`, or by
-   * default plain http on localhost. Without a request, the plain name is refused by default.
-   */
-  function sealedIn(
-    header: string | null | undefined,
-    request: CookieRequest | undefined,
-  ): string | undefined {
-    const secured = readCookie(header, securedName);
-    if (secured) return secured;
-    if (options.secure === true) return undefined;
-    const plain = readCookie(header, options.name);
-    if (!plain || options.secure === false) return plain;
-    if (!request || !URL.canParse(request.url)) return undefined;
-    return isLocalHttp(new URL(request.url)) ? plain : undefined;
-  }
+  // `__Host-` when Secure, the plain name only where it is not (see `cookieNaming`).
+  const naming = cookieNaming(options);
+  const sealedIn = naming.valueIn;
 
   function cookieToSet(url: URL, value: string, maxAgeSeconds: number): CookieToSet {
-    const secure = secureFor(url);
+    const secure = naming.secureFor(url);
     const attributes = {
       path: options.path,
       sameSite: options.sameSite,
@@ -126,7 +99,7 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
       maxAgeSeconds,
       ...(options.domain ? { domain: options.domain } : {}),
     };
-    return { name: secure ? securedName : options.name, value, attributes };
+    return { name: secure ? naming.securedName : options.name, value, attributes };
   }
 
   async function create(session: CookieSession, url: URL): Promise<CookieToSet> {

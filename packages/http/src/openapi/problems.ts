@@ -38,7 +38,7 @@ export const ERROR_WHEN: Readonly<Record<StepUpErrorCode, string>> = Object.free
   DELIVERY_FAILED:
     "The email or SMS sender failed or timed out: no code was left valid; try again or use another method.",
   ENROLLMENT_REQUIRED:
-    "The user has no factor this rule accepts and its policy says `noFactor: \"deny\"`: enrol first (`enrollUrl`).",
+    'The user has no factor this rule accepts and its policy says `noFactor: "deny"`: enrol first (`enrollUrl`).',
   STORE_UNAVAILABLE: "The store failed or timed out: fail closed, nothing was run or granted.",
 });
 

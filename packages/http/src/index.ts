@@ -22,7 +22,7 @@ export {
 export type { RequestContext } from "./http-context.js";
 export type { CookieToSet } from "./internal/cookies.js";
 export { setCookieHeader } from "./internal/cookies.js";
-export { guardResponses } from "./openapi/guard-responses.js";
+export { guardHeaders, guardResponses } from "./openapi/guard-responses.js";
 export { type OpenApiOptions, openApiDocument } from "./openapi/openapi.js";
 export type { OpenApiDocument } from "./openapi/openapi-types.js";
 export { problem, wireCode } from "./problem.js";

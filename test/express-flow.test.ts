@@ -98,8 +98,10 @@ describe("express demo: the guard in front of sensitive routes", () => {
       timestamp: expect.any(String),
       resource: "data",
       action: "export",
+      trustedDevice: false,
     });
     expect(setCookie(ok, "stepup")).toBeTruthy();
+    expect(setCookie(ok, "stepup_device")).toBeTruthy();
     expect(setCookie(ok, "stepup")).not.toBe(setCookie(json, "stepup"));
 
     const exported = await agent.get("/api/export");

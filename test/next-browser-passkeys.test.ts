@@ -58,6 +58,21 @@ describe("examples/next in Chromium: passkeys on the phishing-resistant routes",
     expect(new URL(page.url()).pathname).toBe("/admin/security");
   });
 
+  it("Remember this device, ticked beside the passkey button, trusts this browser (the console says This device)", async () => {
+    await freshStart();
+    const { page } = b;
+    expect((await page.goto(`${demo.origin}/admin/security`))?.status()).toBe(401);
+    await page
+      .locator("#stepup-passkey")
+      .getByLabel(/Remember this device for \d+ days/)
+      .check();
+    await page.getByRole("button", { name: "Use a passkey or security key" }).click();
+    await page.getByRole("heading", { name: "Security settings" }).waitFor();
+    await page.goto(`${demo.origin}/stepup/console`);
+    await page.getByRole("heading", { name: "Trusted devices" }).waitFor();
+    expect(await page.getByText("This device").count()).toBe(1);
+  });
+
   it("opens /vault with a passkey that verified the user", async () => {
     await freshStart();
     const { page } = b;

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { errorStatus, type FactorPlugin, recoveryCodes, totp, webauthn } from "@stepup/core";
-import { guardResponses, type OpenApiDocument, openApiDocument } from "@stepup/http";
+import { guardHeaders, guardResponses, type OpenApiDocument, openApiDocument } from "@stepup/http";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formats from "ajv-formats";
 import { describe, expect, it } from "vitest";
@@ -117,6 +117,15 @@ describe("the OpenAPI document and core's tables", () => {
     expect(Object.keys(refs).sort()).toEqual(["303", "400", "401", "403", "413", "429", "500", "503"]);
     for (const ref of Object.values(refs))
       expect(doc.components.responses[ref.$ref.split("/").pop() ?? ""], ref.$ref).toBeDefined();
+  });
+
+  it("gives the headers a guarded route's own response may carry (Stepup-Enroll-By) as components", () => {
+    const refs = guardHeaders();
+    expect(Object.keys(refs)).toEqual(["Stepup-Enroll-By"]);
+    for (const ref of Object.values(refs))
+      expect(doc.components.headers[ref.$ref.split("/").pop() ?? ""], ref.$ref).toMatchObject({
+        schema: { type: "string", format: "date-time" },
+      });
   });
 
   it("follows basePath and the cookie name", () => {

@@ -110,6 +110,9 @@ describe("the pages and the static routes answer as documented", () => {
     expect(c(await form(`factors/${factorId}/rename`, { name: "" })).status).toBe(400);
     expect(c(await form(`factors/${factorId}/primary`, {})).status).toBe(200);
     expect(c(await form("factors/AAAAAAAAAAAA/remove", {})).status).toBe(404);
+    // Trusted devices: revoke one (an unknown id is a 404 console), forget all; no step-up either way.
+    expect(c(await form("devices/AAAAAAAAAAAAAAAA/revoke", {})).status).toBe(404);
+    expect(c(await form("devices/revoke-all", {})).status).toBe(200);
     // Still fresh from the step-up: new codes, shown once on the console after a redirect (PRG).
     expect(c(await form("recovery-codes", {})).status).toBe(303);
     // Signed out: the demo has a `signInUrl`, so a browser is sent to its login, and back after it.

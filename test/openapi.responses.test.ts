@@ -167,6 +167,25 @@ describe("the JSON API answers as documented", () => {
     expect(ok.status, ok.text).toBe(200);
   });
 
+  it("trusted devices: verify with rememberDevice, list (this browser marked), revoke, 404 for an unknown id", async () => {
+    const { agent, secret } = await enrolled(demo);
+    expect(c(await agent.get("/stepup/api/devices")).body).toEqual({ devices: [] });
+    const id = String(c(await open(agent)).body.challengeId);
+    const notBoolean = { factor: "totp", code: await currentCode(secret), rememberDevice: "yes" };
+    expectProblem(c(await verify(agent, id, notBoolean)), 400, "invalid_input");
+    const ok = c(
+      await verify(agent, id, { factor: "totp", code: await currentCode(secret), rememberDevice: true }),
+    );
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body.trustedDevice).toBe(true);
+    const listed = c(await agent.get("/stepup/api/devices"));
+    const [device] = listed.body.devices as { id: string; current?: boolean }[];
+    expect(device?.current).toBe(true);
+    expectProblem(c(await agent.delete("/stepup/api/devices/AAAAAAAAAAAAAAAA")), 404, "not_found");
+    expect(c(await agent.delete(`/stepup/api/devices/${device?.id}`)).status).toBe(204);
+    expect(c(await agent.get("/stepup/api/devices")).body).toEqual({ devices: [] });
+  });
+
   it("user_locked: the consecutive-failure cap answers 429 on verify", async () => {
     const capped = await t.start({ limits: { lockout: { maxFailures: 2, delayAfter: 2 } } });
     const { agent, secret } = await enrolled(capped);
@@ -234,6 +253,8 @@ describe("the checker itself", () => {
       "verifyChallenge",
       "getStatus",
       "regenerateRecoveryCodes",
+      "listDevices",
+      "revokeDevice",
       "getOpenApi",
     ])
       expect(api, id).toContain(id);

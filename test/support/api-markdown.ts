@@ -130,6 +130,18 @@ function guard(doc: OpenApiDocument): string[] {
   return rows;
 }
 
+/** The headers a guarded route's own response may carry (`components.headers`). */
+function guardHeaderRows(doc: OpenApiDocument): string[] {
+  const headers = Object.values(doc.components.headers ?? {});
+  if (headers.length === 0) return [];
+  return [
+    "",
+    "When the guard lets a request run, the route's own response may carry (`guardHeaders()` gives their `$ref`s):",
+    "",
+    ...headers.map((h) => `- ${cell(h.description)}`),
+  ];
+}
+
 function errors(doc: OpenApiDocument): string[] {
   const rows = ["| `error` | status | when |", "|---|---|---|"];
   for (const schema of Object.values(doc.components.schemas)) {
@@ -154,6 +166,7 @@ export function apiMarkdown(doc: OpenApiDocument, factors: readonly string[]): s
     "What any route behind `requireStepUp` / `withStepUp` may answer instead of running the handler (components `Guard*`; `guardResponses()` gives their `$ref`s for your own document):",
     "",
     ...guard(doc),
+    ...guardHeaderRows(doc),
     "",
     "Every error is `application/problem+json` (RFC 9457) with a stable `error` code: match the code, never `detail`.",
     "",

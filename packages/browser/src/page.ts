@@ -151,7 +151,11 @@ function enhanceChallenge(data: Record<string, unknown>, basePath: string): void
     const challengeId = String(data.challengeId ?? "");
     const factors = readFactors(data.factors);
     wire(section, async (status) => {
-      const result = await verifyWithPasskey(basePath, challengeId, factors);
+      // The section's own "Remember this device" box (absent when trusted devices are off).
+      const remember = section.querySelector<HTMLInputElement>('input[name="rememberDevice"]');
+      const result = await verifyWithPasskey(basePath, challengeId, factors, {
+        rememberDevice: remember?.checked === true,
+      });
       if (!result.ok) {
         status.textContent = errorMessage(result);
         return;

@@ -28,7 +28,8 @@ function asCeremonyError(error: unknown): never {
 /**
  * Step-up with a passkey or security key on an open challenge: start -> browser ceremony -> verify.
  * The server's start lists every credential of the user; the factor sent back with the assertion is
- * the one whose credential the browser picked (`factorIds[response.id]`).
+ * the one whose credential the browser picked (`factorIds[response.id]`). `rememberDevice: true`
+ * asks the server to trust this browser for its policy's days ("Remember this device").
  *
  * @throws CeremonyError when the browser ceremony fails; HTTP failures come back as the ApiResult.
  */
@@ -36,6 +37,7 @@ export async function verifyWithPasskey(
   basePath: string,
   challengeId: string,
   factors: readonly OfferedFactor[],
+  options: { rememberDevice?: boolean } = {},
 ): Promise<ApiResult> {
   const keys = factors.filter((f) => f.prompt.kind === "webauthn");
   const first = keys[0];
@@ -53,7 +55,8 @@ export async function verifyWithPasskey(
   // Without a map (older servers), only an unambiguous single key can be named.
   const factorId = typeof mapped === "string" ? mapped : keys.length === 1 ? first.id : undefined;
   const factor = keys.find((k) => k.id === factorId)?.type ?? first.type;
-  return callApi(basePath, `api/challenges/${id}/verify`, { factor, factorId, response });
+  const remember = options.rememberDevice === true ? { rememberDevice: true } : {};
+  return callApi(basePath, `api/challenges/${id}/verify`, { factor, factorId, response, ...remember });
 }
 
 /**

@@ -2,6 +2,8 @@ import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
   type BeginSignInOptions,
   createStepUpHttp,
+  ENROLL_BY_HEADER,
+  type GuardDetails,
   type GuardInput,
   type GuardOptions,
   problem,
@@ -50,6 +52,12 @@ export interface RequireStepUpOptions extends GuardOptions {
    * dynamic linking). At most 200 characters. Only with `transaction`.
    */
   describe?: (req: Request) => string;
+  /**
+   * The request's details for the policy's `when` triggers and `decide` hook (e.g. `{ amount }`),
+   * without binding the step-up to them. Called only when the rule's policy reads them. A
+   * transaction rule's `transaction` details are given already; this wins over them.
+   */
+  details?: (req: Request) => GuardDetails | Promise<GuardDetails>;
 }
 
 /** Options of `beginSignIn`. */
@@ -105,12 +113,13 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
 
 function guardInput(
   req: Request,
-  transaction: RequireStepUpOptions["transaction"],
-  describe: RequireStepUpOptions["describe"],
+  { transaction, describe, details }: Pick<RequireStepUpOptions, "transaction" | "describe" | "details">,
 ): GuardInput {
   const form = formFields(req);
-  if (!transaction) return form ? { form } : {};
-  return { ...(form ? { form } : {}), ...transactionInput(transaction(req), describe?.(req)) };
+  // A function: the guard calls it only when the rule's policy reads details.
+  const given = details ? { details: () => details(req) } : {};
+  if (!transaction) return { ...(form ? { form } : {}), ...given };
+  return { ...(form ? { form } : {}), ...transactionInput(transaction(req), describe?.(req)), ...given };
 }
 
 async function userOf(getUser: ExpressStepUpOptions["getUser"], req: Request): Promise<StepUpUser | null> {
@@ -151,8 +160,9 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
     router,
     http,
     requireStepUp(opts) {
-      const { transaction, describe, ...guardOptions } = opts ?? ({} as RequireStepUpOptions);
-      const guard = http.guard(guardOptions, { where: "requireStepUp", transaction, describe });
+      const { transaction, describe, details, ...guardOptions } = opts ?? ({} as RequireStepUpOptions);
+      const guard = http.guard(guardOptions, { where: "requireStepUp", transaction, describe, details });
+      const fns = { transaction, describe, details };
       return forwardErrors(async function requireStepUp(req, res, next) {
         // The hot path: no promise for a synchronous getUser, no input object for a plain GET.
         const found = getUser(req);
@@ -160,7 +170,7 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
         const view = new ExpressGuardRequest(req);
         let input: GuardInput | undefined;
         try {
-          input = req.method === "GET" && !transaction ? undefined : guardInput(req, transaction, describe);
+          input = req.method === "GET" && !transaction && !details ? undefined : guardInput(req, fns);
         } catch (error) {
           // The app's transaction/describe refused the request's details: a client error.
           if (!(error instanceof StepUpError)) throw error;
@@ -177,6 +187,8 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
         const outcome = await guard(view, ctx, input);
         if (outcome.kind === "pass") {
           req.stepUp = outcome.stepUp;
+          // Within a REQUIRED policy's grace period: tell the client the deadline to enrol by.
+          if (outcome.stepUp.enrollBy !== null) res.setHeader(ENROLL_BY_HEADER, outcome.stepUp.enrollBy);
           next();
           return;
         }

@@ -1,11 +1,17 @@
 import { createStepUp, type RuleOptions, type StepUp, StepUpError, type StepUpOptions } from "@stepup/core";
 import { handleApi } from "./api/api-routes.js";
 import { serveAsset } from "./assets/serve-asset.js";
+import { createDeviceCookie } from "./device-cookie.js";
 import { type GuardInput, type GuardOutcome, type GuardRequest, runGuard } from "./guard/guard.js";
 import { checkGuardOptions, type TransactionFunctions } from "./guard/guard-options.js";
-import { renderGuard, type StepUpRequiredBody, stepUpRequiredBody } from "./guard/render-guard.js";
+import {
+  type EnrollmentRequiredBody,
+  enrollmentRequiredBody,
+  renderGuard,
+  type StepUpRequiredBody,
+  stepUpRequiredBody,
+} from "./guard/render-guard.js";
 import type { HttpContext, RequestContext } from "./http-context.js";
-import { cookieScheme } from "./internal/cookie-scheme.js";
 import { serveOpenApi } from "./openapi/serve-open-api.js";
 import { toResponse } from "./problem.js";
 import { createCsrf } from "./security.js";
@@ -31,7 +37,8 @@ export interface StepUpHttpOptions extends StepUpOptions {
   cookie?: {
     /**
      * The base name; a Secure cookie is sent as `__Host-<name>` (`__Secure-<name>` with a `domain`),
-     * and the plain name is read only where the cookie is not Secure.
+     * and the plain name is read only where the cookie is not Secure. The device cookie ("remember
+     * this device") is `<name>_device`, named the same way.
      * @default "stepup"
      */
     name?: string;
@@ -105,7 +112,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
       secrets: engine.config.secrets,
       ttlSeconds: engine.config.challengeTtl,
     }),
-    deviceCookie: cookieScheme({ ...scheme, name: `${scheme.name}_device` }),
+    device: createDeviceCookie(scheme),
     csrf: createCsrf(engine.config.secrets[0] ?? ""),
     log: (message, meta) => logger.error(message, meta),
     signInUrl: resolveSignInUrl(options.signInUrl),
@@ -237,6 +244,13 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     /** The public fields of a step-up-required outcome (what the 401 body holds). */
     stepUpRequired(outcome: Extract<GuardOutcome, { kind: "step-up-required" }>): StepUpRequiredBody {
       return stepUpRequiredBody(http, outcome);
+    },
+
+    /** The public fields of an enrollment-required outcome (what the 403 body holds). */
+    enrollmentRequired(
+      outcome: Extract<GuardOutcome, { kind: "enrollment-required" }>,
+    ): EnrollmentRequiredBody {
+      return enrollmentRequiredBody(http, outcome);
     },
 
     /**

@@ -1,5 +1,5 @@
 import type { StepUp, StepUpUser } from "@stepup/core";
-import type { CookieScheme } from "./internal/cookie-scheme.js";
+import type { DeviceCookieJar } from "./device-cookie.js";
 import type { createCsrf } from "./security.js";
 import type { SessionCookie } from "./session-cookie.js";
 import type { SignInUrl } from "./sign-in.js";
@@ -10,8 +10,8 @@ export interface RequestContext {
   /** The signed-in user per the app's `getUser`, or null. */
   user: StepUpUser | null;
   /**
-   * The client address (per-IP guessing limits, the policy hook), when the adapter knows it. May be
-   * a getter: the guard's fresh path reads it only when a policy hook is configured.
+   * The client address (per-IP guessing limits, the policy hook, the `newIp` trigger), when the
+   * adapter knows it. May be a getter: the guard reads it only for a rule whose policy can use it.
    */
   readonly ip?: string | undefined;
 }
@@ -23,8 +23,8 @@ export interface HttpContext {
   cookie: SessionCookie;
   /** The pending sign-in between the app's password check and the second factor. */
   signInCookie: SignInCookie;
-  /** The device cookie's name rules (`<name>_device`): read to apply trusted devices at sign-in. */
-  deviceCookie: CookieScheme;
+  /** The device cookie (`stepup_device`): trusted devices and the `newDevice` trigger. */
+  device: DeviceCookieJar;
   csrf: ReturnType<typeof createCsrf>;
   trustedOrigins: readonly string[];
   log(message: string, meta: Record<string, unknown>): void;

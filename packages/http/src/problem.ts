@@ -3,6 +3,7 @@ import { errorStatus, StepUpError, type StepUpErrorCode } from "@stepup/core";
 const TITLES: Partial<Record<StepUpErrorCode, string>> = {
   STEP_UP_REQUIRED: "Step-up authentication required",
   STEP_UP_BLOCKED: "Action blocked",
+  ENROLLMENT_REQUIRED: "Enrollment required",
   TOO_MANY_ATTEMPTS: "Too many attempts",
   STORE_UNAVAILABLE: "Service unavailable",
   UNAUTHENTICATED: "Not signed in",

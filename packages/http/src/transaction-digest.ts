@@ -39,13 +39,19 @@ export function transactionDigest(details: unknown, description?: string): strin
 
 /**
  * The guard input of a transaction rule: the digest of its details, bound to the words the user
- * approves when there are some (checked: 1-200 characters). One place for every adapter.
+ * approves when there are some (checked: 1-200 characters), and the details themselves when they
+ * are an object (what `when` triggers and the policy hook read). One place for every adapter.
  * @throws StepUpError INVALID_INPUT for a bad description or details nested too deeply
  */
 export function transactionInput(
   details: unknown,
   description?: unknown,
-): { txn: string; description?: string } {
+): { txn: string; description?: string; details?: Readonly<Record<string, unknown>> } {
   const text = description === undefined ? undefined : describeTransaction(description);
-  return { txn: transactionDigest(details, text), ...(text === undefined ? {} : { description: text }) };
+  const isObject = typeof details === "object" && details !== null && !Array.isArray(details);
+  return {
+    txn: transactionDigest(details, text),
+    ...(text === undefined ? {} : { description: text }),
+    ...(isObject ? { details: details as Readonly<Record<string, unknown>> } : {}),
+  };
 }

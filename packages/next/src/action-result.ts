@@ -13,6 +13,8 @@ export type GuardActionError =
   | "origin_mismatch"
   | "unauthenticated"
   | "step_up_blocked"
+  /** The action's policy refuses users without a factor: set one up first (at `enrollUrl`). */
+  | "enrollment_required"
   | "too_many_attempts"
   /** Locked after too many failed verifications: a recovery code or an administrator ends it. */
   | "user_locked"
@@ -28,7 +30,7 @@ export type GuardActionError =
 export type GuardActionResult =
   | { ok: true; stepUp: StepUpInfo }
   | { ok: false; stepUpRequired: StepUpRequired }
-  | { ok: false; error: GuardActionError; retryAfter?: number };
+  | { ok: false; error: GuardActionError; retryAfter?: number; enrollUrl?: string };
 
 /** A failed `GuardActionResult` (what a Server Action returns when it may not run). */
 export type GuardActionFailure = Exclude<GuardActionResult, { ok: true }>;

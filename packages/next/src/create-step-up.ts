@@ -1,6 +1,8 @@
 import { StepUpError, type StepUpUser } from "@stepup/core";
 import {
   checkGuardOptions,
+  ENROLL_BY_HEADER,
+  type GuardDetails,
   type GuardInput,
   type GuardOptions,
   problem,
@@ -60,6 +62,12 @@ export interface WithStepUpOptions extends GuardOptions {
    * the modal, and bound into the transaction digest. At most 200 characters. Only with `transaction`.
    */
   describe?: (request: Request) => MaybePromise<string>;
+  /**
+   * The request's details for the policy's `when` triggers and `decide` hook (e.g. `{ amount }`),
+   * without binding the step-up to them. Gets a copy of the request; called only when the rule's
+   * policy reads them. Wins over a transaction rule's `transaction` details.
+   */
+  details?: (request: Request) => MaybePromise<GuardDetails>;
 }
 
 /** Options of one guarded Server Action. */
@@ -68,6 +76,8 @@ export interface GuardActionOptions extends GuardOptions {
   transaction?: unknown;
   /** What is being approved, in words (bound into the digest with `transaction`). */
   description?: string;
+  /** The action's details for the policy's `when` triggers and `decide` hook, not bound to the step-up. */
+  details?: GuardDetails;
 }
 
 /** A route handler after `withStepUp`: what Next calls. */
@@ -181,16 +191,16 @@ export function createStepUp(
     withStepUp<Context>(handler: SteppedUpHandler<Context>, opts: WithStepUpOptions): RouteHandler<Context> {
       if (typeof handler !== "function") throw new TypeError("stepup: withStepUp needs a handler function");
       checkGuardOptions("withStepUp", opts, opts);
-      const { transaction, describe, ...guardOptions } = opts;
+      const { transaction, describe, details, ...guardOptions } = opts;
       let guard: Guard | undefined;
       return async function steppedUp(request, context) {
         let passed: StepUpInfo;
         let inst: Instance | undefined;
         try {
           inst = instance();
-          guard ??= inst.http.guard(guardOptions, { where: "withStepUp", transaction, describe });
+          guard ??= inst.http.guard(guardOptions, { where: "withStepUp", transaction, describe, details });
           const user = await userOf(inst, request);
-          const input = await guardInput(request, transaction, describe);
+          const input = await guardInput(request, transaction, describe, details);
           const ip = inst.ipOf(request);
           const outcome = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
           if (outcome.kind !== "pass") return inst.http.render(request, outcome);
@@ -202,13 +212,14 @@ export function createStepUp(
           return internalError();
         }
         // The handler's own errors (including redirect() and notFound()) are Next's to handle.
-        return handler(request, context, passed);
+        const response = await handler(request, context, passed);
+        return passed.enrollBy === null ? response : withHeader(response, ENROLL_BY_HEADER, passed.enrollBy);
       };
     },
 
     async guardAction(opts: GuardActionOptions): Promise<GuardActionResult> {
       checkGuardOptions("guardAction", opts);
-      const { transaction, description, ...guardOptions } = opts;
+      const { transaction, description, details, ...guardOptions } = opts;
       let inst: Instance | undefined;
       try {
         inst = instance();
@@ -226,8 +237,9 @@ export function createStepUp(
         if (!originAllowed(request.headers.get("origin"), origin, inst.trustedOrigins))
           return { ok: false, error: "origin_mismatch" };
         const user = await userOf(inst, request);
-        const input: GuardInput | undefined =
+        const bound: GuardInput | undefined =
           transaction === undefined ? undefined : transactionInput(transaction, description);
+        const input = details === undefined ? bound : { ...bound, details };
         const ip = inst.ipOf(request);
         const outcome = await guard(request, { user, ...(ip ? { ip } : {}) }, input);
         if (outcome.kind === "step-up-required") await applyCookies(outcome.cookies, api);
@@ -262,17 +274,32 @@ async function guardInput(
   request: Request,
   transaction: WithStepUpOptions["transaction"],
   describe: WithStepUpOptions["describe"],
+  details: WithStepUpOptions["details"],
 ): Promise<GuardInput | undefined> {
   const isForm =
     request.method === "POST" &&
     (request.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded");
-  if (!isForm && !transaction) return undefined;
-  const bytes = request.body ? await readBodyBytes(request.clone()) : undefined;
+  if (!isForm && !transaction && !details) return undefined;
+  const bytes = request.body && (isForm || transaction) ? await readBodyBytes(request.clone()) : undefined;
   const form = isForm ? [...new URLSearchParams(new TextDecoder().decode(bytes))] : undefined;
-  if (!transaction) return form ? { form } : undefined;
   const copy = () => (bytes ? new Request(request, { body: bytes }) : request.clone());
+  // A function: the guard calls it only when the rule's policy reads details.
+  const given = details ? { details: () => details(copy()) } : {};
+  if (!transaction) return { ...(form ? { form } : {}), ...given };
   const description = describe ? await describe(copy()) : undefined;
-  return { ...(form ? { form } : {}), ...transactionInput(await transaction(copy()), description) };
+  return { ...(form ? { form } : {}), ...transactionInput(await transaction(copy()), description), ...given };
+}
+
+/** A response with one more header; a copy when its headers are immutable (`Response.redirect`). */
+function withHeader(response: Response, name: string, value: string): Response {
+  try {
+    response.headers.set(name, value);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    copy.headers.set(name, value);
+    return copy;
+  }
 }
 
 /**

@@ -75,6 +75,12 @@ export function toActionResult(
       return { ok: false, stepUpRequired: http.stepUpRequired(outcome) };
     case "blocked":
       return { ok: false, error: "step_up_blocked" };
+    case "enrollment-required":
+      return {
+        ok: false,
+        error: "enrollment_required",
+        enrollUrl: http.enrollmentRequired(outcome).enrollUrl,
+      };
     case "locked": {
       const error = lockedError(outcome);
       const retryAfter = error.details.retryAfter;

@@ -5,6 +5,7 @@ import { json } from "../problem.js";
 import { checkOrigin } from "../security.js";
 import { withOwnStepUp } from "./own-step-up.js";
 import { currentSid, sessionForChallenge, sessionIdOf } from "./session-of.js";
+import { deviceSetCookie, verifyClient } from "./verify-client.js";
 
 type Ctx = RequestContext & { user: StepUpUser };
 type Handler = (http: HttpContext, request: Request, ctx: Ctx, params: string[]) => Promise<Response>;
@@ -94,25 +95,42 @@ async function startChallenge(http: HttpContext, request: Request, { user, ip }:
 async function verifyChallenge(http: HttpContext, request: Request, ctx: Ctx, [id]: string[]) {
   const body = await readJson(request);
   const sid = await sessionForChallenge(http, request, ctx.user);
+  // `rememberDevice` travels in the body; the engine checks its type.
   const result = await http.engine.challenges.verify(
     ctx.user,
     sid,
     id,
     { ...body, factor: body.factor },
-    ctx.ip,
+    verifyClient(http, request, ctx),
   );
   const setCookie = await http.cookie.issue({ sid: result.sid, uid: ctx.user.id }, new URL(request.url));
-  return json(
+  const response = json(
     {
       success: true,
       sid: result.sid,
       timestamp: new Date(result.assurance.atMs).toISOString(),
       resource: result.challenge.resource,
       action: result.challenge.action,
+      trustedDevice: result.device.trusted,
     },
     200,
     { "set-cookie": setCookie },
   );
+  response.headers.append("set-cookie", deviceSetCookie(http, request, result.device));
+  return response;
+}
+
+async function listDevices(http: HttpContext, request: Request, { user }: Ctx) {
+  // "This device": the id part of this browser's cookie (a marker on the caller's own list only).
+  const current = http.device.idOf(http.device.read(request.headers.get("cookie"), request));
+  const devices = await http.engine.devices.list(user.id);
+  return json({ devices: devices.map((d) => (d.id === current ? { ...d, current: true } : d)) });
+}
+
+async function revokeDevice(http: HttpContext, _r: Request, { user }: Ctx, [id]: string[]) {
+  // No step-up: revoking only takes trust away, which is what someone worried about a lost laptop needs.
+  await http.engine.devices.revoke(user.id, id);
+  return noContent();
 }
 
 async function status(http: HttpContext, request: Request, { user }: Ctx) {
@@ -149,6 +167,8 @@ const ROUTES: Route[] = [
   route("POST", "challenges/:/start", startChallenge),
   route("POST", "challenges/:/verify", verifyChallenge),
   route("GET", "status", status),
+  route("GET", "devices", listDevices),
+  route("DELETE", "devices/:", revokeDevice),
   route("POST", "recovery-codes", regenerateRecoveryCodes),
 ];
 

@@ -16,7 +16,18 @@ export interface StepUpInfo {
   amr: readonly string[];
   resource: string;
   action: string;
+  /**
+   * The deadline to set up two-step verification by (ISO 8601), while a `REQUIRED` policy's grace
+   * period lets a user with no factor pass; also sent as the `Stepup-Enroll-By` header. `null` otherwise.
+   */
+  enrollBy: string | null;
 }
+
+/** The response header that carries `StepUpInfo.enrollBy` on a guarded response within a grace period. */
+export const ENROLL_BY_HEADER = "Stepup-Enroll-By";
+
+/** What a `when` trigger and the policy hook see of a request (`TriggerContext.details`). */
+export type GuardDetails = Readonly<Record<string, unknown>>;
 
 /** Extra inputs of one guarded request. */
 export interface GuardInput {
@@ -26,6 +37,11 @@ export interface GuardInput {
   description?: string;
   /** The original urlencoded form fields, for re-submission after a step-up. */
   form?: readonly (readonly [string, string])[];
+  /**
+   * The request's details for `when` triggers and the policy hook (a transaction's `{ amount, to }`).
+   * A function is called only when the rule's policy will read them.
+   */
+  details?: GuardDetails | (() => GuardDetails | Promise<GuardDetails>);
 }
 
 /** The parts of a request the guard reads (a Fetch `Request` fits; adapters may pass a light view). */
@@ -48,6 +64,8 @@ export type GuardOutcome =
   | { kind: "locked"; rule: Rule; userLocked: boolean; retryAfter: number }
   /** The policy refused the action. */
   | { kind: "blocked"; rule: Rule }
+  /** The user has no factor this rule accepts and its policy denies them (`noFactor: "deny"`): enrol first. */
+  | { kind: "enrollment-required"; rule: Rule }
   /** Refused before the engine was asked, or it failed: no user, cross-origin, store down, ... */
   | { kind: "error"; error: unknown };
 
@@ -58,7 +76,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * Where to come back to after the step-up. A request path like `//evil.example/x` is a valid path
  * on our origin but a protocol-relative URL to a browser: such paths go home instead.
  */
-function relativeUrl(url: URL): string {
+export function relativeUrl(url: URL): string {
   return safeReturnTo(url.pathname + url.search, url) ?? "/";
 }
 
@@ -79,6 +97,7 @@ function iso(ms: number): string {
 
 function info(decision: StepUpDecision, rule: Rule): StepUpInfo {
   if (decision.outcome !== "allow") {
+    const enrollByMs = decision.outcome === "waived" ? decision.enrollByMs : undefined;
     return {
       verifiedAt: null,
       expiresAt: null,
@@ -87,6 +106,7 @@ function info(decision: StepUpDecision, rule: Rule): StepUpInfo {
       amr: [],
       resource: rule.resource,
       action: rule.action,
+      enrollBy: enrollByMs === undefined ? null : iso(enrollByMs),
     };
   }
   const a = decision.assurance;
@@ -98,7 +118,18 @@ function info(decision: StepUpDecision, rule: Rule): StepUpInfo {
     amr: a.amr,
     resource: rule.resource,
     action: rule.action,
+    enrollBy: null,
   };
+}
+
+/** The request's details, resolved and checked (an app's `details` returning a non-object is a bug). */
+async function detailsOf(input: GuardInput): Promise<GuardDetails | undefined> {
+  const given = input.details;
+  if (given === undefined) return undefined;
+  const value = typeof given === "function" ? await given() : given;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new TypeError("stepup: option `details` must return an object, e.g. { amount: 100 }");
+  return value;
 }
 
 /**
@@ -126,24 +157,27 @@ export async function runGuard(
     const peeked = http.cookie.peek(header, now, request);
     const cookie = peeked === undefined ? await http.cookie.read(header, now, request) : peeked;
     const sid = cookie && cookie.uid === user.id ? cookie.sid : undefined;
-    // The client address only feeds a policy hook: adapters may compute it lazily (a getter).
-    const ip = http.engine.config.policy ? ctx.ip : undefined;
-    const decision = await http.engine.decide({ user, sid, rule, txn: input.txn, ip });
+    // Only what this rule's policy can read: for a plain rule the fresh path computes neither the
+    // client address (a getter: proxy-addr in Express) nor the device cookie, nor the app's details.
+    const { triggers, mode } = rule.policy;
+    const hook = http.engine.config.policy.decide !== undefined;
+    const ip = hook || triggers.newIp || triggers.when || mode === "log-only" ? ctx.ip : undefined;
+    const device =
+      rule.allowTrustedDevice || triggers.newDevice ? http.device.read(header, request) : undefined;
+    const details = hook || triggers.when ? await detailsOf(input) : undefined;
+    const decision = await http.engine.decide({ user, sid, rule, txn: input.txn, ip, device, details });
     switch (decision.outcome) {
       case "allow":
       case "waived":
         return { kind: "pass", stepUp: info(decision, rule) };
       case "block":
         return { kind: "blocked", rule };
+      case "enroll-required":
+        return { kind: "enrollment-required", rule };
       case "locked":
         return { kind: "locked", rule, userLocked: decision.userLocked, retryAfter: decision.retryAfter };
       case "challenge":
         return await openFor(http, request, user, sid, rule, input, decision.offer);
-      case "enroll-required":
-        return {
-          kind: "error",
-          error: new StepUpError("ENROLLMENT_REQUIRED", "Set up a second factor to continue."),
-        };
     }
   } catch (error) {
     return { kind: "error", error };

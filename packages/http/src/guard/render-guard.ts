@@ -2,10 +2,10 @@ import { type OfferedFactor, StepUpError, userLocked } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
 import { setCookieHeader } from "../internal/cookies.js";
 import { problem, toResponse } from "../problem.js";
-import { wantsHtml } from "../security.js";
+import { safeReturnTo, wantsHtml } from "../security.js";
 import { signInRedirect } from "../sign-in.js";
 import { cancelUrlFor, challengePageResponse, errorPage, messagePage } from "../ui/page-response.js";
-import type { GuardOutcome, GuardRequest } from "./guard.js";
+import { type GuardOutcome, type GuardRequest, relativeUrl } from "./guard.js";
 
 /** What a client needs to step up and retry: the server already opened the challenge. */
 export interface StepUpRequiredBody {
@@ -57,10 +57,44 @@ export function lockedError(outcome: Extract<GuardOutcome, { kind: "locked" }>):
       });
 }
 
+/** The body of a 403 `enrollment_required`: where the user sets up a factor, and for what. */
+export interface EnrollmentRequiredBody {
+  resource: string;
+  action: string;
+  /** The console, where a factor is set up. */
+  enrollUrl: string;
+}
+
+/** The public fields of an enrollment-required outcome (the 403 body, a Server Action's result). */
+export function enrollmentRequiredBody(
+  http: HttpContext,
+  outcome: Extract<GuardOutcome, { kind: "enrollment-required" }>,
+): EnrollmentRequiredBody {
+  return {
+    resource: outcome.rule.resource,
+    action: outcome.rule.action,
+    enrollUrl: `${http.basePath}/console`,
+  };
+}
+
+/**
+ * Where a browser comes back to after enrolling: the page it asked for (a GET), else the same-origin
+ * page the form was on (a POST's URL cannot be opened again by a link).
+ */
+function comeBackTo(request: GuardRequest): string | undefined {
+  const url = new URL(request.url);
+  if (request.method === "GET" || request.method === "HEAD") return relativeUrl(url);
+  const referer = request.headers.get("referer");
+  if (!referer || !URL.canParse(referer)) return undefined;
+  const from = new URL(referer);
+  return from.origin === url.origin ? safeReturnTo(from.pathname + from.search, url) : undefined;
+}
+
 /**
  * Renders a guard outcome that did not pass, per DESIGN's table: the challenge page inline for a
  * browser navigation or form, problem+json for everyone else (with the RFC 9470 header for a
- * bearer client), 403 blocked, 429 locked, 503 when the store is down.
+ * bearer client), 403 blocked, 403 enrollment required (a page linking to the console for a
+ * browser), 429 locked, 503 when the store is down.
  */
 export function renderGuard(
   http: HttpContext,
@@ -103,6 +137,22 @@ export function renderGuard(
         resource: outcome.rule.resource,
         action: outcome.rule.action,
       });
+    case "enrollment-required": {
+      const body = enrollmentRequiredBody(http, outcome);
+      if (html) {
+        const back = comeBackTo(request);
+        const href = back ? `${body.enrollUrl}?returnTo=${encodeURIComponent(back)}` : body.enrollUrl;
+        return messagePage(
+          http,
+          403,
+          "Set up two-step verification",
+          "This action needs two-step verification, which isn't set up on your account yet. It takes about a minute.",
+          new Headers(),
+          { href, label: "Set up two-step verification" },
+        );
+      }
+      return problem("ENROLLMENT_REQUIRED", "Set up two-step verification to continue.", { ...body });
+    }
     case "error":
       if (outcome.error instanceof StepUpError && outcome.error.code === "UNAUTHENTICATED") {
         // A browser goes to the app's login when it has one; API clients keep the 401.

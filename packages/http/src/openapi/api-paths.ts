@@ -51,6 +51,7 @@ const pathParam = (name: string, schema: Schema, description: string): Parameter
 });
 const factorIdParam = pathParam("factorId", schemaRef("FactorId"), "A factor's id.");
 const challengeIdParam = pathParam("challengeId", schemaRef("ChallengeId"), "A challenge's id.");
+const deviceIdParam = pathParam("deviceId", { type: "string" }, "A trusted device's id (`DeviceId`).");
 
 const setCookie = (description: string, required: boolean) => ({
   "Set-Cookie": {
@@ -207,11 +208,14 @@ export function apiPaths(
         security: ANSWERING,
         requestBody: body(schemaRef("VerifyRequest")),
         responses: {
-          "200": ok(
-            "Verified.",
-            schemaRef("Verified"),
-            setCookie("The rotated step-up session (the old cookie no longer counts).", true),
-          ),
+          "200": ok("Verified.", schemaRef("Verified"), {
+            "Set-Cookie": {
+              description:
+                "Two cookies: the rotated step-up session (the old cookie no longer counts), and the device cookie `stepup_device` (`__Host-stepup_device` when Secure; HttpOnly, SameSite=Lax, a new random token each time; trusted with `rememberDevice`).",
+              required: true,
+              schema: { type: "string" },
+            },
+          }),
         },
       },
       [
@@ -238,6 +242,32 @@ export function apiPaths(
         responses: { "200": ok("Fresh or not.", schemaRef("Freshness")) },
       },
       [...USER, "INVALID_INPUT"],
+    ),
+  };
+  paths[`${api}/devices`] = {
+    get: op(
+      {
+        operationId: "listDevices",
+        summary: "List the user's trusted devices",
+        description: "`current: true` marks the browser making the request.",
+        security: USER_ONLY,
+        responses: { "200": ok("The trusted devices.", schemaRef("DeviceList")) },
+      },
+      USER,
+    ),
+  };
+  paths[`${api}/devices/{deviceId}`] = {
+    parameters: [deviceIdParam],
+    delete: op(
+      {
+        operationId: "revokeDevice",
+        summary: "Stop trusting a device",
+        description:
+          "At once, on every process. Needs no step-up: it only takes trust away (the user of a lost laptop needs it now).",
+        security: USER_ONLY,
+        responses: { "204": { description: "Revoked." } },
+      },
+      [...USER, "ORIGIN_MISMATCH", "NOT_FOUND"],
     ),
   };
   if (recovery) {

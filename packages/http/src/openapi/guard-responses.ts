@@ -1,5 +1,5 @@
 import type { StepUpErrorCode } from "@stepup/core";
-import type { Reference, ResponseObject } from "./openapi-types.js";
+import type { Header, Reference, ResponseObject } from "./openapi-types.js";
 import { errorResponses, signInRedirect } from "./problems.js";
 
 /** What the guard can answer instead of running the handler, by status, with the component's name. */
@@ -18,8 +18,8 @@ const GUARD: Readonly<Record<string, { name: string; description: string; codes:
   "403": {
     name: "GuardForbidden",
     description:
-      "`step_up_blocked`: the policy hook refused the action. `origin_mismatch`: a state-changing request from another site, refused before anything ran.",
-    codes: ["STEP_UP_BLOCKED", "ORIGIN_MISMATCH"],
+      '`step_up_blocked`: the policy hook refused the action. `enrollment_required`: the user has no factor this rule accepts and its policy says `noFactor: "deny"` (`enrollUrl` is where to set one up; a browser gets a page linking there). `origin_mismatch`: a state-changing request from another site, refused before anything ran.',
+    codes: ["STEP_UP_BLOCKED", "ENROLLMENT_REQUIRED", "ORIGIN_MISMATCH"],
   },
   "413": {
     name: "GuardPayloadTooLarge",
@@ -42,6 +42,7 @@ const GUARD: Readonly<Record<string, { name: string; description: string; codes:
 const PAGE_CODES: StepUpErrorCode[] = [
   "STEP_UP_REQUIRED",
   "STEP_UP_BLOCKED",
+  "ENROLLMENT_REQUIRED",
   "ORIGIN_MISMATCH",
   "PAYLOAD_TOO_LARGE",
   "TOO_MANY_ATTEMPTS",
@@ -72,6 +73,29 @@ export function guardComponents(): Record<string, ResponseObject> {
     };
   }
   return components;
+}
+
+/** The headers a guarded route's own responses may carry, as components (`#/components/headers/...`). */
+export function guardHeaderComponents(): Record<string, Header> {
+  return {
+    StepupEnrollBy: {
+      description:
+        "`Stepup-Enroll-By`: within a `REQUIRED` policy's grace period, for a user with no factor, the date (ISO 8601) to set up two-step verification by. After it the route answers 401 `step_up_required` (enrol, then verify).",
+      required: false,
+      schema: { type: "string", format: "date-time" },
+    },
+  };
+}
+
+/**
+ * The headers a guarded route's own responses may carry when the guard let it run, as `$ref`s
+ * into this document: spread them into the `headers` of your operations' success responses.
+ *
+ * @example
+ * myDoc.paths["/reports"].get.responses["200"].headers = { ...guardHeaders() };
+ */
+export function guardHeaders(): Record<string, Reference> {
+  return { "Stepup-Enroll-By": { $ref: "#/components/headers/StepupEnrollBy" } };
 }
 
 /**

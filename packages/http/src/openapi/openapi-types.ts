@@ -107,6 +107,7 @@ export interface OpenApiDocument {
   components: {
     schemas: Record<string, Schema>;
     responses: Record<string, ResponseObject>;
+    headers: Record<string, Header>;
     securitySchemes: Record<string, SecurityScheme>;
   };
   security: SecurityRequirement[];

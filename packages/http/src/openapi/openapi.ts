@@ -1,7 +1,7 @@
 import type { FactorPlugin } from "@stepup/core";
 import { apiPaths } from "./api-paths.js";
 import { FACTOR_COMMON, factorDocs } from "./factor-schemas.js";
-import { guardComponents } from "./guard-responses.js";
+import { guardComponents, guardHeaderComponents } from "./guard-responses.js";
 import type { OpenApiDocument } from "./openapi-types.js";
 import { pagePaths } from "./page-paths.js";
 import { ERROR_CODES, internalErrorResponse, problemSchemas } from "./problems.js";
@@ -26,7 +26,7 @@ const DESCRIPTION = `Step-up MFA: a signed-in user (the app's own session) prove
 
 Every error is RFC 9457 \`application/problem+json\` with a stable \`error\` code (${ERROR_CODES.length} codes; match the code, never \`detail\`). A browser navigation or form post gets an HTML page instead where one is listed.
 
-The guard in front of the app's own sensitive routes answers with the \`Guard*\` responses (components): spread \`guardResponses()\` of @stepup/http into your own operations.`;
+The guard in front of the app's own sensitive routes answers with the \`Guard*\` responses (components): spread \`guardResponses()\` of @stepup/http into your own operations. When it lets a request run, the route's own response may carry the headers in \`components.headers\` (\`guardHeaders()\`).`;
 
 /**
  * The OpenAPI 3.1 document of everything under `basePath`: the JSON API, the pages, the browser
@@ -59,6 +59,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
     components: {
       schemas: { ...apiSchemas(factors, recovery), ...FACTOR_COMMON, ...problemSchemas() },
       responses: { ...guardComponents(), InternalError: internalErrorResponse },
+      headers: guardHeaderComponents(),
       securitySchemes: {
         appSession: {
           type: "apiKey",

@@ -40,7 +40,7 @@ const returnTo: Schema = {
 };
 const setCookie = {
   "Set-Cookie": {
-    description: "The rotated step-up session.",
+    description: "The rotated step-up session, and the device cookie (`stepup_device`).",
     required: true,
     schema: { type: "string" as const },
   },
@@ -164,6 +164,29 @@ function consolePaths(
     "INVALID_INPUT",
     "FACTOR_NOT_FOUND",
   ]);
+  const deviceForm = (path: string, operationId: string, summary: string, codes: Codes, parameters = {}) =>
+    post(
+      path,
+      {
+        operationId,
+        summary,
+        description: "Needs no step-up: it only takes trust away.",
+        ...parameters,
+        requestBody: form({ returnTo }, []),
+        responses: consoleDone(summary.replace(/^Console: /, "").toLowerCase()),
+      },
+      codes,
+    );
+  deviceForm(
+    "devices/{deviceId}/revoke",
+    "consoleRevokeDevice",
+    "Console: revoke a trusted device",
+    ["NOT_FOUND"],
+    {
+      parameters: [{ name: "deviceId", in: "path", required: true, schema: { type: "string" } }],
+    },
+  );
+  deviceForm("devices/revoke-all", "consoleForgetAllDevices", "Console: forget every trusted device", []);
   factorPost("primary", "consoleMakePrimary", "Console: make a factor primary", {}, ["FACTOR_NOT_FOUND"]);
   factorPost(
     "remove",
@@ -251,6 +274,11 @@ export function pagePaths(
                 type: "string",
                 description: sends ? "The code (not with `intent=send`)." : "The code.",
               },
+              rememberDevice: {
+                const: "1",
+                description:
+                  "The box Remember this device (shown when `policy.trustedDevices` is on): trust this browser.",
+              },
               ...(sends
                 ? {
                     intent: {
@@ -272,7 +300,8 @@ export function pagePaths(
                     "Set-Cookie": {
                       ...setCookie["Set-Cookie"],
                       required: false,
-                      description: "The rotated step-up session (not after `intent=send`).",
+                      description:
+                        "The rotated step-up session and the device cookie (not after `intent=send`).",
                     },
                   }
                 : setCookie,
@@ -309,7 +338,7 @@ export function pagePaths(
           summary: "The factor console",
           parameters: [{ name: "returnTo", in: "query", required: false, schema: returnTo }],
           responses: {
-            "200": page("Enroll, rename, remove factors; recovery codes."),
+            "200": page("Enroll, rename, remove factors; recovery codes; trusted devices."),
             "303": signInRedirect,
           },
         },

@@ -115,6 +115,18 @@ const EXTRA: Partial<Record<StepUpErrorCode, { properties: Record<string, Schema
     properties: { resource: { type: "string" }, action: { type: "string" } },
     required: ["resource", "action"],
   },
+  ENROLLMENT_REQUIRED: {
+    properties: {
+      resource: { type: "string" },
+      action: { type: "string" },
+      enrollUrl: {
+        type: "string",
+        format: "uri-reference",
+        description: "The console (same origin), where a factor is set up.",
+      },
+    },
+    required: ["resource", "action", "enrollUrl"],
+  },
   TOO_MANY_ATTEMPTS: {
     properties: { retryAfter: { ...seconds, description: "Seconds until another attempt can succeed." } },
     required: ["retryAfter"],

@@ -157,8 +157,14 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
       anyOf: uniqueSchemas(factors.map((f) => f.started)),
     },
     VerifyRequest: {
-      description: "A proof for the picked factor: `factor` says which branch applies.",
-      oneOf: factors.map((f) => f.verify),
+      description:
+        "A proof for the picked factor: `factor` says which branch applies. Any branch may add `rememberDevice`.",
+      oneOf: factors.map(withRemember),
+    },
+    RememberDevice: {
+      type: "boolean",
+      description:
+        "`true`: trust this browser for the policy's days (`policy.trustedDevices`, default 30): rules with `allowTrustedDevice` then pass on it without a step-up. Never transaction rules, phishing-resistant rules or stepup's own actions.",
     },
     Verified: {
       type: "object",
@@ -169,8 +175,39 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
         timestamp: isoTime("When the factor was verified."),
         resource: { type: "string" },
         action: { type: "string" },
+        trustedDevice: {
+          type: "boolean",
+          description: "Whether this browser is now a trusted device (`rememberDevice`, now or before).",
+        },
       },
-      required: ["success", "sid", "timestamp", "resource", "action"],
+      required: ["success", "sid", "timestamp", "resource", "action", "trustedDevice"],
+      additionalProperties: false,
+    },
+    DeviceId: { type: "string", pattern: "^[A-Za-z0-9_-]{16}$", description: "A trusted device's id." },
+    DeviceSummary: {
+      type: "object",
+      description: "A trusted device (a browser where the user ticked Remember this device).",
+      properties: {
+        id: schemaRef("DeviceId"),
+        name: { type: "string", description: 'Browser and system, from its User-Agent ("Chrome on macOS").' },
+        createdAt: isoTime("When it was first seen verifying."),
+        lastUsedAt: isoTime("Its last verification or trusted pass (updated at most hourly)."),
+        trustedUntil: isoTime("When the trust ends."),
+        current: { const: true, description: "Present on the browser making this request." },
+      },
+      required: ["id", "name", "createdAt", "lastUsedAt", "trustedUntil"],
+      additionalProperties: false,
+    },
+    DeviceList: {
+      type: "object",
+      properties: {
+        devices: {
+          type: "array",
+          items: schemaRef("DeviceSummary"),
+          description: "Most recently used first.",
+        },
+      },
+      required: ["devices"],
       additionalProperties: false,
     },
     Freshness: {
@@ -202,6 +239,11 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
       additionalProperties: false,
     },
   };
+}
+
+/** A factor's verify branch, with the `rememberDevice` every branch accepts. */
+function withRemember(f: FactorDoc): Schema {
+  return { ...f.verify, properties: { ...f.verify.properties, rememberDevice: schemaRef("RememberDevice") } };
 }
 
 function uniqueSchemas(list: readonly Schema[]): Schema[] {

@@ -1,7 +1,15 @@
 import { retryText } from "@stepup/browser/retry-text";
 import { pageScript } from "../assets/page-script.js";
 import { cardHead, errorAlert, icons, infoNotice, plural, safeUrl, samePath } from "./components.js";
-import { type CodeGroup, ERROR_ID, FormContext, groupByType, groupForms, wantsOpen } from "./factor-forms.js";
+import {
+  type CodeGroup,
+  ERROR_ID,
+  FormContext,
+  groupByType,
+  groupForms,
+  rememberBox,
+  wantsOpen,
+} from "./factor-forms.js";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 import type { ChallengePageData, PageFactor } from "./page-types.js";
@@ -67,8 +75,9 @@ ${f.title} · not available on this page yet</li>`,
  * The passkey button: hidden until the page script finds WebAuthn support (it cannot work without
  * JavaScript), with a note shown to browsers without it.
  */
-function passkeySection(hasCodeForm: boolean): SafeHtml {
+function passkeySection(data: ChallengePageData, hasCodeForm: boolean): SafeHtml {
   return html`<div id="stepup-passkey" class="passkey" hidden>
+${rememberBox(data, "passkey-remember")}
 <button type="button" class="button button-primary button-block">Use a passkey or security key</button>
 <p class="hint passkey-status" data-stepup-status role="status"></p>
 ${hasCodeForm ? html`<p class="divider-or" aria-hidden="true">or</p>` : ""}
@@ -161,7 +170,7 @@ ${hasRecovery ? recoveryGroups(ctx, recovery, main === undefined && keys.length 
 ${data.description === undefined ? "" : approval(data.description)}
 ${alert}
 ${data.notice ? infoNotice(data.notice) : ""}
-${keys.length > 0 ? passkeySection(main !== undefined) : ""}
+${keys.length > 0 ? passkeySection(data, main !== undefined) : ""}
 ${forms}
 ${data.factors.length === 0 ? setupPrompt(data.consoleUrl) : ""}
 ${others.length > 0 ? unavailableFactors(others, main ? "Other methods" : "Your methods") : ""}

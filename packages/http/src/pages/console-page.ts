@@ -9,6 +9,7 @@ import {
   plural,
   safeUrl,
 } from "./components.js";
+import { devicesSection } from "./console-devices.js";
 import {
   addMethods,
   CONSOLE_ERROR_ID,
@@ -140,7 +141,8 @@ function signedInAs(user: ConsolePageData["user"]): SafeHtml {
 
 /**
  * The factor console: lists enrolled factors (rename, make primary, remove), adds any factor type
- * from its plugin's declaration (`methods`) and confirms it (`pending`). Every form is a plain POST
+ * from its plugin's declaration (`methods`) and confirms it (`pending`), and lists trusted devices
+ * (revoke one, forget all). Every form is a plain POST
  * to `${basePath}/console/...` carrying the csrf field.
  *
  * @example
@@ -174,6 +176,7 @@ ${codes ? freshCodes(data, codes) : ""}
 ${data.pending ? pendingSection(data, data.pending) : ""}
 ${factorsSection(data)}
 ${recoverySection(data)}
+${devicesSection(data)}
 ${back}
 ${hasCeremony(data) || codes ? script : ""}`;
   return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body, width: "wide" });

@@ -41,6 +41,17 @@ export class FormContext {
   }
 }
 
+/**
+ * "Remember this device for N days" inside a form that verifies (each form posts its own fields,
+ * so each code form carries its own box). Nothing when trusted devices are off.
+ */
+export function rememberBox(data: ChallengePageData, id: string): SafeHtml | "" {
+  const days = data.rememberDays ?? 0;
+  if (days <= 0) return "";
+  return html`<label class="remember" for="${id}"><input type="checkbox" id="${id}" name="rememberDevice" value="1"${data.rememberChecked ? html` checked` : ""}>
+<span>Remember this device for ${days === 1 ? "1 day" : `${days} days`}</span></label>`;
+}
+
 /** Groups code factors by type, keeping the order of each type's first factor (primary first). */
 export function groupByType(factors: readonly PageFactor[]): CodeGroup[] {
   const groups = new Map<string, CodeGroup>();
@@ -108,16 +119,18 @@ function typedForm(ctx: FormContext, group: CodeGroup, role: GroupRole): SafeHtm
     group.factors.map((f) => f.id),
     main,
   );
+  const inputId = ctx.id();
   return html`<form method="post" action="${ctx.action}"${role.held ? html` data-stepup-wait` : ""}>
 ${formHead(ctx, group.type)}
 ${factorChoice(group)}
 ${codeInput({
-  id: ctx.id(),
+  id: inputId,
   prompt: group.prompt,
   hint: first ? hint(ctx, group.prompt, first) : null,
   errorId: invalid ? ERROR_ID : undefined,
   autofocus: main,
 })}
+${rememberBox(ctx.data, `${inputId}-remember`)}
 <button type="submit" class="button ${cls} button-block">${group.prompt.submit ?? "Verify"}</button>
 </form>`;
 }
@@ -164,16 +177,18 @@ function sentForms(
 ): SafeHtml {
   const { main, cls } = role;
   const invalid = isActive(ctx, group, [factor.id], main);
+  const inputId = ctx.id();
   return html`<form method="post" action="${ctx.action}"${role.held ? html` data-stepup-wait` : ""}>
 ${formHead(ctx, group.type)}
 ${hiddenField("factorId", factor.id)}
 ${codeInput({
-  id: ctx.id(),
+  id: inputId,
   prompt: group.prompt,
   hint: hint(ctx, group.prompt, factor, sent) ?? `Enter the code we sent to ${sent.destination}.`,
   errorId: invalid ? ERROR_ID : undefined,
   autofocus: main,
 })}
+${rememberBox(ctx.data, `${inputId}-remember`)}
 <button type="submit" class="button ${cls} button-block">${group.prompt.submit ?? "Verify"}</button>
 </form>
 ${resendForm(ctx, group, factor, sent)}`;

@@ -64,6 +64,14 @@ export interface ChallengePageData extends PageBase {
   /** Where Cancel goes: the same-origin page the user came from (`cancelUrlFor`), or none. */
   cancelUrl?: string;
   /**
+   * Days a remembered device is trusted (`policy.trustedDevices.days`): each code form and the
+   * passkey section get "Remember this device for N days" (posted as `rememberDevice=1`). 0 or
+   * absent: no checkbox.
+   */
+  rememberDays?: number;
+  /** The checkbox was ticked on the post that failed: it stays ticked. */
+  rememberChecked?: boolean;
+  /**
    * Where the browser script continues after a passkey verification (the JSON API does not
    * redirect): GET reloads `url`, POST re-submits `fields` to it. Same-origin path.
    */
@@ -95,6 +103,20 @@ export interface ConsolePageData extends PageBase {
   recoveryCodesRemaining?: number | null;
   /** Codes just issued: shown once, never again. */
   newRecoveryCodes?: readonly string[];
+  /** Trusted devices ("Remember this device"); absent when trusted devices are off. */
+  devices?: readonly ConsoleDevice[];
+}
+
+/** A trusted device as the console lists it. */
+export interface ConsoleDevice {
+  id: string;
+  /** Browser and system ("Chrome on macOS"). */
+  name: string;
+  createdAt: string;
+  lastUsedAt: string;
+  trustedUntil: string;
+  /** The browser showing the page. */
+  current?: boolean;
 }
 
 /** A factor type the console can add: the plugin's declaration. */

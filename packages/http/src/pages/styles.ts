@@ -83,6 +83,8 @@ border:1px solid var(--border);border-radius:8px;font-weight:500;cursor:pointer}
 .pill{display:inline-block;padding:.0625rem .5rem;border-radius:999px;font-size:.75rem;font-weight:600;
 line-height:1.5;background:var(--accent-soft);color:var(--accent);vertical-align:.0625rem}
 .choice .pill{background:var(--card)}
+.remember{display:flex;align-items:center;gap:.5rem;margin:0 0 1rem;font-size:var(--text-small);cursor:pointer}
+.remember input{width:1rem;height:1rem;margin:0;accent-color:var(--accent)}
 .pill-ok{background:var(--ok-soft);color:var(--ok)}
 .divider{display:flex;align-items:center;gap:.75rem;margin:1.5rem 0 1rem;color:var(--muted);font-size:.875rem}
 .divider::before,.divider::after{content:"";flex:1;border-top:1px solid var(--border)}

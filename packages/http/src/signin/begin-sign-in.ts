@@ -87,7 +87,7 @@ export async function beginSignIn(
       return { kind: "proceed", reason: "verified", cookies: clearing };
     const returnTo =
       safeReturnTo(options.returnTo, url) ?? safeReturnTo(url.pathname + url.search, url) ?? "/";
-    const device = http.deviceCookie.valueIn(request.headers.get("cookie"), request);
+    const device = http.device.read(request.headers.get("cookie"), request);
     const started = await http.engine.signIn.begin({ id: userId }, { ip: options.ip, device, returnTo });
     const rule = http.engine.signIn.rule;
     // A policy hook that blocks the sign-in refuses it: the password alone must not get through.

@@ -1,6 +1,7 @@
 import { retryText } from "@stepup/browser/retry-text";
 import { type CodeSent, type OpenedChallenge, StepUpError, type StepUpUser } from "@stepup/core";
 import { sessionForChallenge } from "../api/session-of.js";
+import { deviceSetCookie, verifyClient } from "../api/verify-client.js";
 import { readForm } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { renderResubmitPage } from "../pages/index.js";
@@ -110,16 +111,25 @@ export async function submitChallenge(
   const factor = form.get("factor") ?? undefined;
   const factorId = form.get("factorId") ?? undefined;
   const sending = form.get("intent") === "send";
+  // The checkbox "Remember this device" posts `rememberDevice=1`; anything else is not a yes.
+  const remember = form.get("rememberDevice") === "1";
   try {
     if (sending) {
       const cancel = form.get("cancel") ?? undefined;
       return await sendCode(http, request, user, ctx, { ...state, sid }, { factor, factorId, cancel });
     }
-    const input = { factor, factorId, code: form.get("code") ?? undefined };
-    const result = await http.engine.challenges.verify(user, sid, id, input, ctx.ip);
+    const input = { factor, factorId, code: form.get("code") ?? undefined, rememberDevice: remember };
+    const result = await http.engine.challenges.verify(
+      user,
+      sid,
+      id,
+      input,
+      verifyClient(http, request, ctx),
+    );
     const headers = new Headers({
       "set-cookie": await http.cookie.issue({ sid: result.sid, uid: user.id }, url),
     });
+    headers.append("set-cookie", deviceSetCookie(http, request, result.device));
     const back = safeReturnTo(result.challenge.returnTo, url) ?? "/";
     if (result.challenge.method === "POST" && result.challenge.form) {
       const nonce = newNonce();
@@ -175,6 +185,12 @@ export async function submitChallenge(
             },
           };
     const cancelUrl = cancelUrlFor(http, request, now.challenge, form.get("cancel"));
-    return challengePageResponse(http, now, error.status, headers, { ...page, ...active, cancelUrl });
+    const ticked = remember ? { rememberChecked: true } : {};
+    return challengePageResponse(http, now, error.status, headers, {
+      ...page,
+      ...active,
+      ...ticked,
+      cancelUrl,
+    });
   }
 }

@@ -3,6 +3,7 @@ import { withOwnStepUp } from "../api/own-step-up.js";
 import { readForm } from "../body.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import {
+  type ConsoleDevice,
   type ConsoleMethod,
   type ConsolePageData,
   type PendingEnrollment,
@@ -55,17 +56,31 @@ function enrollInput(http: HttpContext, type: string, form: URLSearchParams): Re
   );
 }
 
+/** The user's trusted devices, this browser's marked; undefined when trusted devices are off. */
+async function trustedDevices(
+  http: HttpContext,
+  request: Request,
+  user: StepUpUser,
+): Promise<ConsoleDevice[] | undefined> {
+  if (http.engine.config.policy.trustedDays === 0) return undefined;
+  const current = http.device.idOf(http.device.read(request.headers.get("cookie"), request));
+  const devices = await http.engine.devices.list(user.id);
+  return devices.map((d) => (d.id === current ? { ...d, current: true } : d));
+}
+
 async function render(
   http: HttpContext,
+  request: Request,
   user: StepUpUser,
   state: ConsoleState,
   status = 200,
   headers = new Headers(),
 ): Promise<Response> {
   const nonce = newNonce();
-  const [all, recoveryCodesRemaining] = await Promise.all([
+  const [all, recoveryCodesRemaining, devices] = await Promise.all([
     http.engine.factors.list(user.id),
     http.engine.factors.recoveryCodesRemaining(user.id),
+    trustedDevices(http, request, user),
   ]);
   const factors = all.flatMap((f) => {
     const plugin = http.engine.config.factors.get(f.type);
@@ -88,6 +103,7 @@ async function render(
     factors,
     recoveryCodesRemaining,
     methods: consoleMethods(http),
+    ...(devices ? { devices } : {}),
     ...state,
   });
   return pageResponse(body, status, headers, nonce);
@@ -117,7 +133,7 @@ export async function showConsole(http: HttpContext, request: Request, user: Ste
   const headers = new Headers();
   if (clear) headers.append("set-cookie", clear);
   const codes = shown ? { newRecoveryCodes: shown.codes, notice: shown.notice } : {};
-  return render(http, user, { ...(returnTo ? { returnTo } : {}), ...codes }, 200, headers);
+  return render(http, request, user, { ...(returnTo ? { returnTo } : {}), ...codes }, 200, headers);
 }
 
 /**
@@ -156,7 +172,7 @@ export async function submitConsole(
         { form: fields },
       );
       if (started instanceof Response) return started;
-      return render(http, user, { ...base, pending: pendingOf(type, started) });
+      return render(http, request, user, { ...base, pending: pendingOf(type, started) });
     }
     if (first === "add" && type && factorId && confirm === "confirm" && path.length === 4) {
       const input = {
@@ -177,14 +193,14 @@ export async function submitConsole(
         const resumed = await http.engine.factors.enrollResume(user, type, factorId);
         if (!(error instanceof StepUpError) || !resumed) throw error;
         const pending = pendingOf(type, resumed);
-        return render(http, user, { ...base, pending, error: error.message }, error.status);
+        return render(http, request, user, { ...base, pending, error: error.message }, error.status);
       }
       if (confirmed instanceof Response) return confirmed;
       const title = http.engine.config.factors.get(type)?.ui.title ?? "Method";
       const notice = `${title} added.`;
       if ("recoveryCodes" in confirmed && confirmed.recoveryCodes)
         return showCodesOnce(http, request, user, returnTo, { codes: confirmed.recoveryCodes, notice });
-      return render(http, user, { ...base, notice });
+      return render(http, request, user, { ...base, notice });
     }
     if (first === "recovery-codes" && id === undefined) {
       const issued = await withOwnStepUp(
@@ -202,11 +218,29 @@ export async function submitConsole(
     }
     if (first === "factors" && id && verb === "rename") {
       await http.engine.factors.update(user.id, id, { name: form.get("name") ?? undefined });
-      return render(http, user, { ...base, notice: "Factor renamed." });
+      return render(http, request, user, { ...base, notice: "Factor renamed." });
     }
     if (first === "factors" && id && verb === "primary") {
       await http.engine.factors.update(user.id, id, { primary: true });
-      return render(http, user, { ...base, notice: "Primary factor changed." });
+      return render(http, request, user, { ...base, notice: "Primary factor changed." });
+    }
+    // Revoking a device only takes trust away: no step-up (someone who lost a laptop needs it now).
+    if (first === "devices" && id === "revoke-all" && verb === undefined) {
+      await http.engine.devices.revokeAll(user.id);
+      return render(http, request, user, { ...base, notice: "Every device was forgotten." });
+    }
+    if (first === "devices" && id && verb === "revoke" && path.length === 3) {
+      const gone = await http.engine.devices.revoke(user.id, id).then(
+        () => false,
+        (error: unknown) => {
+          if (error instanceof StepUpError && error.code === "NOT_FOUND") return true;
+          throw error;
+        },
+      );
+      // Already revoked (another tab, "Forget all"): the list shows what is left, and says so.
+      if (gone)
+        return render(http, request, user, { ...base, error: "That device is no longer trusted." }, 404);
+      return render(http, request, user, { ...base, notice: "Device forgotten." });
     }
     if (first === "factors" && id && verb === "remove") {
       const removed = await withOwnStepUp(
@@ -217,7 +251,7 @@ export async function submitConsole(
         { form: fields },
       );
       if (removed instanceof Response) return removed;
-      return render(http, user, { ...base, notice: "Factor removed." });
+      return render(http, request, user, { ...base, notice: "Factor removed." });
     }
     throw new StepUpError("NOT_FOUND", "No such page.");
   } catch (error) {
@@ -237,7 +271,7 @@ export async function submitConsole(
       const { retryAfter } = error.details;
       const headers = new Headers();
       if (retryAfter !== undefined && retryAfter > 0) headers.set("retry-after", String(retryAfter));
-      return render(http, user, { ...base, error: error.message }, error.status, headers);
+      return render(http, request, user, { ...base, error: error.message }, error.status, headers);
     }
     throw error;
   }

@@ -89,6 +89,8 @@ export interface ChallengePageState {
   active?: { factor: string; factorId?: string; intent?: "send" };
   /** Codes sent by this request, by factor id, over what `show` reported. */
   sent?: Readonly<Record<string, CodeSent>>;
+  /** "Remember this device" was ticked on the post that failed. */
+  rememberChecked?: boolean;
 }
 
 /** Codes already sent, in seconds from now (what the page says and its script counts down). */
@@ -137,6 +139,7 @@ export function challengePageResponse(
       ...(challenge.method === "POST" && challenge.form ? { fields: challenge.form } : {}),
     },
     ...(Object.keys(sent).length > 0 ? { sent: sentForPage(sent, Date.now()) } : {}),
+    rememberDays: http.engine.config.policy.trustedDays,
     ...rest,
   });
   return pageResponse(body, status, headers, nonce);

@@ -95,6 +95,10 @@ describe("STEPUP_POLICY levels through the Express demo", () => {
     const header = res.headers.get("stepup-enroll-by");
     expect(header, "Stepup-Enroll-By").toBeTruthy();
     expect(Math.abs(Date.parse(String(header)) - (started + 3 * DAY))).toBeLessThan(MINUTE);
+    // The page says so too.
+    const page = await navigate(b, origin, "/admin");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`Add a second factor in the console by ${header}`);
   });
 
   it("the grace deadline cannot be reset by the user: logging out and in, another browser and days later give the same Stepup-Enroll-By; past it, the challenge comes", async () => {

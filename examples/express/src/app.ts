@@ -21,6 +21,7 @@ import {
   describePolicy,
   describeTransfer,
   parseTransfer,
+  passLine,
   resultPage,
   sendersFromEnv,
   stepupPolicy,
@@ -287,8 +288,7 @@ export function createDemoApp(options: DemoOptions): Express {
     // A trusted device ("Remember this device") passes: see demoRules.
     stepup.requireStepUp({ resource: "admin", action: "read", ...rules["admin:read"] }),
     (req, res) => {
-      const at = new Date(req.stepUp?.verifiedAt ?? 0).toISOString();
-      res.type("html").send(resultPage("Admin panel", `Verified at ${at}.`));
+      res.type("html").send(resultPage("Admin panel", passLine(req.stepUp)));
     },
   );
   app.post(

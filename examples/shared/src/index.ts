@@ -4,6 +4,7 @@ export {
   demoRules,
   describePolicy,
   POLICY_REQUIREMENTS,
+  passLine,
   policyFromEnv,
   stepupPolicy,
   TRANSFER_LIMIT,

@@ -134,3 +134,19 @@ export function demoRules(
     },
   };
 }
+
+/**
+ * What a guarded page says about how it was opened: when the step-up was verified, or that the
+ * policy let it through without one, and, within a grace period, the deadline to add a factor by
+ * (the `Stepup-Enroll-By` header's date).
+ */
+export function passLine(
+  stepUp: { verifiedAt: string | null; enrollBy?: string | null } | undefined,
+): string {
+  const how = stepUp?.verifiedAt
+    ? `Verified at ${stepUp.verifiedAt}.`
+    : "No step-up was asked for: the policy let this request through.";
+  return stepUp?.enrollBy
+    ? `${how} Add a second factor in the console by ${stepUp.enrollBy}: after that, this page asks for one.`
+    : how;
+}

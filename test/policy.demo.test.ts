@@ -374,6 +374,28 @@ describe("POST /password through the Express demo", () => {
     expect((await logIn(new Browser(), origin, account)).status, "the new password").toBe(200);
   });
 
+  it("the home page's form: a wrong current password gets the page again with the error (403); a good one goes home (303)", async () => {
+    const origin = await demo();
+    const b = new Browser();
+    const account = await signUp(b, origin);
+    const home = await navigate(b, origin, "/");
+    expect(home.text).toContain('action="/password"');
+    expect(home.text).toContain("Step-up policy: OPTIONAL");
+    const wrong = await navigate(b, origin, "/password", {
+      password: "not it at all",
+      newPassword: "whatever123",
+    });
+    expect(wrong.status).toBe(403);
+    expect(wrong.type).toMatch(/^text\/html/);
+    expect(wrong.text).toContain("That is not your current password.");
+    const ok = await navigate(b, origin, "/password", {
+      password: account.password,
+      newPassword: "whatever123",
+    });
+    expect(ok.status).toBe(303);
+    expect(ok.location).toBe("/");
+  });
+
   it("a signed-out request cannot change anyone's password (401)", async () => {
     const origin = await demo();
     const res = await new Browser().post(origin, "/password", {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { codeInputAttrs, hintText, planFactors, readFactors, resendAtMs } from "./modal-factors.js";
+import {
+  codeInputAttrs,
+  hintText,
+  planFactors,
+  readFactors,
+  readTrustedDeviceDays,
+  rememberText,
+  resendAtMs,
+  verifyBody,
+} from "./modal-factors.js";
 import type { OfferedFactor } from "./types.js";
 
 const code = (over: Partial<OfferedFactor> & { id: string; type: string }): OfferedFactor => ({
@@ -99,5 +108,32 @@ describe("code fields", () => {
     expect(resendAtMs({ resendAfter: "2026-01-01T00:00:30Z" }, now)).toBe(now + 30_000);
     expect(resendAtMs({ resendAfter: "2027-01-01T00:00:00Z" }, now)).toBe(now + 600_000);
     expect(resendAtMs({}, now)).toBe(now);
+  });
+});
+
+describe("Remember this device", () => {
+  it("reads trustedDeviceDays as a whole number of days from 1 to 400, else not offered", () => {
+    expect(readTrustedDeviceDays(30)).toBe(30);
+    expect(readTrustedDeviceDays(1)).toBe(1);
+    expect(readTrustedDeviceDays(400)).toBe(400);
+    for (const bad of [0, -1, 1.5, 401, Number.NaN, "30", null, undefined, true, {}]) {
+      expect(readTrustedDeviceDays(bad), String(bad)).toBeUndefined();
+    }
+  });
+
+  it("says the days, with a singular for one", () => {
+    expect(rememberText(30)).toBe("Remember this device for 30 days");
+    expect(rememberText(1)).toBe("Remember this device for 1 day");
+  });
+
+  it("a verify body asks for rememberDevice only when the box is ticked", () => {
+    const totp = code({ id: "f1", type: "totp" });
+    expect(verifyBody(totp, "123456", true)).toEqual({
+      factor: "totp",
+      factorId: "f1",
+      code: "123456",
+      rememberDevice: true,
+    });
+    expect(verifyBody(totp, "123456", false)).toEqual({ factor: "totp", factorId: "f1", code: "123456" });
   });
 });

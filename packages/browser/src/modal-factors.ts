@@ -51,6 +51,24 @@ export function readFactors(value: unknown): OfferedFactor[] {
   });
 }
 
+/**
+ * The days "Remember this device" lasts, from a challenge's untrusted JSON (`trustedDeviceDays`): a
+ * whole number from 1 to 400 (the server's own bounds); anything else means the box is not offered.
+ */
+export function readTrustedDeviceDays(value: unknown): number | undefined {
+  return count(value, 400);
+}
+
+/** The remember box's words: "Remember this device for 30 days" (or "for 1 day"). */
+export function rememberText(days: number): string {
+  return `Remember this device for ${days === 1 ? "1 day" : `${days} days`}`;
+}
+
+/** A verify body: the factor and code, and `rememberDevice: true` only when the user ticked the box. */
+export function verifyBody(factor: OfferedFactor, code: string, remember: boolean): Record<string, unknown> {
+  return { factor: factor.type, factorId: factor.id, code, ...(remember ? { rememberDevice: true } : {}) };
+}
+
 /** A code factor: one whose prompt is a typed code. */
 export type CodeFactor = OfferedFactor & { prompt: CodePrompt };
 const isCode = (f: OfferedFactor): f is CodeFactor => f.prompt.kind === "code";

@@ -1,6 +1,6 @@
 // The step-up modal's building blocks: DOM only (no innerHTML), styled by modal-styles.ts.
 import { h, uid } from "./dom.js";
-import { codeInputAttrs } from "./modal-factors.js";
+import { codeInputAttrs, rememberText } from "./modal-factors.js";
 import type { CodePrompt } from "./types.js";
 
 /** The lock badge of the dialog's head, built as DOM (decorative: hidden from assistive tech). */
@@ -48,6 +48,17 @@ export function codeForm(prompt: CodePrompt, hint: string | undefined, cls: stri
     note.hidden = !next;
   };
   return { form, input, submit, setHint };
+}
+
+/**
+ * "Remember this device for N days": a real checkbox in its label, unchecked. One per dialog, read
+ * by every verification it makes (code forms, sent codes, the passkey button).
+ */
+export function rememberBox(days: number) {
+  const id = uid("stepup-remember");
+  const input = h("input", { type: "checkbox", id, name: "rememberDevice" });
+  const label = h("label", { class: "su-remember", for: id }, input, h("span", {}, rememberText(days)));
+  return { label, input };
 }
 
 /** The first control a user can reach (hidden ones and those in closed `<details>` are skipped). */

@@ -32,6 +32,10 @@ font:600 var(--su-text-code)/1.2 var(--su-font-mono);font-variant-numeric:tabula
 .stepup-modal button:focus-visible,.stepup-modal summary:focus-visible,.stepup-modal a:focus-visible{
 outline:3px solid var(--su-focus);outline-offset:2px}
 .stepup-modal .su-field{margin:0 0 1.25rem}
+.stepup-modal .su-remember{display:flex;align-items:center;gap:.5rem;margin:1.25rem 0 0;font-size:var(--su-text-small);
+font-weight:500;cursor:pointer}
+.stepup-modal .su-remember input{width:1rem;height:1rem;min-height:0;margin:0;padding:0;flex:none;accent-color:var(--su-accent)}
+.stepup-modal .su-remember input:focus-visible{outline-offset:2px}
 .stepup-modal .su-hint{margin:.375rem 0 0;font-size:var(--su-text-small);color:var(--su-muted)}
 .stepup-modal .su-note{margin:0 0 1rem;color:var(--su-muted);overflow-wrap:anywhere}
 .stepup-modal .su-send{display:grid;gap:.75rem}

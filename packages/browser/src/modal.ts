@@ -1,8 +1,8 @@
 import { type ApiResult, callApi, errorCode, errorMessage } from "./api.js";
 import { adoptStyles, h, uid } from "./dom.js";
 import { type Control, holdFor } from "./hold-for.js";
-import { type CodeFactor, hintText, planFactors } from "./modal-factors.js";
-import { codeForm, firstFocusable, lockIcon, trapFocus } from "./modal-parts.js";
+import { type CodeFactor, hintText, planFactors, verifyBody } from "./modal-factors.js";
+import { codeForm, firstFocusable, lockIcon, rememberBox, trapFocus } from "./modal-parts.js";
 import { MODAL_CSS } from "./modal-styles.js";
 import { retryText } from "./retry-text.js";
 import { sendCodeSection } from "./send-code.js";
@@ -20,6 +20,8 @@ export interface ModalContext {
   factors: readonly OfferedFactor[];
   /** What is being approved, in words (a transaction rule's description). */
   description?: string;
+  /** Days "Remember this device" lasts: the box is offered when given (a whole number above 0). */
+  trustedDeviceDays?: number;
 }
 
 /** What the dialog's sections share: its alert, its busy state and waits, and its end. */
@@ -37,8 +39,10 @@ export interface Dialog {
   hold(seconds: number, controls: readonly Control[], button: HTMLButtonElement): void;
   /** Runs a request with the dialog busy; a network failure is said in the alert. */
   request(run: () => Promise<void>): Promise<void>;
-  /** Verifies a typed code with `factor`. */
+  /** Verifies a typed code with `factor` (with `rememberDevice: true` when the box is ticked). */
   verify(factor: OfferedFactor, input: HTMLInputElement, submit: HTMLButtonElement): Promise<void>;
+  /** Whether "Remember this device" is ticked (false when it is not offered). */
+  remembered(): boolean;
   /** Ends the dialog unsuccessfully with `code` (a spent or unknown challenge). */
   end(code: string): void;
   /** Runs `stop` when the dialog closes (timers). */
@@ -93,6 +97,7 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
     const stops: (() => void)[] = [];
     const status = h("p", { class: "su-sr-only", role: "status" });
     const cancel = h("button", { type: "button", class: "su-link" }, "Cancel");
+    const remember = ctx.trustedDeviceDays ? rememberBox(ctx.trustedDeviceDays) : undefined;
     let stopHold = () => {};
     let running = false;
     let done = false;
@@ -184,12 +189,9 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         request(async () => {
           const path = `api/challenges/${encodeURIComponent(ctx.challengeId)}/verify`;
           const code = input.value.trim();
-          settle(
-            await callApi(ctx.basePath, path, { factor: factor.type, factorId: factor.id, code }),
-            input,
-            submit,
-          );
+          settle(await callApi(ctx.basePath, path, verifyBody(factor, code, d.remembered())), input, submit);
         }),
+      remembered: () => remember?.input.checked === true,
       end: (code) => finish(failure(ctx.action, code)),
       onClose: (stop) => stops.push(stop),
     };
@@ -232,7 +234,12 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         request(async () => {
           error.textContent = "";
           try {
-            settle(await verifyWithPasskey(ctx.basePath, ctx.challengeId, plan.keys), undefined, button);
+            const options = { rememberDevice: d.remembered() };
+            settle(
+              await verifyWithPasskey(ctx.basePath, ctx.challengeId, plan.keys, options),
+              undefined,
+              button,
+            );
           } catch (e) {
             if (!(e instanceof CeremonyError)) throw e;
             error.textContent = "The passkey prompt was closed or no matching key was found. Try again.";
@@ -276,6 +283,8 @@ export function runModal(ctx: ModalContext): Promise<OpenStepUpResult> {
         ),
       );
     }
+    // One box for every way to verify, below them all (nothing to remember when none is usable).
+    if (remember && (usable || plan.recovery)) body.append(remember.label);
     cancel.addEventListener("click", () => finish(failure(ctx.action, "cancelled")));
     body.append(cancel);
 

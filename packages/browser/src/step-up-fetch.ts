@@ -50,6 +50,10 @@ export async function stepUpFetch(input: RequestInfo | URL, init?: RequestInit):
             factors: readFactors(problem.factors),
             // What the user approves (a transaction rule's description), shown in the dialog.
             ...(typeof problem.description === "string" ? { description: problem.description } : {}),
+            // Days "Remember this device" lasts (absent when trusted devices are off); checked by openStepUp.
+            ...(typeof problem.trustedDeviceDays === "number"
+              ? { trustedDeviceDays: problem.trustedDeviceDays }
+              : {}),
           },
         }
       : {}),

@@ -70,6 +70,10 @@ export function useStepUp<Args extends unknown[], Result>(
             challengeId: required.challengeId,
             factors: required.factors,
             ...(required.description === undefined ? {} : { description: required.description }),
+            // Offers "Remember this device for N days" (absent when trusted devices are off).
+            ...(required.trustedDeviceDays === undefined
+              ? {}
+              : { trustedDeviceDays: required.trustedDeviceDays }),
           },
         });
         if (stepped.success) outcome = await actionRef.current(...args);

@@ -1,5 +1,6 @@
 import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
 import { readJson } from "../body.js";
+import { trustedDeviceDays } from "../guard/render-guard.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { json } from "../problem.js";
 import { checkOrigin } from "../security.js";
@@ -80,6 +81,7 @@ async function openChallenge(http: HttpContext, request: Request, { user }: Ctx)
       expiresAt: new Date(opened.challenge.expiresAtMs).toISOString(),
       factors: opened.factors.map((f) => http.engine.offer(f)),
       ...(opened.challenge.label === undefined ? {} : { label: opened.challenge.label }),
+      ...trustedDeviceDays(http),
     },
     201,
     headers,

@@ -25,6 +25,11 @@ export interface StepUpRequiredBody {
   description?: string;
   /** Present when the user has no factor for this rule yet: where to enroll one. */
   enrollUrl?: string;
+  /**
+   * Days "Remember this device" trusts this browser for (`policy.trustedDevices.days`), so a client
+   * can offer the box; absent when trusted devices are off.
+   */
+  trustedDeviceDays?: number;
 }
 
 type StepUpRequiredOutcome = Extract<GuardOutcome, { kind: "step-up-required" }>;
@@ -43,7 +48,17 @@ export function stepUpRequiredBody(http: HttpContext, outcome: StepUpRequiredOut
     expiresAt: new Date(challenge.expiresAtMs).toISOString(),
     ...(challenge.description === undefined ? {} : { description: challenge.description }),
     ...(factors.length === 0 ? { enrollUrl: `${http.basePath}/console` } : {}),
+    ...trustedDeviceDays(http),
   };
+}
+
+/**
+ * `{ trustedDeviceDays }` when trusted devices are on (the days "Remember this device" lasts), else
+ * nothing: what a client needs to offer the box, as the challenge page does.
+ */
+export function trustedDeviceDays(http: HttpContext): { trustedDeviceDays?: number } {
+  const days = http.engine.config.policy.trustedDays;
+  return days > 0 ? { trustedDeviceDays: days } : {};
 }
 
 /** The error a locked outcome stands for (429, with Retry-After unless the lock has no end). */

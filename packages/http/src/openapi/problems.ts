@@ -13,7 +13,7 @@ export const ERROR_WHEN: Readonly<Record<StepUpErrorCode, string>> = Object.free
   INVALID_CODE: "Wrong code; the body has `success: false` and `attemptsRemaining`.",
   UNAUTHENTICATED: "The app's `getUser` returned no user.",
   STEP_UP_REQUIRED:
-    "Not fresh enough: a challenge is already open; the body has `challengeId`, `challengeUrl`, `resource`, `action`, `maxAge`, `factors`, `expiresAt` (and `label`, `description`, `enrollUrl` when they apply).",
+    "Not fresh enough: a challenge is already open; the body has `challengeId`, `challengeUrl`, `resource`, `action`, `maxAge`, `factors`, `expiresAt` (and `label`, `description`, `enrollUrl`, `trustedDeviceDays` when they apply).",
   STEP_UP_BLOCKED: "The policy hook said BLOCK; the body has `resource` and `action`.",
   CHALLENGE_NOT_FOUND: "Unknown, expired or already used challenge id.",
   CHALLENGE_SESSION_MISMATCH:
@@ -108,6 +108,7 @@ const EXTRA: Partial<Record<StepUpErrorCode, { properties: Record<string, Schema
         format: "uri-reference",
         description: "Present when the user has no factor for this rule yet: where to enroll one.",
       },
+      trustedDeviceDays: schemaRef("TrustedDeviceDays"),
     },
     required: ["challengeId", "challengeUrl", "resource", "action", "maxAge", "factors", "expiresAt"],
   },

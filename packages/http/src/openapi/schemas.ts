@@ -127,6 +127,13 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
       properties: { resource: schemaRef("RuleName"), action: schemaRef("RuleName") },
       required: ["resource", "action"],
     },
+    TrustedDeviceDays: {
+      type: "integer",
+      minimum: 1,
+      maximum: 400,
+      description:
+        'Days "Remember this device" (`rememberDevice: true` on verify) trusts this browser for; absent when trusted devices are off.',
+    },
     OpenedChallenge: {
       type: "object",
       properties: {
@@ -142,6 +149,7 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
           maxLength: 100,
           description: 'The rule\'s readable label ("open the admin panel"), when it has one.',
         },
+        trustedDeviceDays: schemaRef("TrustedDeviceDays"),
       },
       required: ["challengeId", "expiresAt", "factors"],
       additionalProperties: false,

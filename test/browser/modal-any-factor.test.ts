@@ -268,7 +268,10 @@ describe("openStepUp renders a factor from its declaration (Chromium)", () => {
       // carol: a pin, then (stepped up with it, as adding a factor needs) a desk tag.
       await server.enroll("carol", "pin");
       let { result, dialog } = await openDesk(page, server.origin);
+      const before = sent.length;
       await dialog.getByRole("button", { name: "Send code to desk 4" }).click();
+      // The click returns before the server has sent: read the code only once it has.
+      await expect.poll(() => sent.length).toBe(before + 1);
       await dialog.getByLabel("Desk PIN").fill(sent.at(-1) ?? "");
       await dialog.getByRole("button", { name: "Verify" }).click();
       expect(await result).toMatchObject({ success: true });

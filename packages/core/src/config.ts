@@ -10,6 +10,7 @@ import {
   type TriggerContext,
 } from "./policy/policy-options.js";
 import type { Store } from "./store/store.js";
+import { type ResolvedTokenOptions, resolveTokenOptions, type TokenOptions } from "./token/tokens.js";
 import type { AssuranceLevel, MatchMode, PolicyDecision, Rule, RuleOptions, StepUpEvent } from "./types.js";
 
 /** A counting window: at most `max` attempts per `windowSeconds`. */
@@ -95,6 +96,8 @@ export interface StepUpOptions {
    * @default the `email()` factor, when configured, emails them to the user's `email`
    */
   notify?: false | ((notice: SecurityNotice) => void | Promise<void>);
+  /** Step-up tokens (ES256 JWTs other services verify against the JWKS). Off without it. */
+  tokens?: TokenOptions;
   logger?: Logger;
   /** Injectable time (tests). */
   clock?: Clock;
@@ -122,6 +125,7 @@ export interface ResolvedConfig {
   sessionTtl: number;
   onEvent: StepUpOptions["onEvent"];
   notify: ((notice: SecurityNotice) => void | Promise<void>) | undefined;
+  tokens: ResolvedTokenOptions | undefined;
   logger: Logger;
   clock: Clock;
   randomBytes: (length: number) => Uint8Array;
@@ -327,6 +331,7 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     sessionTtl: seconds("sessionTtl", options.sessionTtl, 86_400),
     onEvent: options.onEvent,
     notify: options.notify === false ? undefined : (options.notify ?? defaultNotifier(factors)),
+    tokens: resolveTokenOptions(options.tokens),
     logger: options.logger ?? consoleLogger,
     clock: options.clock ?? systemClock,
     randomBytes: options.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n))),

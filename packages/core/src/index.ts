@@ -89,6 +89,12 @@ export {
 } from "./step-up.js";
 export { memoryStore } from "./store/memory-store.js";
 export type { Store } from "./store/store.js";
+export {
+  generateSigningKey,
+  type PublicJwk,
+  type SigningKeyInput,
+} from "./token/signing-keys.js";
+export { type StepUpTokenClaims, TOKEN_TYPE, type TokenOptions } from "./token/tokens.js";
 export type {
   Assurance,
   AssuranceLevel,

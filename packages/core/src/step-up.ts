@@ -13,6 +13,7 @@ import { type ChallengeOffer, createDecider } from "./policy/decide.js";
 import { createOwnActions } from "./policy/own-actions.js";
 import { createRuleBook } from "./policy/rules.js";
 import { createSignIn } from "./signin/sign-in.js";
+import { createTokens } from "./token/tokens.js";
 import type { FactorRecord, OfferedFactor, Rule, RuleOptions, StepUpUser } from "./types.js";
 
 export type { ChallengeOffer, DecideInput, StepUpDecision, WaiveReason } from "./policy/decide.js";
@@ -40,6 +41,7 @@ export function createStepUp(options: StepUpOptions) {
   const own = createOwnActions(rules, decider);
   const factors = createFactorManager(ctx, own);
   const signIn = createSignIn(ctx, rules, decider, sessions, challenges);
+  const tokens = createTokens(ctx, sessions, config.tokens);
 
   return Object.freeze({
     config,
@@ -94,6 +96,9 @@ export function createStepUp(options: StepUpOptions) {
 
     /** The sign-in second factor: `begin` after the app's password check, `complete` once after it. */
     signIn,
+
+    /** Step-up tokens: `mint` when fresh, `accept` a bearer for a guard, `jwks` for other services. */
+    tokens,
 
     /**
      * Ends a user's lock after too many failed verifications (an administrator, once the user's

@@ -185,7 +185,8 @@ export type StepUpEventType =
   | "credential.changed"
   | "policy.would_challenge"
   | "policy.decision"
-  | "signin.completed";
+  | "signin.completed"
+  | "token.issued";
 
 export interface StepUpEvent {
   type: StepUpEventType;

@@ -71,6 +71,9 @@ export function createSessions(ctx: EngineContext) {
 
     /** Ends one step-up session (logout). */
     async revokeSession(uid: string, sid: string): Promise<void> {
+      const { session } = await read(uid, sid);
+      // Tokens minted in this session carry its family id: they end with it.
+      if (session) await store.set(uid, keys.familyRevoked(session.familyId), "1", ctx.config.sessionTtl);
       await store.delete(uid, [keys.session(sid)]);
       ctx.emit({ type: "session.revoked", userId: uid });
     },

@@ -25,6 +25,8 @@
  * | `risk` | risk memory (hash): `ip:<group>` -> last verification (ms), `cred` -> credential change (ms) | durable, pruned |
  * | `grace-start` | first guarded request without a factor (ms): the grace period counts from it | durable |
  * | `signin:<id>` | a pending sign-in second factor, taken by its completion | `challengeTtl` |
+ * | `family-revoked:<familyId>` | a logged-out step-up session family: its tokens stop working | `sessionTtl` |
+ * | `token-used:<jti>` | a transaction token already used | until the token expires |
  * | `reviews` | policy REVIEW decisions, newest last (capped list) | 90 days |
  *
  * Client scope (`ipScope(address)`): `attempts`, the per-address guess counter.
@@ -55,6 +57,8 @@ export const keys = {
   graceStart: "grace-start",
   signIn: (id: string) => `signin:${id}`,
   reviews: "reviews",
+  familyRevoked: (familyId: string) => `family-revoked:${familyId}`,
+  tokenUsed: (jti: string) => `token-used:${jti}`,
 } as const;
 
 /** Scope of per-client counters (kept apart from user scopes). */

@@ -5,7 +5,7 @@ import { createPublicKey } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
-import type { RuleOptions } from "../types.js";
+import type { RuleOptions, StepUpUser } from "../types.js";
 import { generateSigningKey } from "./signing-keys.js";
 
 const KEY = generateSigningKey();
@@ -33,8 +33,14 @@ async function mint(t: T, sid: string, resource = "report", action = "view", txn
   return minted;
 }
 
-const accept = (t: T, token: string, resource = "report", action = "view", user = alice, txn?: string) =>
-  t.engine.tokens.accept(user, t.engine.rules.lookup(resource, action), token, txn);
+const accept = (
+  t: T,
+  token: string,
+  resource = "report",
+  action = "view",
+  user: StepUpUser = alice,
+  txn?: string,
+) => t.engine.tokens.accept(user, t.engine.rules.lookup(resource, action), token, txn);
 
 describe("step-up tokens", () => {
   it("are minted only when fresh, with the claims other services check", async () => {

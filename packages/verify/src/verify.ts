@@ -161,8 +161,9 @@ export function createStepUpVerifier(options: StepUpVerifierOptions): StepUpVeri
   const o = resolveOptions(options);
   const getKey = keyResolver(o);
   return Object.freeze({
-    verify: (token: string, check: StepUpCheck = {}) =>
-      verifyWith(o, getKey, token, { ...o.check, ...stripUndefined(resolveCheck(check, "check.")) }),
+    async verify(token: string, check: StepUpCheck = {}) {
+      return verifyWith(o, getKey, token, { ...o.check, ...stripUndefined(resolveCheck(check, "check.")) });
+    },
   });
 }
 

@@ -142,7 +142,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  if (server) await new Promise((resolve) => server.close(resolve));
 });
 
 describe("a token minted by @stepup/core, verified by PyJWT + cryptography (Debian)", () => {

@@ -27,6 +27,9 @@ export type StepUpTokenErrorCode =
 /**
  * The HTTP status a service answers for each code: 401 when the client needs a new token (step up
  * again), 503 when the check itself could not run.
+ *
+ * @example
+ * res.status(tokenErrorStatus[error.code]).json({ error: error.code }); // or error.status
  */
 export const tokenErrorStatus: Readonly<Record<StepUpTokenErrorCode, 401 | 503>> = Object.freeze({
   TOKEN_INVALID: 401,

@@ -22,7 +22,7 @@ import { stepUpFlow } from "./consumer-test/step-up-flow.mjs";
 
 /** The one place the repository address is written down for the checks below (confirm before publishing). */
 const REPOSITORY = "https://github.com/stepup-mfa/stepup";
-const PUBLISHED = ["core", "http", "redis", "express", "next", "browser"];
+const PUBLISHED = ["core", "http", "redis", "express", "next", "browser", "verify"];
 const PAIRS = [
   { label: "Express 4 + ioredis 5", express: "4.22.3", typesExpress: "4.17.25", ioredis: "5.9.3" },
   { label: "Express 5 + ioredis 6", express: "5.3.0", typesExpress: "5.0.6", ioredis: "6.0.0" },
@@ -121,6 +121,7 @@ function appPackageJson(pair, tarballs) {
       "@stepup/redis": file("@stepup/redis"),
       "@stepup/next": file("@stepup/next"),
       "@stepup/browser": file("@stepup/browser"),
+      "@stepup/verify": file("@stepup/verify"),
       express: pair.express,
       ioredis: pair.ioredis,
       next: TOOLS.next,

@@ -1,5 +1,6 @@
 import { createHmac, createPrivateKey, sign } from "node:crypto";
 import { generateSigningKey, memoryStore, type StepUpUser, type Store } from "@stepup/core";
+import type { StepUpHttpOptions } from "../src/create-step-up-http.js";
 import { browser, type FakeClock, fakeClock } from "./browser-client.js";
 import { testHttp } from "./helpers.js";
 
@@ -8,13 +9,21 @@ export const AUDIENCE = "stepup-test";
 
 /** The HTTP layer with step-up tokens on (fresh ES256 keys), a fake clock and a shared store. */
 export function tokenHttp(
-  opts: { keys?: string[]; ttl?: number; clock?: FakeClock; store?: Store; tokens?: boolean } = {},
+  opts: {
+    keys?: string[];
+    ttl?: number;
+    clock?: FakeClock;
+    store?: Store;
+    tokens?: boolean;
+    policy?: StepUpHttpOptions["policy"];
+  } = {},
 ) {
   const clock = opts.clock ?? fakeClock();
   const keys = opts.keys ?? [generateSigningKey()];
   const http = testHttp({
     clock,
     store: opts.store ?? memoryStore(),
+    ...(opts.policy ? { policy: opts.policy } : {}),
     ...(opts.tokens === false
       ? {}
       : { tokens: { issuer: ORIGIN, audience: AUDIENCE, keys, ...(opts.ttl ? { ttl: opts.ttl } : {}) } }),

@@ -50,6 +50,16 @@ describe("token API: a token proves a fresh step-up, or is not given", () => {
     expect(await res.json()).toMatchObject({ error: "step_up_required" });
   });
 
+  it("a user the policy waives (OPTIONAL, no factor) asks for a token: still 401 step_up_required, never a token for no step-up", async () => {
+    const { http } = tokenHttp({ policy: { requirement: "OPTIONAL" } });
+    const guard = http.guard({ resource: "data", action: "export" });
+    expect((await guard(new Request(`${ORIGIN}/export`), { user: alice })).kind).toBe("pass");
+    const res = await browser(http).api(alice, "POST", "token", { resource: "data", action: "export" });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: "step_up_required", enrollUrl: "/stepup/console" });
+    expect(res.headers.getSetCookie()).toHaveLength(1);
+  });
+
   it("a client names a transaction rule: refused, since its step-up is bound to one request's details", async () => {
     const { http, clock } = tokenHttp();
     http.guard(

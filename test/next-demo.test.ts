@@ -90,6 +90,36 @@ describe("examples/next: the Express demo's HTTP contract", () => {
     expect(del.json).toMatchObject({ deleted: true });
   });
 
+  it("a script with only alice's step-up token exports her data (no cookie); the token opens nothing else", async () => {
+    const b = await signedIn();
+    const secret = await enrollTotp(b);
+    const refused = await b.post(origin, "/stepup/api/token", { resource: "data", action: "export" });
+    expect(refused.status, refused.text).toBe(401);
+    expect(refused.json).toMatchObject({ error: "step_up_required" });
+    const verified = await b.post(
+      origin,
+      `/stepup/api/challenges/${String(refused.json.challengeId)}/verify`,
+      {
+        factor: "totp",
+        code: await codeFor(secret, Date.now()),
+      },
+    );
+    expect(verified.status, verified.text).toBe(200);
+    const issued = await b.post(origin, "/stepup/api/token", { resource: "data", action: "export" });
+    expect(issued.status, issued.text).toBe(200);
+    const bearer = { authorization: `Bearer ${String(issued.json.token)}` };
+    const script = new Browser();
+    const exported = await script.request(origin, "GET", "/api/export", undefined, bearer);
+    expect(exported.status, exported.text).toBe(200);
+    expect(exported.json).toMatchObject({ user: expect.stringContaining("@"), records: [] });
+    // Not a sign-in: stepup's own API and the other routes do not know this caller.
+    expect((await script.request(origin, "GET", "/stepup/api/factors", undefined, bearer)).status).toBe(401);
+    expect((await script.request(origin, "GET", "/admin", undefined, bearer)).status).toBe(401);
+    const jwks = await script.get(origin, "/stepup/.well-known/jwks.json");
+    expect(jwks.status).toBe(200);
+    expect(jwks.text).not.toContain('"d"');
+  });
+
   it("GET /admin from a browser navigation: 401 with the challenge page inline, no-store", async () => {
     const b = await signedIn();
     // fetch always sends Sec-Fetch-Mode: cors; a navigation needs a hand-written request.

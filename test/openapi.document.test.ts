@@ -131,7 +131,7 @@ describe("the OpenAPI document and core's tables", () => {
   it("follows basePath and the cookie name", () => {
     const moved = openApiDocument({ basePath: "/auth/mfa", factors: [totp()], cookieName: "mfa" });
     expect(Object.keys(moved.paths).every((p) => p.startsWith("/auth/mfa/"))).toBe(true);
-    expect(moved.components.securitySchemes.stepUpCookie?.name).toBe("mfa");
+    expect(moved.components.securitySchemes.stepUpCookie).toMatchObject({ in: "cookie", name: "mfa" });
     expect(() => openApiDocument({ basePath: "stepup", factors: [totp()] })).toThrow(TypeError);
   });
 

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { memoryStore, type Store } from "@stepup/core";
+import { generateSigningKey, memoryStore, type Store } from "@stepup/core";
 import { createDemoApp, type DemoOptions } from "@stepup/example-express";
 import request from "supertest";
 import { expect } from "vitest";
@@ -9,6 +9,8 @@ import { awayFromStepBoundary, codeFor, STEP_MS } from "./totp.js";
 export const SESSION_SECRET = "test-session-secret-0123456789abcdef-0123";
 export const STEPUP_SECRET = "test-stepup-secret-0123456789abcdef-01234";
 export const PASSWORD = "correct horse battery staple";
+/** The step-up token key of demo processes a test starts (the Next demo runs under production). */
+export const STEPUP_TOKEN_KEY = generateSigningKey();
 
 export type Agent = request.Agent;
 export type Res = request.Response;

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { SESSION_SECRET, STEPUP_SECRET } from "./demo.js";
+import { SESSION_SECRET, STEPUP_SECRET, STEPUP_TOKEN_KEY } from "./demo.js";
 import { freePort, supervise } from "./process.js";
 
 const APP = fileURLToPath(new URL("../../examples/next/", import.meta.url));
@@ -30,6 +30,7 @@ export async function startNextDemo(env: Record<string, string> = {}, timeoutMs 
       HOST: "localhost",
       SESSION_SECRET,
       STEPUP_SECRET,
+      STEPUP_TOKEN_KEY,
       NEXT_TELEMETRY_DISABLED: "1",
       // Passkeys default to `origin` below, whatever the shell running the tests exports.
       STEPUP_ORIGIN: "",

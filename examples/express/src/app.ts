@@ -15,9 +15,11 @@ import { getIronSession, type SessionOptions } from "iron-session";
 import "./demo-user.js";
 import {
   createUsers,
+  DEV_TOKEN_KEY,
   type DemoPolicy,
   type DemoSenders,
   demoRules,
+  demoTokens,
   describePolicy,
   describeTransfer,
   parseTransfer,
@@ -25,6 +27,7 @@ import {
   resultPage,
   sendersFromEnv,
   stepupPolicy,
+  userFromStepUpToken,
 } from "@stepup/example-shared";
 import { type FormError, homePage } from "./home-page.js";
 
@@ -61,6 +64,12 @@ export interface DemoOptions {
   policy?: Partial<Omit<DemoPolicy, "notes">> & { decide?: PolicyOptions["decide"] };
   /** Time, for stepup (tests move it instead of waiting). @default the system clock */
   clock?: Clock;
+  /**
+   * The step-up token signing key (PKCS#8 PEM): the server passes `tokenKeyFromEnv()`
+   * (STEPUP_TOKEN_KEY). Tokens are issued by `origin` (`http://localhost` without one) for
+   * `stepup-demo`. @default the committed development key (tests)
+   */
+  tokenKey?: string;
 }
 
 interface DemoSession {
@@ -159,6 +168,8 @@ export function createDemoApp(options: DemoOptions): Express {
     // STEPUP_POLICY and friends: the level, the grace period, trusted devices, risk triggers.
     policy: { ...stepupPolicy(policy), ...(decide ? { decide } : {}) },
     rules,
+    // Step-up tokens: POST /stepup/api/token, /stepup/.well-known/jwks.json, and bearer use on the guards.
+    tokens: demoTokens(origin ?? "http://localhost", options.tokenKey ?? DEV_TOKEN_KEY),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
@@ -300,6 +311,23 @@ export function createDemoApp(options: DemoOptions): Express {
   );
   app.get(
     "/api/export",
+    // A script with only a step-up token (no cookies) is signed in by it here: see userFromStepUpToken.
+    async (req: Request, _res: Response, next: NextFunction) => {
+      try {
+        if (!req.user) {
+          const user = await userFromStepUpToken(
+            stepup.http.engine,
+            req.get("authorization"),
+            users.findById,
+            ["data:export"],
+          );
+          if (user) req.user = { id: user.id, email: user.email };
+        }
+        next();
+      } catch (error) {
+        next(error);
+      }
+    },
     stepup.requireStepUp({ resource: "data", action: "export", ...rules["data:export"] }),
     (req, res) => {
       res.json({ user: req.user?.email, exportedAt: new Date().toISOString(), records: [] });

@@ -1,5 +1,11 @@
 import { memoryStore, type Store } from "@stepup/core";
-import { type DemoPolicy, type DemoSenders, policyFromEnv, sendersFromEnv } from "@stepup/example-shared";
+import {
+  type DemoPolicy,
+  type DemoSenders,
+  policyFromEnv,
+  sendersFromEnv,
+  tokenKeyFromEnv,
+} from "@stepup/example-shared";
 import { redisStore } from "@stepup/redis";
 import { Redis } from "ioredis";
 import { createDemoApp } from "./app.js";
@@ -35,7 +41,10 @@ function maxAgeFromEnv(): number | undefined {
 
 let senders: DemoSenders;
 let policy: DemoPolicy;
+let tokenKey: string;
 try {
+  // STEPUP_TOKEN_KEY: processes sharing a REDIS_URL need the same one (the dev key, or yours).
+  tokenKey = tokenKeyFromEnv(process.env);
   // SMTP_URL / SMS_WEBHOOK_URL; unset, each code message is printed on one line here.
   senders = sendersFromEnv(process.env);
   // STEPUP_POLICY, STEPUP_GRACE_DAYS, STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN.
@@ -65,6 +74,7 @@ const app = createDemoApp({
   ...(maxAgeFromEnv() === undefined ? {} : { maxAge: maxAgeFromEnv() }),
   senders,
   policy,
+  tokenKey,
   onEvent: (event) =>
     console.log(
       `stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`,

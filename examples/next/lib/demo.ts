@@ -1,12 +1,15 @@
 import { email, memoryStore, recoveryCodes, type Store, sms, totp, webauthn } from "@stepup/core";
 import {
   createUsers,
+  DEV_TOKEN_KEY,
   type DemoPolicy,
   demoRules,
+  demoTokens,
   describePolicy,
   policyFromEnv,
   sendersFromEnv,
   stepupPolicy,
+  userFromStepUpToken,
 } from "@stepup/example-shared";
 import { createStepUp, type NextStepUp } from "@stepup/next";
 import { redisStore } from "@stepup/redis";
@@ -32,15 +35,18 @@ interface Demo {
   policyLine: string;
   /** The demo's rules (the same as the Express demo's): the guards spread them. */
   rules: ReturnType<typeof demoRules>;
+  /** The user of a request with only a step-up token for `data:export` (no session cookie). */
+  bearerUser(request: Request): Promise<{ id: string; email: string } | undefined>;
 }
 
 const BUILDING = process.env.NEXT_PHASE === "phase-production-build";
 
-function secret(name: "SESSION_SECRET" | "STEPUP_SECRET"): string {
+function secret(name: "SESSION_SECRET" | "STEPUP_SECRET" | "STEPUP_TOKEN_KEY"): string {
   const value = process.env[name];
-  if (value) return value;
+  if (value) return name === "STEPUP_TOKEN_KEY" ? value.replace(/\\n/g, "\n") : value;
   // `next build` loads route modules without serving anything: no secret is needed then.
-  if (BUILDING) return "build-time-placeholder-never-used-0123456789";
+  if (BUILDING)
+    return name === "STEPUP_TOKEN_KEY" ? DEV_TOKEN_KEY : "build-time-placeholder-never-used-0123456789";
   // scripts/start.mjs (pnpm demo:next) sets the development fallbacks, or refuses under production.
   throw new Error(`demo: ${name} is not set (start the demo with \`pnpm demo:next\`)`);
 }
@@ -110,10 +116,15 @@ function create(): Demo {
     // Declared once here, labels included; the guards spread the same options. account:delete has
     // two guards (the Server Action and the /account/delete route): both inherit it.
     rules,
-    // Who is signed in: the demo's own session cookie, read straight from the request.
+    // Step-up tokens (POST /stepup/api/token, /stepup/.well-known/jwks.json, bearer use on the
+    // guards), issued by the demo's origin for `stepup-demo`; STEPUP_TOKEN_KEY (scripts/start.mjs
+    // sets the development key, or refuses under production).
+    tokens: demoTokens(origin, secret("STEPUP_TOKEN_KEY")),
+    // Who is signed in: the demo's own session cookie, read straight from the request; for a
+    // script with only a step-up token for /api/export, that token's user (userFromStepUpToken).
     getUser: async (request) => {
       const sealed = /(?:^|;\s*)demo_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];
-      if (!sealed) return null;
+      if (!sealed) return (await bearerUser(request)) ?? null;
       const s = await unsealData<DemoSession>(decodeURIComponent(sealed), {
         password: sessionOptions.password,
       }).catch(() => ({}) as DemoSession);
@@ -124,9 +135,23 @@ function create(): Demo {
         `stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`,
       ),
   });
+  const users = createUsers(store);
+  // Only /api/export takes a bearer-only caller; `stepup.http` is built on first use, after this.
+  const bearerUser = async (request: Request) => {
+    // Nowhere else: the token proves a step-up for this route, not a sign-in to the rest of the app.
+    if (new URL(request.url).pathname !== "/api/export") return undefined;
+    const user = await userFromStepUpToken(
+      stepup.http.engine,
+      request.headers.get("authorization"),
+      users.findById,
+      ["data:export"],
+    );
+    return user ? { id: user.id, email: user.email } : undefined;
+  };
   return {
     store,
-    users: createUsers(store),
+    users,
+    bearerUser,
     stepup,
     sessionOptions,
     maxAge,

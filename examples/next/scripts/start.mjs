@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Starts the built demo with `next start`, with the same environment contract as the Express demo:
 // PORT (default 3000), REDIS_URL, STEPUP_MAX_AGE, STEPUP_ORIGIN (default http://localhost:$PORT, read
-// by lib/demo.ts), SESSION_SECRET / STEPUP_SECRET, and the policy: STEPUP_POLICY, STEPUP_GRACE_DAYS,
+// by lib/demo.ts), SESSION_SECRET / STEPUP_SECRET / STEPUP_TOKEN_KEY, and the policy: STEPUP_POLICY, STEPUP_GRACE_DAYS,
 // STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN (checked here, so a bad value stops the demo at start-up). `next start` always runs with NODE_ENV=production,
 // so the development-secret fallback is decided here, from the environment the demo was started with.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { policyFromEnv } from "@stepup/example-shared";
+import { DEV_TOKEN_KEY, policyFromEnv } from "@stepup/example-shared";
 
 const DEV = {
   SESSION_SECRET: "dev-only-session-secret-0123456789abcdef",
@@ -25,6 +25,19 @@ for (const [name, fallback] of Object.entries(DEV)) {
     `\n  WARNING: ${name} is not set. Using a fixed DEVELOPMENT value: anyone can forge cookies.\n`,
   );
   env[name] = fallback;
+}
+// The step-up token signing key: several processes sharing a REDIS_URL need the same one.
+if (!env.STEPUP_TOKEN_KEY) {
+  if (env.NODE_ENV === "production") {
+    console.error(
+      "demo: STEPUP_TOKEN_KEY is not set; refusing to start with the development token key under NODE_ENV=production.",
+    );
+    process.exit(1);
+  }
+  console.warn(
+    "\n  WARNING: STEPUP_TOKEN_KEY is not set. Using a fixed DEVELOPMENT key: anyone can forge step-up tokens.\n",
+  );
+  env.STEPUP_TOKEN_KEY = DEV_TOKEN_KEY;
 }
 try {
   // lib/demo.ts reads them again in the server; this only refuses bad values before it starts.

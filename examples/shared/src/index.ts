@@ -20,5 +20,12 @@ export {
   sendersFromEnv,
   webhookSms,
 } from "./senders.js";
+export {
+  DEMO_TOKEN_AUDIENCE,
+  DEV_TOKEN_KEY,
+  demoTokens,
+  tokenKeyFromEnv,
+  userFromStepUpToken,
+} from "./tokens.js";
 export { describeTransfer, parseTransfer, type Transfer } from "./transfer.js";
 export { createUsers, type DemoUser } from "./users.js";

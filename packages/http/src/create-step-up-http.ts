@@ -1,8 +1,9 @@
 import { createStepUp, type RuleOptions, type StepUp, StepUpError, type StepUpOptions } from "@stepup/core";
 import { handleApi } from "./api/api-routes.js";
+import { serveJwks } from "./api/tokens.js";
 import { serveAsset } from "./assets/serve-asset.js";
 import { createDeviceCookie } from "./device-cookie.js";
-import { type GuardInput, type GuardOutcome, type GuardRequest, runGuard } from "./guard/guard.js";
+import { type GuardInput, type GuardOutcome, type GuardRequest, runRouteGuard } from "./guard/guard.js";
 import { checkGuardOptions, type TransactionFunctions } from "./guard/guard-options.js";
 import {
   type EnrollmentRequiredBody,
@@ -125,6 +126,9 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     segments: string[],
   ): Promise<Response> {
     const [area, ...rest] = segments;
+    // The token signing keys are public: anyone checking a step-up token reads them.
+    if (area === ".well-known" && rest.length === 1 && rest[0] === "jwks.json")
+      return serveJwks(http, request);
     // Between the app's password check and the second factor, a sign-in cookie stands in for the
     // user on the sign-in challenge's own routes (nowhere else).
     if (!ctx.user) {
@@ -233,7 +237,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
           `stepup: ${where}(${key}) has a \`transaction\` function, but its rule's match is "${resolved.match}": set match: "transaction" to bind the step-up to it`,
         );
       }
-      return (request, ctx, input) => runGuard(http, request, ctx, resolved, input);
+      return (request, ctx, input) => runRouteGuard(http, request, ctx, resolved, input);
     },
 
     /** The Response for a guard outcome that did not pass (page, problem+json, headers, cookies). */

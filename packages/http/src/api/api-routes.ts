@@ -6,6 +6,7 @@ import { json } from "../problem.js";
 import { checkOrigin } from "../security.js";
 import { withOwnStepUp } from "./own-step-up.js";
 import { currentSid, sessionForChallenge, sessionIdOf } from "./session-of.js";
+import { issueToken } from "./tokens.js";
 import { deviceSetCookie, verifyClient } from "./verify-client.js";
 
 type Ctx = RequestContext & { user: StepUpUser };
@@ -172,6 +173,7 @@ const ROUTES: Route[] = [
   route("GET", "devices", listDevices),
   route("DELETE", "devices/:", revokeDevice),
   route("POST", "recovery-codes", regenerateRecoveryCodes),
+  route("POST", "token", issueToken),
 ];
 
 /** Routes a request under `{basePath}/api/`; `segments` are the path parts after `api`. */

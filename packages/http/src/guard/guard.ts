@@ -1,4 +1,11 @@
-import type { ChallengeOffer, OpenedChallenge, Rule, StepUpDecision, StepUpUser } from "@stepup/core";
+import type {
+  ChallengeOffer,
+  OpenedChallenge,
+  Rule,
+  StepUpDecision,
+  StepUpTokenClaims,
+  StepUpUser,
+} from "@stepup/core";
 import { StepUpError } from "@stepup/core";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import type { CookieToSet } from "../internal/cookies.js";
@@ -120,6 +127,64 @@ function info(decision: StepUpDecision, rule: Rule): StepUpInfo {
     action: rule.action,
     enrollBy: null,
   };
+}
+
+/** What a handler reads after a step-up token let the request in: the token's own claims. */
+function tokenInfo(claims: StepUpTokenClaims, rule: Rule): StepUpInfo {
+  const verifiedMs = claims.auth_time * 1000;
+  return {
+    verifiedAt: iso(verifiedMs),
+    // The token ends at `exp`, the proof at `auth_time + maxAge`: whichever comes first.
+    expiresAt: iso(Math.min(claims.exp * 1000, verifiedMs + rule.maxAge * 1000)),
+    // A token names the methods (`amr`), not which of the user's factors it was.
+    factor: null,
+    level: claims.acr,
+    amr: claims.amr,
+    resource: rule.resource,
+    action: rule.action,
+    enrollBy: null,
+  };
+}
+
+/** The credentials of an `Authorization: Bearer` header (RFC 6750 section 2.1), if it has one. */
+export function bearerOf(request: GuardRequest): string | undefined {
+  const header = request.headers.get("authorization");
+  if (header === null) return undefined;
+  const match = /^bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
+  return match?.[1];
+}
+
+/**
+ * An app route's guard. With step-up tokens on, `Authorization: Bearer <step-up token>` for this
+ * user and rule proves the step-up with no cookie (a service, a CLI, another tab's fetch); a
+ * bearer that is not one (expired, another scope, an OAuth access token) falls through to the
+ * cookie guard, whose 401 carries the RFC 9470 header. Not for stepup's own operations: their
+ * engine checks the cookie's session itself, so a token must never stand in for it there.
+ */
+export async function runRouteGuard(
+  http: HttpContext,
+  request: GuardRequest,
+  ctx: RequestContext,
+  rule: Rule,
+  input: GuardInput = NO_INPUT,
+): Promise<GuardOutcome> {
+  // Tokens off: the header is not even read, and the cookie path is exactly what it was.
+  if (http.engine.tokens.enabled && ctx.user) {
+    const token = bearerOf(request);
+    if (token !== undefined) {
+      try {
+        // The same-origin rule holds for a bearer too: the user still comes from the app's session.
+        if (!SAFE_METHODS.has(request.method) && crossOriginWrite(request, http.trustedOrigins))
+          throw new StepUpError("ORIGIN_MISMATCH", "This request came from another site.");
+        const claims = await http.engine.tokens.accept(ctx.user, rule, token, input.txn);
+        if (claims) return { kind: "pass", stepUp: tokenInfo(claims, rule) };
+      } catch (error) {
+        // The revocation check reads the store: down means refused, never let in.
+        return { kind: "error", error };
+      }
+    }
+  }
+  return runGuard(http, request, ctx, rule, input);
 }
 
 /** The request's details, resolved and checked (an app's `details` returning a non-object is a bug). */

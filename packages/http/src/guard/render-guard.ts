@@ -126,10 +126,11 @@ export function renderGuard(
         return challengePageResponse(http, outcome.opened, 401, headers, { cancelUrl });
       }
       if (/^bearer\s/i.test(request.headers.get("authorization") ?? "")) {
-        // RFC 9470 section 3: tell an OAuth client what authentication event it must bring.
+        // RFC 9470 section 3: tell an OAuth client what authentication event it must bring: how
+        // recent (`max_age`) and how strong (`acr_values`, the rule's level).
         headers.set(
           "www-authenticate",
-          `Bearer error="insufficient_user_authentication", error_description="A fresh step-up is required", max_age=${outcome.rule.maxAge}`,
+          `Bearer error="insufficient_user_authentication", error_description="A fresh step-up is required", max_age=${outcome.rule.maxAge}, acr_values="${outcome.rule.level}"`,
         );
       }
       const body = stepUpRequiredBody(http, outcome);

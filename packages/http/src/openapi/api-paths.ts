@@ -244,6 +244,21 @@ export function apiPaths(
       [...USER, "INVALID_INPUT"],
     ),
   };
+  paths[`${api}/token`] = {
+    post: op(
+      {
+        operationId: "issueToken",
+        summary: "Get a step-up token for a rule",
+        description:
+          "A short-lived ES256 JWT (`typ: stepup+jwt`) proving this step-up session is fresh for the rule, for other services (checked offline against `/.well-known/jwks.json`) and as `Authorization: Bearer` on the app's guarded routes. Not fresh: the guard's answer for the rule (401 `step_up_required` with a challenge opened; step up, then ask again). Minted from the step-up cookie only, never from a bearer token. `not_found` when tokens are off; `invalid_input` for a transaction rule (its step-up is bound to its own request).",
+        security: MAYBE_STEPPED_UP,
+        requestBody: body(schemaRef("ChallengeRequest")),
+        responses: { "200": ok("The token.", schemaRef("StepUpToken")) },
+      },
+      [...USER, ...JSON_WRITE, ...OWN_STEP_UP, "ENROLLMENT_REQUIRED", "NOT_FOUND"],
+      GUARD_PAGES,
+    ),
+  };
   paths[`${api}/devices`] = {
     get: op(
       {

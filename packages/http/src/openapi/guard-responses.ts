@@ -67,7 +67,7 @@ export function guardComponents(): Record<string, ResponseObject> {
       },
       "WWW-Authenticate": {
         description:
-          'For a bearer client (RFC 9470): `Bearer error="insufficient_user_authentication", ..., max_age=<seconds>`.',
+          'For a request with an `Authorization: Bearer` that is not a step-up token for this user and rule (RFC 9470): `Bearer error="insufficient_user_authentication", ..., max_age=<seconds>, acr_values="mfa"` (or `"phishing-resistant"`, the rule\'s level).',
         schema: { type: "string" },
       },
     };

@@ -91,12 +91,9 @@ export type HttpMethod = "get" | "head" | "post" | "patch" | "delete";
 
 export type PathItem = Partial<Record<HttpMethod, Operation>> & { parameters?: Parameter[] };
 
-export interface SecurityScheme {
-  type: "apiKey";
-  in: "cookie" | "header" | "query";
-  name: string;
-  description: string;
-}
+export type SecurityScheme =
+  | { type: "apiKey"; in: "cookie" | "header" | "query"; name: string; description: string }
+  | { type: "http"; scheme: "bearer"; bearerFormat?: string; description: string };
 
 export interface OpenApiDocument {
   openapi: "3.1.0";

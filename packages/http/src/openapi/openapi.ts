@@ -26,7 +26,7 @@ const DESCRIPTION = `Step-up MFA: a signed-in user (the app's own session) prove
 
 Every error is RFC 9457 \`application/problem+json\` with a stable \`error\` code (${ERROR_CODES.length} codes; match the code, never \`detail\`). A browser navigation or form post gets an HTML page instead where one is listed.
 
-The guard in front of the app's own sensitive routes answers with the \`Guard*\` responses (components): spread \`guardResponses()\` of @stepup/http into your own operations. When it lets a request run, the route's own response may carry the headers in \`components.headers\` (\`guardHeaders()\`).`;
+The guard in front of the app's own sensitive routes answers with the \`Guard*\` responses (components): spread \`guardResponses()\` of @stepup/http into your own operations. A step-up token (\`POST api/token\`) sent as \`Authorization: Bearer\` (the \`stepUpToken\` scheme) passes the guard in place of the step-up cookie. When it lets a request run, the route's own response may carry the headers in \`components.headers\` (\`guardHeaders()\`).`;
 
 /**
  * The OpenAPI 3.1 document of everything under `basePath`: the JSON API, the pages, the browser
@@ -73,6 +73,13 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
           in: "cookie",
           name: cookieName,
           description: `The step-up session: HttpOnly, SameSite=Lax, sealed; it points to server-side state and proves nothing by itself. Sent as \`__Host-${cookieName}\` when Secure (\`__Secure-${cookieName}\` with a domain). Issued by the API and the guard, rotated by every verification.`,
+        },
+        stepUpToken: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description:
+            "A step-up token (`POST api/token`, when tokens are on) as `Authorization: Bearer`: on the app's guarded routes it proves a fresh step-up of the same user for the same rule in place of the step-up cookie (the app's `getUser` still says who is signed in). Checked on each request: signature, `exp`, `sub`, `scope`, `auth_time` within the rule's maxAge, and no revocation or logout since; a transaction rule's token works once.",
         },
         signInCookie: {
           type: "apiKey",

@@ -350,6 +350,31 @@ export function pagePaths(
       get: { ...asset, operationId: "getAsset", summary: "A static asset (the browser bundle)" },
       head: { ...asset, operationId: "headAsset", summary: "A static asset's headers" },
     },
+    [`${basePath}/.well-known/jwks.json`]: {
+      get: {
+        tags: ["static"],
+        operationId: "getJwks",
+        summary: "The step-up token signing keys (JWKS)",
+        description:
+          "For services checking step-up tokens offline. The first key signs; older ones stay listed while tokens they signed may still be live. `not_found` when tokens are off.",
+        security: [],
+        responses: {
+          "200": {
+            description: "The public keys.",
+            headers: {
+              "Cache-Control": {
+                description: "`public, max-age=300`",
+                required: true,
+                schema: { type: "string" },
+              },
+            },
+            content: { "application/jwk-set+json": { schema: schemaRef("Jwks") } },
+          },
+          ...errorResponses(["NOT_FOUND"]),
+          "500": internalError,
+        },
+      },
+    },
     [`${basePath}/openapi.json`]: {
       get: {
         tags: ["static"],

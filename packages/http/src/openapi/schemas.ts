@@ -218,6 +218,45 @@ export function apiSchemas(factors: readonly FactorDoc[], recovery: boolean): Re
       required: ["devices"],
       additionalProperties: false,
     },
+    StepUpToken: {
+      type: "object",
+      description: "A step-up token and when it expires.",
+      properties: {
+        token: {
+          type: "string",
+          description:
+            "A compact JWS (ES256, `typ: stepup+jwt`): `iss`, `aud`, `sub` (the user), `scope` (`resource:action`), `auth_time`, `acr`, `amr`, `sid`, `jti`, `iat`, `exp`.",
+        },
+        expiresAt: isoTime("`exp`: never later than the step-up's own expiry for the rule."),
+      },
+      required: ["token", "expiresAt"],
+      additionalProperties: false,
+    },
+    Jwks: {
+      type: "object",
+      description: "RFC 7517 JWK Set: the public keys step-up tokens are signed with (never a private part).",
+      properties: {
+        keys: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              kty: { const: "EC" },
+              crv: { const: "P-256" },
+              x: { type: "string" },
+              y: { type: "string" },
+              kid: { type: "string", description: "RFC 7638 thumbprint of the key." },
+              alg: { const: "ES256" },
+              use: { const: "sig" },
+            },
+            required: ["kty", "crv", "x", "y", "kid", "alg", "use"],
+            additionalProperties: false,
+          },
+        },
+      },
+      required: ["keys"],
+      additionalProperties: false,
+    },
     Freshness: {
       description: "Whether the caller's step-up is fresh for a rule, and until when.",
       oneOf: [

@@ -4,7 +4,12 @@ import { demo } from "../../../lib/demo";
 export const dynamic = "force-dynamic";
 
 export const GET = demo().stepup.withStepUp(
-  async () =>
-    Response.json({ user: (await session()).email, exportedAt: new Date().toISOString(), records: [] }),
+  // A script with only a step-up token has no session: the token's user (see lib/demo.ts).
+  async (request) =>
+    Response.json({
+      user: (await session()).email ?? (await demo().bearerUser(request))?.email,
+      exportedAt: new Date().toISOString(),
+      records: [],
+    }),
   { resource: "data", action: "export", ...demo().rules["data:export"] },
 );

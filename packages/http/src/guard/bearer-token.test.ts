@@ -181,4 +181,13 @@ describe("bearer step-up tokens on a guarded route", () => {
     expect(outcome.kind).toBe("step-up-required");
     expect(read).toBe(false); // only rendering the 401 looks at it (for the RFC 9470 header)
   });
+
+  it("a policy hook that blocks the action blocks a bearer too: the token proves the step-up, not the permission", async () => {
+    let verdict: "CHALLENGE" | "BLOCK" = "CHALLENGE";
+    const { http, clock } = tokenHttp({ policy: { decide: () => verdict } });
+    const { guard, token } = await steppedUp(http, clock, alice);
+    expect((await guard(bearerRequest(token), { user: alice })).kind).toBe("pass");
+    verdict = "BLOCK";
+    expect((await guard(bearerRequest(token), { user: alice })).kind).toBe("blocked");
+  });
 });

@@ -177,7 +177,23 @@ export async function runRouteGuard(
         if (!SAFE_METHODS.has(request.method) && crossOriginWrite(request, http.trustedOrigins))
           throw new StepUpError("ORIGIN_MISMATCH", "This request came from another site.");
         const claims = await http.engine.tokens.accept(ctx.user, rule, token, input.txn);
-        if (claims) return { kind: "pass", stepUp: tokenInfo(claims, rule) };
+        if (claims) {
+          // A token proves the step-up, not that the action is allowed now: a risk hook's BLOCK
+          // (an address or an amount it refuses) holds for bearers too.
+          const hook = http.engine.config.policy.decide;
+          if (hook) {
+            const details = await detailsOf(input);
+            const ip = ctx.ip;
+            const verdict = await hook({
+              user: ctx.user,
+              rule,
+              ...(ip ? { ip } : {}),
+              ...(details ? { details } : {}),
+            });
+            if (verdict === "BLOCK") return { kind: "blocked", rule };
+          }
+          return { kind: "pass", stepUp: tokenInfo(claims, rule) };
+        }
       } catch (error) {
         // The revocation check reads the store: down means refused, never let in.
         return { kind: "error", error };

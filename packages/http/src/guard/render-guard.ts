@@ -1,4 +1,4 @@
-import { type OfferedFactor, StepUpError, userLocked } from "@stepup/core";
+import { type OfferedFactor, SIGN_IN, StepUpError, userLocked } from "@stepup/core";
 import type { HttpContext } from "../http-context.js";
 import { setCookieHeader } from "../internal/cookies.js";
 import { problem, toResponse } from "../problem.js";
@@ -34,6 +34,9 @@ export interface StepUpRequiredBody {
 
 type StepUpRequiredOutcome = Extract<GuardOutcome, { kind: "step-up-required" }>;
 
+const signingIn = (rule: { resource: string; action: string }) =>
+  rule.resource === SIGN_IN.resource && rule.action === SIGN_IN.action;
+
 /** The public fields of a step-up-required outcome (the 401 body, a Server Action's result). */
 export function stepUpRequiredBody(http: HttpContext, outcome: StepUpRequiredOutcome): StepUpRequiredBody {
   const { challenge, factors } = outcome.opened;
@@ -47,7 +50,11 @@ export function stepUpRequiredBody(http: HttpContext, outcome: StepUpRequiredOut
     factors: factors.map((f) => http.engine.offer(f)),
     expiresAt: new Date(challenge.expiresAtMs).toISOString(),
     ...(challenge.description === undefined ? {} : { description: challenge.description }),
-    ...(factors.length === 0 ? { enrollUrl: `${http.basePath}/console` } : {}),
+    // Where to add a factor, for a user who has none: not for a locked user (they have factors),
+    // nor while signing in (the console needs the app's session, which does not exist yet).
+    ...(factors.length === 0 && !outcome.opened.userLocked && !signingIn(outcome.rule)
+      ? { enrollUrl: `${http.basePath}/console` }
+      : {}),
     ...trustedDeviceDays(http),
   };
 }

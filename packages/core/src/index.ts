@@ -1,5 +1,6 @@
 export { findAssurance, meetsLevel } from "./assurance/find-assurance.js";
 export type { FreshnessResult } from "./assurance/sessions.js";
+export { AUDIT_LENGTH, type AuditChainResult, type AuditEntry } from "./audit/audit-log.js";
 export type {
   ChallengeTarget,
   OpenedChallenge,

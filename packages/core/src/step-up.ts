@@ -1,4 +1,5 @@
 import { createSessions } from "./assurance/sessions.js";
+import { createAuditLog } from "./audit/audit-log.js";
 import { createAttemptLimiter } from "./challenge/attempt-limiter.js";
 import { type ChallengeTarget, createChallenges } from "./challenge/challenges.js";
 import { type ResolvedConfig, resolveConfig, type StepUpOptions } from "./config.js";
@@ -42,6 +43,8 @@ export function createStepUp(options: StepUpOptions) {
   const factors = createFactorManager(ctx, own);
   const signIn = createSignIn(ctx, rules, decider, sessions, challenges);
   const tokens = createTokens(ctx, sessions, config.tokens);
+  const audit = createAuditLog(ctx);
+  ctx.recorders.push((event) => audit.append(event));
 
   return Object.freeze({
     config,
@@ -96,6 +99,12 @@ export function createStepUp(options: StepUpOptions) {
 
     /** The sign-in second factor: `begin` after the app's password check, `complete` once after it. */
     signIn,
+
+    /** The user's audit log: their newest entries, newest first. */
+    audit: Object.freeze({ list: audit.list }),
+
+    /** Checks a user's audit chain: the first edited or missing entry, if any. */
+    verifyAuditChain: audit.verify,
 
     /** Step-up tokens: `mint` when fresh, `accept` a bearer for a guard, `jwks` for other services. */
     tokens,

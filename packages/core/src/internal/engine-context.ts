@@ -19,6 +19,8 @@ export interface EngineContext {
   newId(bytes?: number): string;
   /** Emits an event without letting a failing hook break the request. */
   emit(event: Omit<StepUpEvent, "atMs">): void;
+  /** Where emitted events are also recorded (the audit log), without holding up the request. */
+  recorders: ((event: StepUpEvent) => Promise<unknown>)[];
   /**
    * Tells the user of a security change (the `notify` option), without waiting for or failing on
    * the delivery: a notice must never block or break the request it follows.
@@ -40,11 +42,18 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
     keyring,
     now,
     newId: (bytes = 16) => Buffer.from(config.randomBytes(bytes)).toString("base64url"),
+    recorders: [],
     emit(event) {
+      const full = { ...event, atMs: now() };
+      for (const record of this.recorders) {
+        record(full).catch((error: unknown) =>
+          config.logger.error("audit record failed", { type: event.type, error: String(error) }),
+        );
+      }
       const hook = config.onEvent;
       if (!hook) return;
       try {
-        Promise.resolve(hook({ ...event, atMs: now() })).catch((error: unknown) =>
+        Promise.resolve(hook(full)).catch((error: unknown) =>
           config.logger.error("onEvent hook failed", { type: event.type, error: String(error) }),
         );
       } catch (error) {

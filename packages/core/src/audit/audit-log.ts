@@ -1,0 +1,152 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { EngineContext } from "../internal/engine-context.js";
+import { keys } from "../internal/keys.js";
+import { parseRecord } from "../internal/records.js";
+import type { StepUpEvent } from "../types.js";
+
+/** One entry of a user's audit log: what happened, and the chain that makes tampering visible. */
+export interface AuditEntry {
+  id: string;
+  type: string;
+  /** ISO 8601. */
+  at: string;
+  userId: string;
+  ip?: string;
+  resource?: string;
+  action?: string;
+  factor?: string;
+  factorId?: string;
+  /** Other safe details (a reason code, a decision, a device id): never a code, secret or token. */
+  metadata?: Record<string, string>;
+  /** Position in the user's log (1, 2, ...): a removed entry leaves a gap. */
+  seq: number;
+  /** The `mac` of the entry before (empty for the first ever). */
+  prev: string;
+  /** HMAC-SHA-256 of `prev` and this entry under a key derived from the secret. */
+  mac: string;
+}
+
+/** What `verifyAuditChain` found. */
+export type AuditChainResult =
+  | { ok: true; entries: number }
+  | { ok: false; entries: number; brokenAt: number; id: string; reason: "edited" | "missing" | "unreadable" };
+
+/** Entries kept per user (the oldest go first). */
+export const AUDIT_LENGTH = 200;
+const AUDIT_TTL_SECONDS = 400 * 86_400;
+const LOCK_SECONDS = 5;
+
+type Body = Omit<AuditEntry, "mac">;
+
+function canonical(entry: Body): string {
+  // A fixed field order: the MAC must not depend on how JSON happened to order keys.
+  return JSON.stringify([
+    entry.id,
+    entry.type,
+    entry.at,
+    entry.userId,
+    entry.ip ?? null,
+    entry.resource ?? null,
+    entry.action ?? null,
+    entry.factor ?? null,
+    entry.factorId ?? null,
+    entry.metadata ? Object.entries(entry.metadata).sort(([a], [b]) => a.localeCompare(b)) : null,
+    entry.seq,
+    entry.prev,
+  ]);
+}
+
+/**
+ * The audit log: per user, bounded (the newest 200 entries), hash-chained. Each entry carries the
+ * MAC of the one before and its own MAC, keyed from the secret: an edited entry fails its MAC, a
+ * removed one breaks the chain (`prev` and `seq`), and someone who can write the store but does not
+ * hold the secret cannot forge a consistent chain. Appends of one user are serialised by a short
+ * lock in the store (a chain needs the previous entry), so concurrent events never fork it.
+ */
+export function createAuditLog(ctx: EngineContext) {
+  const { store } = ctx;
+  const macKey = Buffer.from(ctx.keyring.hash("stepup:audit-chain"));
+  const mac = (body: Body) => createHmac("sha256", macKey).update(canonical(body)).digest("base64url");
+
+  function entryOf(event: Omit<StepUpEvent, "atMs"> & { atMs: number }, seq: number, prev: string): Body {
+    const metadata: Record<string, string> = {};
+    if (event.reason) metadata.reason = event.reason;
+    if (event.decision) metadata.decision = event.decision;
+    if (event.deviceId) metadata.deviceId = event.deviceId;
+    if (event.challengeId) metadata.challengeId = event.challengeId;
+    return {
+      id: ctx.newId(12),
+      type: event.type,
+      at: new Date(event.atMs).toISOString(),
+      userId: event.userId,
+      ...(event.ip ? { ip: event.ip } : {}),
+      ...(event.resource ? { resource: event.resource } : {}),
+      ...(event.action ? { action: event.action } : {}),
+      ...(event.factor ? { factor: event.factor } : {}),
+      ...(event.factorId ? { factorId: event.factorId } : {}),
+      ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
+      seq,
+      prev,
+    };
+  }
+
+  async function lock(uid: string): Promise<string> {
+    const token = ctx.newId(9);
+    for (let i = 0; i < 100; i++) {
+      if (await store.setIfAbsent(uid, keys.auditLock, token, LOCK_SECONDS)) return token;
+      await new Promise((r) => setTimeout(r, 10 + Math.floor(Math.random() * 20)));
+    }
+    throw new Error("audit log lock not acquired");
+  }
+
+  async function read(uid: string): Promise<(AuditEntry | undefined)[]> {
+    return (await store.list(uid, keys.audit)).map((raw) => parseRecord<AuditEntry>(raw));
+  }
+
+  return {
+    /** Appends an event to its user's log (after the chain's last entry). */
+    async append(event: Omit<StepUpEvent, "atMs"> & { atMs: number }): Promise<AuditEntry> {
+      const uid = event.userId;
+      const token = await lock(uid);
+      try {
+        const last = (await read(uid)).at(-1);
+        const body = entryOf(event, (last?.seq ?? 0) + 1, last?.mac ?? "");
+        const entry: AuditEntry = { ...body, mac: mac(body) };
+        await store.append(uid, keys.audit, JSON.stringify(entry), AUDIT_LENGTH, AUDIT_TTL_SECONDS);
+        return entry;
+      } finally {
+        const [held] = await store.getMany(uid, [keys.auditLock]);
+        if (held === token) await store.delete(uid, [keys.auditLock]);
+      }
+    },
+
+    /** The user's entries, newest first (at most `limit`). */
+    async list(uid: string, limit = 50): Promise<AuditEntry[]> {
+      const all = (await read(uid)).filter((e): e is AuditEntry => e !== undefined);
+      return all.reverse().slice(0, Math.max(0, limit));
+    },
+
+    /**
+     * Checks the chain from the oldest kept entry (older ones were dropped by the bound): every MAC,
+     * every `prev`, every `seq`. Reports the first break.
+     */
+    async verify(uid: string): Promise<AuditChainResult> {
+      const entries = await read(uid);
+      let before: AuditEntry | undefined;
+      for (const [i, e] of entries.entries()) {
+        if (!e || typeof e.mac !== "string")
+          return { ok: false, entries: entries.length, brokenAt: i, id: "", reason: "unreadable" };
+        const { mac: given, ...body } = e;
+        const expected = mac(body);
+        if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected)))
+          return { ok: false, entries: entries.length, brokenAt: i, id: e.id, reason: "edited" };
+        if (before && (e.prev !== before.mac || e.seq !== before.seq + 1))
+          return { ok: false, entries: entries.length, brokenAt: i, id: e.id, reason: "missing" };
+        before = e;
+      }
+      return { ok: true, entries: entries.length };
+    },
+  };
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;

@@ -17,14 +17,17 @@ async function twoUsers() {
   const admin = http.guard({ resource: "admin", action: "read" });
   const a = browser(http, { ip: "203.0.113.7" });
   const b = browser(http, { ip: "198.51.100.9" });
-  const secret = await a.enrollTotp(alice, clock);
-  await a.stepUp(admin, alice, secret, clock);
-  await b.enrollTotp(bob, clock);
   const list = async (user: typeof alice, query = "") => {
     const res = await a.api(user, "GET", `audit${query}`);
     return { status: res.status, body: res.body as unknown as Listed & Record<string, unknown> };
   };
-  // The engine appends asynchronously: wait until both logs hold what was done.
+  const secret = await a.enrollTotp(alice, clock);
+  // The engine appends asynchronously (concurrent appends may land in either order): wait between steps.
+  await vi.waitFor(async () =>
+    expect((await list(alice)).body.events.map((e) => e.type)).toContain("factor.enrolled"),
+  );
+  await a.stepUp(admin, alice, secret, clock);
+  await b.enrollTotp(bob, clock);
   await vi.waitFor(async () => {
     expect((await list(alice)).body.events.map((e) => e.type)).toContain("verification.succeeded");
     expect((await list(bob)).body.events.map((e) => e.type)).toContain("factor.enrolled");

@@ -20,7 +20,10 @@ export const AUDIT_SCHEMAS: Record<string, Schema> = {
       ip: { type: "string", description: "The client address the app reported." },
       resource: schemaRef("RuleName"),
       action: schemaRef("RuleName"),
-      factor: { type: "string", description: "The factor type involved (`totp`, `webauthn`, `recovery`...)." },
+      factor: {
+        type: "string",
+        description: "The factor type involved (`totp`, `webauthn`, `recovery`...).",
+      },
       metadata: {
         type: "object",
         description:

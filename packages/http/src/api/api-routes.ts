@@ -152,6 +152,37 @@ async function status(http: HttpContext, request: Request, { user }: Ctx) {
   );
 }
 
+/** Most entries `GET api/audit` returns (and its default). */
+const AUDIT_LIMIT = 50;
+
+/** `?limit=1..50`, or the default; anything else is a 400 (not silently clamped: a typo should show). */
+function auditLimit(url: URL): number {
+  const raw = url.searchParams.get("limit");
+  if (raw === null) return AUDIT_LIMIT;
+  if (!/^[1-9][0-9]?$/.test(raw) || Number(raw) > AUDIT_LIMIT)
+    throw new StepUpError("INVALID_INPUT", `\`limit\` must be a whole number from 1 to ${AUDIT_LIMIT}.`, {
+      field: "limit",
+    });
+  return Number(raw);
+}
+
+async function listAudit(http: HttpContext, request: Request, { user }: Ctx) {
+  const entries = await http.engine.audit.list(user.id, auditLimit(new URL(request.url)));
+  // Picked field by field: the chain (`seq`, `prev`, `mac`) is for verifyAuditChain, and `userId`
+  // and `factorId` say nothing the caller needs; a new core field stays private until listed here.
+  const events = entries.map((e) => ({
+    id: e.id,
+    type: e.type,
+    at: e.at,
+    ...(e.ip === undefined ? {} : { ip: e.ip }),
+    ...(e.resource === undefined ? {} : { resource: e.resource }),
+    ...(e.action === undefined ? {} : { action: e.action }),
+    ...(e.factor === undefined ? {} : { factor: e.factor }),
+    ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
+  }));
+  return json({ events });
+}
+
 async function regenerateRecoveryCodes(http: HttpContext, request: Request, ctx: Ctx) {
   await readJson(request);
   const issued = await withOwnStepUp(http, request, ctx, (sid) =>
@@ -173,6 +204,7 @@ const ROUTES: Route[] = [
   route("GET", "devices", listDevices),
   route("DELETE", "devices/:", revokeDevice),
   route("POST", "recovery-codes", regenerateRecoveryCodes),
+  route("GET", "audit", listAudit),
   route("POST", "token", issueToken),
 ];
 

@@ -285,6 +285,28 @@ export function apiPaths(
       [...USER, "ORIGIN_MISMATCH", "NOT_FOUND"],
     ),
   };
+  paths[`${api}/audit`] = {
+    get: op(
+      {
+        operationId: "listAudit",
+        summary: "The user's recent security activity",
+        description:
+          "The signed-in user's own audit log, newest first: sign-ins and step-ups, wrong codes, factors added or removed, devices remembered. The log keeps the newest 200 entries; its hash chain stays server-side.",
+        security: USER_ONLY,
+        parameters: [
+          {
+            name: "limit",
+            in: "query",
+            required: false,
+            description: "How many entries (default and most: 50). Anything else is 400 `invalid_input`.",
+            schema: { type: "integer", minimum: 1, maximum: 50 },
+          },
+        ],
+        responses: { "200": ok("The newest entries.", schemaRef("AuditEventList")) },
+      },
+      [...USER, "INVALID_INPUT"],
+    ),
+  };
   if (recovery) {
     paths[`${api}/recovery-codes`] = {
       post: op(

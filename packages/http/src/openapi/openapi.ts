@@ -1,5 +1,6 @@
 import type { FactorPlugin } from "@stepup/core";
 import { apiPaths } from "./api-paths.js";
+import { AUDIT_SCHEMAS } from "./audit-schemas.js";
 import { FACTOR_COMMON, factorDocs } from "./factor-schemas.js";
 import { guardComponents, guardHeaderComponents } from "./guard-responses.js";
 import type { OpenApiDocument } from "./openapi-types.js";
@@ -57,7 +58,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
     ],
     paths: { ...apiPaths(basePath, factors, recovery), ...pagePaths(basePath, factors, recovery) },
     components: {
-      schemas: { ...apiSchemas(factors, recovery), ...FACTOR_COMMON, ...problemSchemas() },
+      schemas: { ...apiSchemas(factors, recovery), ...AUDIT_SCHEMAS, ...FACTOR_COMMON, ...problemSchemas() },
       responses: { ...guardComponents(), InternalError: internalErrorResponse },
       headers: guardHeaderComponents(),
       securitySchemes: {

@@ -9,6 +9,7 @@ import {
   plural,
   safeUrl,
 } from "./components.js";
+import { activitySection } from "./console-activity.js";
 import { devicesSection } from "./console-devices.js";
 import {
   addMethods,
@@ -142,7 +143,7 @@ function signedInAs(user: ConsolePageData["user"]): SafeHtml {
 /**
  * The factor console: lists enrolled factors (rename, make primary, remove), adds any factor type
  * from its plugin's declaration (`methods`) and confirms it (`pending`), and lists trusted devices
- * (revoke one, forget all). Every form is a plain POST
+ * (revoke one, forget all) and recent security activity. Every form is a plain POST
  * to `${basePath}/console/...` carrying the csrf field.
  *
  * @example
@@ -177,6 +178,7 @@ ${data.pending ? pendingSection(data, data.pending) : ""}
 ${factorsSection(data)}
 ${recoverySection(data)}
 ${devicesSection(data)}
+${activitySection(data)}
 ${back}
 ${hasCeremony(data) || codes ? script : ""}`;
   return layout({ appName: data.appName, nonce: data.nonce, title: TITLE, body, width: "wide" });

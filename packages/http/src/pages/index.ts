@@ -5,6 +5,7 @@ export { type LayoutOptions, layout } from "./layout.js";
 export { renderMessagePage } from "./message-page.js";
 export type {
   ChallengePageData,
+  ConsoleActivity,
   ConsoleDevice,
   ConsoleMethod,
   ConsolePageData,

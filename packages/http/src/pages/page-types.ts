@@ -105,6 +105,18 @@ export interface ConsolePageData extends PageBase {
   newRecoveryCodes?: readonly string[];
   /** Trusted devices ("Remember this device"); absent when trusted devices are off. */
   devices?: readonly ConsoleDevice[];
+  /** Recent security activity (newest first), already in words; absent: no section. */
+  activity?: readonly ConsoleActivity[];
+}
+
+/** One line of the console's recent security activity. */
+export interface ConsoleActivity {
+  /** What happened, in plain words ("Recovery code used"). */
+  text: string;
+  /** ISO 8601. */
+  at: string;
+  /** The client address the app reported, when known (shown as given: escaped, never trusted). */
+  ip?: string;
 }
 
 /** A trusted device as the console lists it. */

@@ -108,6 +108,10 @@ color:var(--muted);font-size:.875rem}
 .meta div{display:flex;gap:.3rem}
 .meta dt::after{content:":"}
 .meta dd{margin:0;color:var(--text)}
+.activity{list-style:none;margin:0;padding:0}
+.activity li{padding:.625rem 0;border-top:1px solid var(--border)}
+.activity li:first-child{border-top:0}
+.activity .meta{margin:.125rem 0 0}
 .factor-actions{display:flex;flex-wrap:wrap;align-items:flex-start;gap:.5rem;margin-top:.875rem}
 .factor-actions form{margin:0}
 details[open]{flex-basis:100%}

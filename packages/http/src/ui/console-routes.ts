@@ -10,6 +10,7 @@ import {
   renderConsolePage,
 } from "../pages/index.js";
 import { checkOrigin, safeReturnTo } from "../security.js";
+import { recentActivity } from "./activity-words.js";
 import { newNonce, pageResponse } from "./page-response.js";
 import { keepForOneRead, readOnce, type ShownOnce } from "./shown-once.js";
 
@@ -77,10 +78,11 @@ async function render(
   headers = new Headers(),
 ): Promise<Response> {
   const nonce = newNonce();
-  const [all, recoveryCodesRemaining, devices] = await Promise.all([
+  const [all, recoveryCodesRemaining, devices, activity] = await Promise.all([
     http.engine.factors.list(user.id),
     http.engine.factors.recoveryCodesRemaining(user.id),
     trustedDevices(http, request, user),
+    recentActivity(http, user.id),
   ]);
   const factors = all.flatMap((f) => {
     const plugin = http.engine.config.factors.get(f.type);
@@ -104,6 +106,7 @@ async function render(
     recoveryCodesRemaining,
     methods: consoleMethods(http),
     ...(devices ? { devices } : {}),
+    activity,
     ...state,
   });
   return pageResponse(body, status, headers, nonce);

@@ -39,7 +39,7 @@ describe("examples/next in Chromium: passkeys on the phishing-resistant routes",
 
     await page.goto(`${demo.origin}/stepup/console`);
     await page.getByRole("button", { name: "Add a passkey or security key" }).click();
-    await page.getByText("Security key or passkey").waitFor();
+    await page.locator(".factor-list").getByText("Security key or passkey").waitFor();
     const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
     expect(credentials).toHaveLength(1);
     expect(credentials[0]?.rpId).toBe("localhost");

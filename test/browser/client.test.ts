@@ -117,7 +117,7 @@ describe("@stepup/browser client in Chromium", () => {
     // Register a passkey (the TOTP step-up above keeps the session fresh for factor.add).
     await page.goto(`${demo.origin}/stepup/console`);
     await page.getByRole("button", { name: "Add a passkey or security key" }).click();
-    await page.getByText("Security key or passkey").waitFor();
+    await page.locator(".factor-list").getByText("Security key or passkey").waitFor();
 
     await appPage(page, demo.origin);
     const result = page.evaluate(() =>

@@ -208,7 +208,7 @@ describe("openStepUp: Remember this device (Chromium)", () => {
     // carol's first factor, a passkey (the console needs no step-up for a first one).
     await page.goto(`${server.origin}/stepup/console`);
     await page.getByRole("button", { name: "Add a passkey or security key" }).click();
-    await page.getByText("Security key or passkey").waitFor();
+    await page.locator(".factor-list").getByText("Security key or passkey").waitFor();
 
     await appPage(page, server.origin);
     const { result, dialog } = await openReport(page);

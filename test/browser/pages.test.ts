@@ -53,7 +53,7 @@ describe("stepup pages in Chromium", () => {
     await page.goto(`${demo.origin}/stepup/console`);
     const add = page.getByRole("button", { name: "Add a passkey or security key" });
     await add.click();
-    await page.getByText("Security key or passkey").waitFor();
+    await page.locator(".factor-list").getByText("Security key or passkey").waitFor();
     const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
     expect(credentials).toHaveLength(1);
     expect(credentials[0]?.rpId).toBe("localhost");

@@ -2,7 +2,6 @@
 // (examples/express/dist/server.js), with SMTP_URL pointing at a real SMTP server and
 // SMS_WEBHOOK_URL at a real HTTP receiver: every code in these tests travelled over TCP, as a
 // deployment's would. Each describe owns one demo process (send limits count per process).
-import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Channels,
@@ -15,9 +14,8 @@ import {
   uniquePhone,
   withCode,
 } from "./support/codes.js";
+import { navigate } from "./support/navigate.js";
 import { Browser, type DemoProcess, spawnDemo } from "./support/process.js";
-
-const HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
 
 interface Stack {
   channels: Channels;
@@ -38,57 +36,6 @@ function stack(): Stack {
     await s.channels?.close();
   });
   return s;
-}
-
-/**
- * A top-level navigation of a browser without JavaScript (node:http, so the request carries
- * `Sec-Fetch-Mode: navigate` as a browser's does, which fetch cannot send): a GET, or a POST of
- * an urlencoded form. Cookies go through `b`'s jar.
- */
-function navigate(
-  b: Browser,
-  origin: string,
-  path: string,
-  form?: Record<string, string>,
-): Promise<{ status: number; location: string | undefined; type: string; text: string }> {
-  const body = form ? new URLSearchParams(form).toString() : undefined;
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${origin}${path}`,
-      {
-        method: form ? "POST" : "GET",
-        timeout: b.timeoutMs,
-        headers: {
-          accept: HTML,
-          "sec-fetch-mode": "navigate",
-          "sec-fetch-dest": "document",
-          "sec-fetch-site": form ? "same-origin" : "none",
-          ...(form ? { origin, "content-type": "application/x-www-form-urlencoded" } : {}),
-          ...(b.jar.size > 0 ? { cookie: b.cookieHeader() } : {}),
-        },
-      },
-      (res) => {
-        for (const c of res.headers["set-cookie"] ?? []) {
-          const [pair = ""] = c.split(";");
-          const i = pair.indexOf("=");
-          b.jar.set(pair.slice(0, i), pair.slice(i + 1));
-        }
-        const chunks: Buffer[] = [];
-        res.on("data", (d: Buffer) => chunks.push(d));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            location: res.headers.location,
-            type: String(res.headers["content-type"] ?? ""),
-            text: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${b.timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end(body);
-  });
 }
 
 /** The page's forms, each with its action and its fields (hidden and typed). */

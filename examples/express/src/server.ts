@@ -77,7 +77,7 @@ const app = createDemoApp({
   tokenKey,
   onEvent: (event) =>
     console.log(
-      `stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`,
+      `stepup event: ${event.type} user=${event.userId}${event.metadata?.reason ? ` reason=${event.metadata.reason}` : ""}`,
     ),
 });
 

@@ -132,7 +132,7 @@ function create(): Demo {
     },
     onEvent: (event) =>
       console.log(
-        `stepup event: ${event.type} user=${event.userId}${event.reason ? ` reason=${event.reason}` : ""}`,
+        `stepup event: ${event.type} user=${event.userId}${event.metadata?.reason ? ` reason=${event.metadata.reason}` : ""}`,
       ),
   });
   const users = createUsers(store);

@@ -91,7 +91,7 @@ export function createStepUp(options: StepUpOptions) {
       await sessions.revokeUser(uid);
       await devices.revokeAll(uid);
       await ctx.store.hashSet(uid, keys.risk, "cred", String(ctx.now()));
-      ctx.emit({ type: "credential.changed", userId: uid });
+      await ctx.emit({ type: "credential.changed", userId: uid });
     },
 
     /** Trusted devices: list and revoke ("remember this device"). */
@@ -116,7 +116,7 @@ export function createStepUp(options: StepUpOptions) {
     async unlockUser(uid: string): Promise<void> {
       const ids = parseFactors(await ctx.store.hashGetAll(uid, keys.factors)).map((f) => f.id);
       await limiter.unlock(uid, ids);
-      ctx.emit({ type: "user.unlocked", userId: uid });
+      await ctx.emit({ type: "user.unlocked", userId: uid });
     },
 
     /** Whether a user has a factor other than recovery codes. */

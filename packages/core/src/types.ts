@@ -163,46 +163,4 @@ export interface FactorRecord {
   data: Record<string, unknown>;
 }
 
-/** Every event the engine emits; the audit log builds on these. */
-export type StepUpEventType =
-  | "factor.enrollment.started"
-  | "factor.enrolled"
-  | "factor.removed"
-  | "factor.updated"
-  | "challenge.created"
-  | "verification.succeeded"
-  | "verification.failed"
-  | "verification.locked"
-  | "lockout"
-  | "user.unlocked"
-  | "recovery.used"
-  | "recovery.regenerated"
-  | "webauthn.counter_regressed"
-  | "session.revoked"
-  | "user.revoked"
-  | "device.trusted"
-  | "device.revoked"
-  | "credential.changed"
-  | "policy.would_challenge"
-  | "policy.decision"
-  | "signin.completed"
-  | "token.issued";
-
-export interface StepUpEvent {
-  type: StepUpEventType;
-  atMs: number;
-  userId: string;
-  factor?: string;
-  factorId?: string;
-  challengeId?: string;
-  resource?: string;
-  action?: string;
-  /** Client address, when the HTTP layer knows it. */
-  ip?: string;
-  /** Why a verification failed or was locked (an error code), or what a policy decided and why. */
-  reason?: string;
-  /** A trusted device (`device.trusted`, `device.revoked`). */
-  deviceId?: string;
-  /** A policy's decision (`policy.decision`, `policy.would_challenge`): CHALLENGE, BLOCK, REVIEW... */
-  decision?: string;
-}
+export type { EventMetadata, EventSeverity, StepUpEvent, StepUpEventType } from "./audit/events.js";

@@ -150,10 +150,9 @@ describe("assurance freshness", () => {
       code: await codeAt(t.clock.now()),
     });
     expect(t.events.map((e) => e.type)).toEqual([
-      "factor.enrollment.started",
       "factor.enrolled",
       "recovery.regenerated",
-      "challenge.created",
+      "challenge.opened",
       "verification.failed",
       "verification.succeeded",
     ]);

@@ -75,7 +75,7 @@ export function createSessions(ctx: EngineContext) {
       // Tokens minted in this session carry its family id: they end with it.
       if (session) await store.set(uid, keys.familyRevoked(session.familyId), "1", ctx.config.sessionTtl);
       await store.delete(uid, [keys.session(sid)]);
-      ctx.emit({ type: "session.revoked", userId: uid });
+      await ctx.emit({ type: "session.revoked", userId: uid });
     },
 
     /**
@@ -84,7 +84,7 @@ export function createSessions(ctx: EngineContext) {
      */
     async revokeUser(uid: string): Promise<void> {
       await store.set(uid, keys.revoked, String(ctx.now()), ctx.config.sessionTtl);
-      ctx.emit({ type: "user.revoked", userId: uid });
+      await ctx.emit({ type: "user.revoked", userId: uid });
     },
   };
 }

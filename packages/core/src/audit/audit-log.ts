@@ -4,27 +4,15 @@ import { keys } from "../internal/keys.js";
 import { parseRecord } from "../internal/records.js";
 import type { StepUpEvent } from "../types.js";
 
-/** One entry of a user's audit log: what happened, and the chain that makes tampering visible. */
-export interface AuditEntry {
-  id: string;
-  type: string;
-  /** ISO 8601. */
-  at: string;
-  userId: string;
-  ip?: string;
-  resource?: string;
-  action?: string;
-  factor?: string;
-  factorId?: string;
-  /** Other safe details (a reason code, a decision, a device id): never a code, secret or token. */
-  metadata?: Record<string, string>;
+/** One entry of a user's audit log: the event, and the chain that makes tampering visible. */
+export type AuditEntry = StepUpEvent & {
   /** Position in the user's log (1, 2, ...): a removed entry leaves a gap. */
   seq: number;
   /** The `mac` of the entry before (empty for the first ever). */
   prev: string;
   /** HMAC-SHA-256 of `prev` and this entry under a key derived from the secret. */
   mac: string;
-}
+};
 
 /** What `verifyAuditChain` found. */
 export type AuditChainResult =
@@ -38,22 +26,12 @@ const LOCK_SECONDS = 5;
 
 type Body = Omit<AuditEntry, "mac">;
 
+const sorted = (o: object) => Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
 function canonical(entry: Body): string {
-  // A fixed field order: the MAC must not depend on how JSON happened to order keys.
-  return JSON.stringify([
-    entry.id,
-    entry.type,
-    entry.at,
-    entry.userId,
-    entry.ip ?? null,
-    entry.resource ?? null,
-    entry.action ?? null,
-    entry.factor ?? null,
-    entry.factorId ?? null,
-    entry.metadata ? Object.entries(entry.metadata).sort(([a], [b]) => a.localeCompare(b)) : null,
-    entry.seq,
-    entry.prev,
-  ]);
+  // Every field, in a fixed order: the MAC must not depend on how JSON happened to order keys, and
+  // a field added to the entry (even one this version does not know) is covered.
+  return JSON.stringify(sorted(entry).map(([k, v]) => [k, k === "metadata" ? sorted(v as object) : v]));
 }
 
 /**
@@ -67,28 +45,6 @@ export function createAuditLog(ctx: EngineContext) {
   const { store } = ctx;
   const macKey = Buffer.from(ctx.keyring.hash("stepup:audit-chain"));
   const mac = (body: Body) => createHmac("sha256", macKey).update(canonical(body)).digest("base64url");
-
-  function entryOf(event: Omit<StepUpEvent, "atMs"> & { atMs: number }, seq: number, prev: string): Body {
-    const metadata: Record<string, string> = {};
-    if (event.reason) metadata.reason = event.reason;
-    if (event.decision) metadata.decision = event.decision;
-    if (event.deviceId) metadata.deviceId = event.deviceId;
-    if (event.challengeId) metadata.challengeId = event.challengeId;
-    return {
-      id: ctx.newId(12),
-      type: event.type,
-      at: new Date(event.atMs).toISOString(),
-      userId: event.userId,
-      ...(event.ip ? { ip: event.ip } : {}),
-      ...(event.resource ? { resource: event.resource } : {}),
-      ...(event.action ? { action: event.action } : {}),
-      ...(event.factor ? { factor: event.factor } : {}),
-      ...(event.factorId ? { factorId: event.factorId } : {}),
-      ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
-      seq,
-      prev,
-    };
-  }
 
   async function lock(uid: string): Promise<string> {
     const token = ctx.newId(9);
@@ -105,13 +61,13 @@ export function createAuditLog(ctx: EngineContext) {
 
   return {
     /** Appends an event to its user's log (after the chain's last entry). */
-    async append(event: Omit<StepUpEvent, "atMs"> & { atMs: number }): Promise<AuditEntry> {
+    async append(event: StepUpEvent): Promise<AuditEntry> {
       const uid = event.userId;
       const token = await lock(uid);
       try {
         const last = (await read(uid)).at(-1);
-        const body = entryOf(event, (last?.seq ?? 0) + 1, last?.mac ?? "");
-        const entry: AuditEntry = { ...body, mac: mac(body) };
+        const body = { ...event, seq: (last?.seq ?? 0) + 1, prev: last?.mac ?? "" } as Body;
+        const entry = { ...body, mac: mac(body) } as AuditEntry;
         await store.append(uid, keys.audit, JSON.stringify(entry), AUDIT_LENGTH, AUDIT_TTL_SECONDS);
         return entry;
       } finally {

@@ -20,7 +20,7 @@ describe("single use", () => {
     );
     expect(results.filter((r) => r === "ok")).toHaveLength(1);
     expect(results.filter((r) => r === "INVALID_CODE")).toHaveLength(19);
-    expect(t.events.filter((e) => e.reason === "REPLAYED")).toHaveLength(19);
+    expect(t.events.filter((e) => e.metadata?.reason === "REPLAYED")).toHaveLength(19);
   });
 
   it("a code accepted once is refused on a new challenge within its window (replay)", async () => {

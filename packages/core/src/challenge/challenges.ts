@@ -223,8 +223,8 @@ export function createChallenges(
           dropped.flatMap((id) => [keys.challenge(id), keys.attemptsChallenge(id)]),
         );
       }
-      ctx.emit({
-        type: "challenge.created",
+      await ctx.emit({
+        type: "challenge.opened",
         userId: user.id,
         challengeId: challenge.id,
         resource: rule.resource,
@@ -302,14 +302,14 @@ export function createChallenges(
         // A spent challenge is dead: drop it, so only a new one (with a fresh budget) can go on.
         if (budget.error.code === "CHALLENGE_EXHAUSTED")
           await store.take(user.id, keys.challenge(challenge.id));
-        ctx.emit({ ...base, type: "verification.locked", reason: budget.error.code });
+        await ctx.emit({ ...base, type: "verification.failed", reason: budget.error.code });
         throw budget.error;
       }
       const outcome = await plugin.verify(ctx.factorContext(user, factor.type, ip), factor, challenge, input);
       if (!outcome.ok) {
-        ctx.emit({ ...base, type: "verification.failed", reason: outcome.reason });
+        await ctx.emit({ ...base, type: "verification.failed", reason: outcome.reason });
         if (await limiter.failed(user.id, budget.failures)) {
-          ctx.emit({
+          await ctx.emit({
             type: "lockout",
             userId: user.id,
             ...(ip ? { ip } : {}),
@@ -324,7 +324,7 @@ export function createChallenges(
       }
       // Single use: of concurrent successful proofs, exactly one takes the challenge.
       if ((await store.take(user.id, keys.challenge(challenge.id))) === null) {
-        ctx.emit({ ...base, type: "verification.failed", reason: "CHALLENGE_NOT_FOUND" });
+        await ctx.emit({ ...base, type: "verification.failed", reason: "CHALLENGE_NOT_FOUND" });
         throw notFound();
       }
       const now = ctx.now();
@@ -351,7 +351,7 @@ export function createChallenges(
         store.hashReplace(user.id, keys.factors, factor.id, JSON.stringify(updated)),
         limiter.reset(user.id, challenge.id, factor.id),
       ]);
-      ctx.emit({
+      await ctx.emit({
         ...base,
         type: "verification.succeeded",
         resource: challenge.resource,

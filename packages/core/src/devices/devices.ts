@@ -192,7 +192,7 @@ export function createDevices(ctx: EngineContext) {
         await store.hashSet(user.id, keys.risk, `ip:${clientGroup(input.ip)}`, String(now));
       if (risk.cred !== undefined) await store.hashDelete(user.id, keys.risk, "cred");
       if (trust && !(known && (known.trustedUntilMs ?? 0) > now)) {
-        ctx.emit({ type: "device.trusted", userId: user.id, deviceId: id });
+        await ctx.emit({ type: "device.trusted", userId: user.id, deviceId: id });
         ctx.notify(user, "device.trusted", { ...(input.ip ? { ip: input.ip } : {}), device: record.name });
       }
       await prune(user.id, [...devices.filter((d) => d.id !== id), record], risk);
@@ -224,13 +224,13 @@ export function createDevices(ctx: EngineContext) {
         !(await store.hashDelete(uid, keys.devices, id))
       )
         throw new StepUpError("NOT_FOUND", "No such device.");
-      ctx.emit({ type: "device.revoked", userId: uid, deviceId: id });
+      await ctx.emit({ type: "device.revoked", userId: uid, deviceId: id });
     },
 
     /** Forgets every device of the user (revokeUser, a credential change, an admin reset). */
     async revokeAll(uid: string): Promise<void> {
       await store.delete(uid, [keys.devices]);
-      ctx.emit({ type: "device.revoked", userId: uid });
+      await ctx.emit({ type: "device.revoked", userId: uid });
     },
   };
 }

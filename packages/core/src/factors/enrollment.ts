@@ -141,7 +141,6 @@ export function createEnrollment(
         ENROLLMENT_TTL_SECONDS,
       );
       if (dropped.length > 0) await store.delete(user.id, dropped.map(keys.enrollment));
-      ctx.emit({ type: "factor.enrollment.started", userId: user.id, factor: type, factorId });
       return { factorId, ...started.response };
     },
 
@@ -196,7 +195,7 @@ export function createEnrollment(
         data: result.data,
       };
       await store.hashSet(user.id, keys.factors, found.factorId, JSON.stringify(factor));
-      ctx.emit({ type: "factor.enrolled", userId: user.id, factor: type, factorId: found.factorId });
+      await ctx.emit({ type: "factor.enrolled", userId: user.id, factor: type, factorId: found.factorId });
       ctx.notify(user, "factor.added", { factor });
       if (!first) return { factor };
       await endOthers(user.id, found.factorId);

@@ -1,6 +1,7 @@
+import type { EmittedEvent } from "../audit/events.js";
 import type { Logger } from "../config.js";
 import type { Keyring } from "../internal/crypto.js";
-import type { AssuranceLevel, Challenge, FactorRecord, StepUpEvent, StepUpUser } from "../types.js";
+import type { AssuranceLevel, Challenge, FactorRecord, StepUpUser } from "../types.js";
 
 /**
  * A factor plugin's own corner of the store: every key is prefixed with the plugin's type, so a
@@ -40,7 +41,7 @@ export interface FactorContext {
   /** Server-side log for library errors (never sent to clients). */
   logger: Logger;
   /** Emits an audit event for this user (e.g. a WebAuthn counter regression). */
-  emit(event: Omit<StepUpEvent, "atMs" | "userId">): void;
+  emit(event: Omit<EmittedEvent, "userId">): Promise<void>;
 }
 
 /** The result of starting an enrollment: `pending` is kept server-side, `response` goes to the client. */

@@ -107,7 +107,7 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
         }
       }
       if (!(await store.hashReplace(uid, keys.factors, factor.id, JSON.stringify(updated)))) throw notFound();
-      ctx.emit({ type: "factor.updated", userId: uid, factor: factor.type, factorId: factor.id });
+      await ctx.emit({ type: "factor.updated", userId: uid, factor: factor.type, factorId: factor.id });
       return updated;
     },
 
@@ -123,7 +123,7 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
       const factor = await find(user.id, factorId);
       if (!(await store.hashDelete(user.id, keys.factors, factor.id))) throw notFound();
       await config.factors.get(factor.type)?.removed?.(ctx.factorContext(user, factor.type), factor);
-      ctx.emit({ type: "factor.removed", userId: user.id, factor: factor.type, factorId: factor.id });
+      await ctx.emit({ type: "factor.removed", userId: user.id, factor: factor.type, factorId: factor.id });
       ctx.notify(user, "factor.removed", { factor });
       // Recovery codes exist only beside a real factor: with the last one gone, so are they, and
       // the next factor is a first one again.

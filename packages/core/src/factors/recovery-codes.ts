@@ -93,7 +93,7 @@ export function recoveryCodes(options: RecoveryCodesOptions = {}): RecoveryCodes
       // Old codes die before the new ones exist: a race with a use of an old code cannot revive it.
       await ctx.store.delete([KEY]);
       for (const code of codes) await ctx.store.hashSet(KEY, ctx.keyring.hash(code.replace(/-/g, "")), "1");
-      ctx.emit({ type: "recovery.regenerated", factor: "recovery" });
+      await ctx.emit({ type: "recovery.regenerated", factor: "recovery" });
       return codes;
     },
     async remaining(ctx) {
@@ -109,7 +109,7 @@ export function recoveryCodes(options: RecoveryCodesOptions = {}): RecoveryCodes
       const code = normalize(input);
       for (const hashed of ctx.keyring.hashAll(code)) {
         if (await ctx.store.hashDelete(KEY, hashed)) {
-          ctx.emit({ type: "recovery.used", factor: "recovery", factorId: factor.id });
+          await ctx.emit({ type: "recovery.used", factor: "recovery", factorId: factor.id });
           return { ok: true };
         }
       }

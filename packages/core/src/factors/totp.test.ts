@@ -112,7 +112,7 @@ describe("totp factor", () => {
     const older = await codeAt(now - 30_000);
     expect(await attempt(await codeAt(now))).toBe("ok");
     expect(await attempt(older)).toBe("INVALID_CODE");
-    expect(t.events.at(-1)).toMatchObject({ type: "verification.failed", reason: "REPLAYED" });
+    expect(t.events.at(-1)).toMatchObject({ type: "verification.failed", metadata: { reason: "REPLAYED" } });
   });
 
   it("of concurrent uses of two steps, the older never lands after the newer (across processes: atomic)", async () => {

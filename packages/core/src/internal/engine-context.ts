@@ -1,8 +1,9 @@
+import { buildEvent, type EmittedEvent, type StepUpEvent } from "../audit/events.js";
 import type { ResolvedConfig } from "../config.js";
 import type { FactorContext } from "../factors/factor.js";
 import type { SecurityNotice } from "../factors/one-time-code/messages.js";
 import type { Store } from "../store/store.js";
-import type { FactorRecord, StepUpEvent, StepUpUser } from "../types.js";
+import type { FactorRecord, StepUpUser } from "../types.js";
 import type { Keyring } from "./crypto.js";
 import { factorStore } from "./factor-store.js";
 import { keys, pluginScope } from "./keys.js";
@@ -17,9 +18,13 @@ export interface EngineContext {
   now(): number;
   /** A random base64url identifier (128 bits unless told). */
   newId(bytes?: number): string;
-  /** Emits an event without letting a failing hook break the request. */
-  emit(event: Omit<StepUpEvent, "atMs">): void;
-  /** Where emitted events are also recorded (the audit log), without holding up the request. */
+  /**
+   * Emits an event: recorded (audit log, webhook outbox) before it resolves, so an event is
+   * durable before the request that caused it answers; then handed to `onEvent` without waiting.
+   * Never rejects: a failing recorder or hook is logged, not thrown into the request.
+   */
+  emit(event: EmittedEvent): Promise<StepUpEvent>;
+  /** Where emitted events are recorded (the audit log, the webhook outbox). */
   recorders: ((event: StepUpEvent) => Promise<unknown>)[];
   /**
    * Tells the user of a security change (the `notify` option), without waiting for or failing on
@@ -43,22 +48,24 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
     now,
     newId: (bytes = 16) => Buffer.from(config.randomBytes(bytes)).toString("base64url"),
     recorders: [],
-    emit(event) {
-      const full = { ...event, atMs: now() };
-      for (const record of this.recorders) {
-        record(full).catch((error: unknown) =>
-          config.logger.error("audit record failed", { type: event.type, error: String(error) }),
-        );
+    async emit(emitted) {
+      const event = buildEvent(emitted, `evt_${this.newId()}`, now());
+      const results = await Promise.allSettled(this.recorders.map((record) => record(event)));
+      for (const result of results) {
+        if (result.status === "rejected")
+          config.logger.error("event record failed", { type: event.type, error: String(result.reason) });
       }
       const hook = config.onEvent;
-      if (!hook) return;
-      try {
-        Promise.resolve(hook(full)).catch((error: unknown) =>
-          config.logger.error("onEvent hook failed", { type: event.type, error: String(error) }),
-        );
-      } catch (error) {
-        config.logger.error("onEvent hook failed", { type: event.type, error: String(error) });
+      if (hook) {
+        try {
+          Promise.resolve(hook(event)).catch((error: unknown) =>
+            config.logger.error("onEvent hook failed", { type: event.type, error: String(error) }),
+          );
+        } catch (error) {
+          config.logger.error("onEvent hook failed", { type: event.type, error: String(error) });
+        }
       }
+      return event;
     },
     notify(user, type, extra = {}) {
       const deliver = config.notify;
@@ -98,8 +105,8 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
         randomBytes: config.randomBytes,
         logger: config.logger,
         listFactors: async () => parseFactors(await store.hashGetAll(user.id, keys.factors)),
-        emit: (event) => {
-          this.emit({ ...event, userId: user.id });
+        emit: async (event) => {
+          await this.emit({ ...event, userId: user.id, ...(ip ? { ip } : {}) });
           if (event.type === "recovery.used") this.notify(user, "recovery.used", ip ? { ip } : {});
         },
       };

@@ -97,9 +97,14 @@ export function createDecider(
   const { config } = ctx;
   const hook = config.policy.decide;
 
-  function wouldChallenge(input: DecideInput, decision: string, reason: string): StepUpDecision {
-    ctx.emit({
-      type: "policy.would_challenge",
+  async function wouldChallenge(
+    input: DecideInput,
+    decision: string,
+    reason: string,
+  ): Promise<StepUpDecision> {
+    await ctx.emit({
+      type: "policy.decision",
+      metadata: { mode: "log-only" },
       userId: input.user.id,
       resource: input.rule.resource,
       action: input.rule.action,
@@ -133,7 +138,7 @@ export function createDecider(
   /** REVIEW: challenged like CHALLENGE, and kept for an administrator to look at. */
   async function review(input: DecideInput): Promise<void> {
     const { user, rule, ip } = input;
-    ctx.emit({
+    await ctx.emit({
       type: "policy.decision",
       userId: user.id,
       resource: rule.resource,

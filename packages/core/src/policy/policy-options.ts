@@ -46,7 +46,7 @@ export interface RulePolicyOptions {
   gracePeriodDays?: number;
   triggers?: PolicyTriggers;
   /**
-   * `log-only` records the decision it would have made (event `policy.would_challenge`) and lets the
+   * `log-only` records the decision it would have made (event `policy.decision` with `metadata.mode: "log-only"`) and lets the
    * request pass: for rolling a policy out. Never applies to stepup's own actions, transaction
    * rules or phishing-resistant rules. @default "enforce"
    */

@@ -78,7 +78,9 @@ describe("policy levels", () => {
     );
     await enrollAlice(t);
     expect(await decideFor(t)).toMatchObject({ outcome: "waived", reason: "log-only" });
-    expect(t.events.filter((e) => e.type === "policy.would_challenge")).toHaveLength(1);
+    expect(
+      t.events.filter((e) => e.type === "policy.decision" && e.metadata?.mode === "log-only"),
+    ).toHaveLength(1);
     expect(await decideFor(t, "payment", "transfer", { txn: "x" })).toMatchObject({ outcome: "challenge" });
     expect(await decideFor(t, "stepup", "factor.remove")).toMatchObject({ outcome: "challenge" });
   });
@@ -100,7 +102,9 @@ describe("policy levels", () => {
     expect(await decideFor(t, "admin", "read", { ip: "203.0.113.4" })).toMatchObject({
       outcome: "challenge",
     });
-    expect(t.events.find((e) => e.type === "policy.decision")).toMatchObject({ decision: "REVIEW" });
+    expect(t.events.find((e) => e.type === "policy.decision")).toMatchObject({
+      metadata: { decision: "REVIEW" },
+    });
     const kept = await t.store.list(alice.id, "reviews");
     expect(JSON.parse(kept[0] ?? "{}")).toMatchObject({
       resource: "admin",

@@ -94,7 +94,7 @@ export function createSignIn(
       const fresh = await sessions.check(uid, sid, rule);
       if (!fresh.fresh) return false;
       if ((await ctx.store.take(uid, keys.signIn(signInId))) === null) return false;
-      ctx.emit({ type: "signin.completed", userId: uid, factor: fresh.assurance.factor });
+      await ctx.emit({ type: "signin.completed", userId: uid, factor: fresh.assurance.factor });
       return true;
     },
   };

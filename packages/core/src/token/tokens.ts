@@ -144,7 +144,7 @@ export function createTokens(
       const token = await new SignJWT({ ...claims })
         .setProtectedHeader({ alg: "ES256", typ: TOKEN_TYPE, kid: signer.kid })
         .sign(signer.privateKey);
-      ctx.emit({ type: "token.issued", userId: user.id, resource: rule.resource, action: rule.action });
+      await ctx.emit({ type: "token.issued", userId: user.id, resource: rule.resource, action: rule.action });
       return { token, expiresAtMs: Math.floor(expiresAtMs / 1000) * 1000, claims };
     },
 

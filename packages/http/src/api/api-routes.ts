@@ -1,4 +1,4 @@
-import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
+import { type AuditEntry, StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
 import { readJson } from "../body.js";
 import { trustedDeviceDays } from "../guard/render-guard.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
@@ -170,16 +170,23 @@ async function listAudit(http: HttpContext, request: Request, { user }: Ctx) {
   const entries = await http.engine.audit.list(user.id, auditLimit(new URL(request.url)));
   // Picked field by field: the chain (`seq`, `prev`, `mac`) is for verifyAuditChain, and `userId`
   // and `factorId` say nothing the caller needs; a new core field stays private until listed here.
-  const events = entries.map((e) => ({
-    id: e.id,
-    type: e.type,
-    at: e.at,
-    ...(e.ip === undefined ? {} : { ip: e.ip }),
-    ...(e.resource === undefined ? {} : { resource: e.resource }),
-    ...(e.action === undefined ? {} : { action: e.action }),
-    ...(e.factor === undefined ? {} : { factor: e.factor }),
-    ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
-  }));
+  const events = entries.map((entry) => {
+    const e: AuditEntry & Partial<Record<"resource" | "action" | "factor" | "tag" | "status", string>> =
+      entry;
+    return {
+      id: e.id,
+      type: e.type,
+      at: e.at,
+      severity: e.severity,
+      ...(e.ip === undefined ? {} : { ip: e.ip }),
+      ...(e.resource === undefined ? {} : { resource: e.resource }),
+      ...(e.action === undefined ? {} : { action: e.action }),
+      ...(e.factor === undefined ? {} : { factor: e.factor }),
+      ...(e.tag === undefined ? {} : { tag: e.tag }),
+      ...(e.status === undefined ? {} : { status: e.status }),
+      ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
+    };
+  });
   return json({ events });
 }
 

@@ -143,7 +143,7 @@ describe("RISK_BASED", () => {
 });
 
 describe("log-only mode", () => {
-  it("passes and records what it would have done (policy.would_challenge)", async () => {
+  it("passes and records what it would have done (policy.decision, log-only)", async () => {
     const clock = fakeClock();
     const events: StepUpEvent[] = [];
     const http = testHttp({ clock, policy: { mode: "log-only" }, onEvent: (e) => void events.push(e) });
@@ -153,7 +153,8 @@ describe("log-only mode", () => {
     expect(await b.visit(guard, alice)).toMatchObject({ kind: "pass", stepUp: { verifiedAt: null } });
     expect(events).toContainEqual(
       expect.objectContaining({
-        type: "policy.would_challenge",
+        type: "policy.decision",
+        metadata: expect.objectContaining({ mode: "log-only", decision: "CHALLENGE" }),
         userId: "alice",
         resource: "admin",
         action: "read",

@@ -17,6 +17,11 @@ export const AUDIT_SCHEMAS: Record<string, Schema> = {
           "The engine's event type (`verification.succeeded`, `factor.enrolled`, `device.trusted`, ...); newer versions may add types.",
       },
       at: { type: "string", format: "date-time", description: "When it happened." },
+      severity: {
+        type: "string",
+        enum: ["low", "medium", "high", "critical"],
+        description: "How much it matters to a security team.",
+      },
       ip: { type: "string", description: "The client address the app reported." },
       resource: schemaRef("RuleName"),
       action: schemaRef("RuleName"),
@@ -24,14 +29,16 @@ export const AUDIT_SCHEMAS: Record<string, Schema> = {
         type: "string",
         description: "The factor type involved (`totp`, `webauthn`, `recovery`...).",
       },
+      tag: { type: "string", description: "A `track` event: the app's name for its action." },
+      status: { type: "string", description: "A `track` event: how the action ended." },
       metadata: {
         type: "object",
         description:
-          "Other safe details: `reason` (an error code), `decision` (a policy's), `deviceId`, `challengeId`. Never a code, secret or token.",
-        additionalProperties: { type: "string" },
+          "Other safe details: `reason` (an error code), `decision` (a policy's), `deviceId`, `challengeId`, `by` (an administrator), or a `track` call's own. Never a code, secret or token.",
+        additionalProperties: { type: ["string", "number", "boolean"] },
       },
     },
-    required: ["id", "type", "at"],
+    required: ["id", "type", "at", "severity"],
     additionalProperties: false,
   },
   AuditEventList: {

@@ -9,12 +9,19 @@ interface Said {
   title: string | undefined;
 }
 
-type Words = (said: Said) => string;
+type Words = (said: Said) => string | null;
 
 const withTitle = (prefix: string, fallback: string) => (s: Said) =>
   s.title ? `${prefix}${s.title}` : fallback;
 const titled = (suffix: string, fallback: string) => (s: Said) =>
   s.title ? `${s.title} ${suffix}` : fallback;
+
+/** The factor type an entry names, if its type has one. */
+const factorOf = (entry: AuditEntry): string | undefined =>
+  "factor" in entry && typeof entry.factor === "string" ? entry.factor : undefined;
+
+/** Refusals that are a lock, not a wrong answer (the budget's error codes). */
+const LOCKED = new Set(["CHALLENGE_EXHAUSTED", "TOO_MANY_ATTEMPTS", "USER_LOCKED", "RATE_LIMITED"]);
 
 /**
  * Every event type in plain words, in one table so the console and any later view say the same
@@ -22,26 +29,24 @@ const titled = (suffix: string, fallback: string) => (s: Said) =>
  * given words (or a deliberate `null`, which hides it from the console).
  *
  * Hidden (`null`), because they are noise next to what the user did or should worry about:
- * `challenge.created` (every guarded request that needs a step-up opens one; the answer is what
- * matters), `factor.enrollment.started` (only `factor.enrolled` changes anything),
- * `policy.would_challenge` (log-only mode: nothing happened to the user) and `token.issued`
- * (a single-page app may mint one per call; the step-up behind it is already listed).
+ * `challenge.opened` (every guarded request that needs a step-up opens one; the answer is what
+ * matters), a log-only `policy.decision` (nothing happened to the user), `token.issued` (a
+ * single-page app may mint one per call; the step-up behind it is already listed) and `track`
+ * (the app's own actions: the app shows those its own way).
  */
 const WORDS: Record<StepUpEventType, Words | null> = {
-  "factor.enrollment.started": null,
   "factor.enrolled": titled("added", "Method added"),
   "factor.removed": titled("removed", "Method removed"),
   "factor.updated": titled("changed (renamed or made primary)", "Method changed"),
-  "challenge.created": null,
+  "challenge.opened": null,
   "verification.succeeded": withTitle("Verified with a second factor: ", "Verified with a second factor"),
   // A passkey has no code to get wrong: only code factors say "code".
-  "verification.failed": (s) =>
-    s.entry.metadata?.reason === "REPLAYED"
-      ? "A code was used twice: refused"
-      : s.entry.factor === "webauthn"
-        ? "Passkey verification failed"
-        : "Wrong code entered",
-  "verification.locked": () => "Too many wrong codes: verification locked",
+  "verification.failed": (s) => {
+    const reason = s.entry.metadata?.reason;
+    if (reason === "REPLAYED") return "A code was used twice: refused";
+    if (typeof reason === "string" && LOCKED.has(reason)) return "Too many wrong codes: verification locked";
+    return factorOf(s.entry) === "webauthn" ? "Passkey verification failed" : "Wrong code entered";
+  },
   lockout: () => "Too many wrong codes in a row: two-step verification locked",
   "user.unlocked": () => "Two-step verification unlocked",
   "recovery.used": () => "Recovery code used",
@@ -53,10 +58,12 @@ const WORDS: Record<StepUpEventType, Words | null> = {
   // Without a device id the event is "Forget all".
   "device.revoked": (s) => (s.entry.metadata?.deviceId ? "Device forgotten" : "Every device forgotten"),
   "credential.changed": () => "Password changed: every step-up ended",
-  "policy.would_challenge": null,
-  "policy.decision": () => "Unusual request: an extra check was asked",
+  "policy.decision": (s) =>
+    s.entry.metadata?.mode === "log-only" ? null : "Unusual request: an extra check was asked",
   "signin.completed": withTitle("Signed in with a second factor: ", "Signed in with a second factor"),
   "token.issued": null,
+  "user.reset": () => "Two-step verification reset by an administrator",
+  track: null,
 };
 
 /** The console's generic words for a type it does not know (an event newer than this table). */
@@ -81,7 +88,8 @@ export async function recentActivity(http: HttpContext, uid: string): Promise<Co
   const entries = await http.engine.audit.list(uid, Number.MAX_SAFE_INTEGER);
   const shown: ConsoleActivity[] = [];
   for (const entry of entries) {
-    const title = entry.factor ? http.engine.config.factors.get(entry.factor)?.ui.title : undefined;
+    const factor = factorOf(entry);
+    const title = factor ? http.engine.config.factors.get(factor)?.ui.title : undefined;
     const text = activityWords(entry, title);
     if (text === null) continue;
     shown.push({ text, at: entry.at, ...(entry.ip ? { ip: entry.ip } : {}) });

@@ -94,32 +94,38 @@ describe("console: recent security activity", () => {
 });
 
 describe("activityWords", () => {
-  const entry = (type: string, extra: Partial<AuditEntry> = {}): AuditEntry => ({
-    id: "e1",
-    type,
-    at: "2026-01-05T12:00:00.000Z",
-    userId: "alice",
-    seq: 1,
-    prev: "",
-    mac: "m",
-    ...extra,
-  });
+  const entry = (type: string, extra: Record<string, unknown> = {}): AuditEntry =>
+    ({
+      id: "e1",
+      type,
+      severity: "low",
+      at: "2026-01-05T12:00:00.000Z",
+      userId: "alice",
+      seq: 1,
+      prev: "",
+      mac: "m",
+      ...extra,
+    }) as AuditEntry;
 
   it("names the factor by its title, and has words for the common events", () => {
     expect(activityWords(entry("signin.completed", { factor: "totp" }), "Authenticator app")).toBe(
       "Signed in with a second factor: Authenticator app",
     );
     expect(activityWords(entry("recovery.used"), undefined)).toBe("Recovery code used");
-    expect(activityWords(entry("verification.locked"), undefined)).toBe(
-      "Too many wrong codes: verification locked",
-    );
+    expect(
+      activityWords(entry("verification.failed", { metadata: { reason: "CHALLENGE_EXHAUSTED" } }), undefined),
+    ).toBe("Too many wrong codes: verification locked");
     expect(activityWords(entry("device.trusted"), undefined)).toBe("Device remembered");
     expect(activityWords(entry("factor.enrolled"), undefined)).toBe("Method added");
   });
 
   it("hides the noisy types and calls an unknown one a generic security event", () => {
-    for (const noisy of ["challenge.created", "factor.enrollment.started", "policy.would_challenge"])
+    for (const noisy of ["challenge.opened", "token.issued", "track"])
       expect(activityWords(entry(noisy), undefined)).toBeNull();
+    expect(activityWords(entry("policy.decision", { metadata: { mode: "log-only" } }), undefined)).toBeNull();
+    expect(
+      activityWords(entry("policy.decision", { metadata: { decision: "REVIEW" } }), undefined),
+    ).not.toBeNull();
     expect(activityWords(entry("something.new"), undefined)).toBe(UNKNOWN_EVENT);
     expect(activityWords(entry("toString"), undefined)).toBe(UNKNOWN_EVENT);
   });

@@ -145,7 +145,7 @@ export async function verifyAssertion(
   const { newCounter, credentialBackedUp } = verification.authenticationInfo;
   // WebAuthn section 6.1.1: both zero means the authenticator keeps no counter; otherwise it must grow.
   if ((newCounter > 0 || credential.counter > 0) && newCounter <= credential.counter) {
-    ctx.emit({ type: "webauthn.counter_regressed", factor: WEBAUTHN, factorId: factor.id });
+    await ctx.emit({ type: "webauthn.counter_regressed", factor: WEBAUTHN, factorId: factor.id });
     return REFUSED;
   }
   return {

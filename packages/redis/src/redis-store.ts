@@ -75,6 +75,50 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return dropped
 `);
 
+// A queue is a sorted set of ids by due time (KEYS[1]) beside a hash of their values (KEYS[2]),
+// both under the scope's hash tag. Enqueue writes the value only when the id is new (HSETNX), so a
+// repeated enqueue never duplicates an item nor moves its due time.
+const ENQUEUE = lua(`
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+end
+return 1
+`);
+
+// Reads the due ids and pushes each to now + lease in the same script: of concurrent claimers,
+// exactly one gets an item until its lease ends. An id without a value (a half-settled item) is
+// dropped.
+const CLAIM = lua(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(ids) do
+  local value = redis.call('HGET', KEYS[2], id)
+  if value then
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    table.insert(out, id)
+    table.insert(out, value)
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out
+`);
+
+// Removes an item (ARGV[2] empty) or replaces its value and due time, only if it is still queued.
+const SETTLE = lua(`
+if ARGV[3] == '' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  return 1
+end
+return 0
+`);
+
 /**
  * Creates a {@link Store} over Redis (6.2 or later, for GETDEL), shared by every process that
  * uses the same Redis. Each method is one atomic Redis command or Lua script.
@@ -115,14 +159,24 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   // EVALSHA first (no script text on the wire); NOSCRIPT means this server or cluster node has not
   // cached it yet (restart, failover, SCRIPT FLUSH), and EVAL both runs and caches it.
-  const run = async (script: LuaScript, key: string, args: (string | number)[]): Promise<unknown> => {
+  const run = async (
+    script: LuaScript,
+    key: string | string[],
+    args: (string | number)[],
+  ): Promise<unknown> => {
+    const keys = typeof key === "string" ? [key] : key;
     try {
-      return await client.evalsha(script.sha1, 1, key, ...args);
+      return await client.evalsha(script.sha1, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return client.eval(script.source, 1, key, ...args);
+      return client.eval(script.source, keys.length, ...keys, ...args);
     }
   };
+  // A queue's two keys: the due-time index and the values, in one slot (same scope tag).
+  const queueKeys = (scope: string, key: string): string[] => [
+    redisKey(scope, key),
+    redisKey(scope, `${key}:items`),
+  ];
 
   const store: Store = {
     getMany(scope, keys) {
@@ -180,7 +234,8 @@ export function redisStore(options: RedisStoreOptions): Store {
     async delete(scope, keys) {
       // DEL with no key is a syntax error in Redis.
       if (keys.length === 0) return;
-      await client.del(keys.map((key) => redisKey(scope, key)));
+      // A queue keeps its values beside its index (`<key>:items`): both go.
+      await client.del(keys.flatMap((key) => [redisKey(scope, key), redisKey(scope, `${key}:items`)]));
     },
 
     async hashSet(scope, key, field, value) {
@@ -198,6 +253,31 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     async hashDelete(scope, key, field) {
       return (await client.hdel(redisKey(scope, key), field)) === 1;
+    },
+
+    async enqueue(scope, key, id, value, dueMs) {
+      await run(ENQUEUE, queueKeys(scope, key), [id, value, checkTime(dueMs)]);
+    },
+
+    async claim(scope, key, nowMs, leaseMs, max) {
+      const reply = await run(CLAIM, queueKeys(scope, key), [
+        checkTime(nowMs),
+        checkTime(nowMs + leaseMs),
+        Math.max(0, Math.floor(max)),
+      ]);
+      if (!Array.isArray(reply)) throw new TypeError("redisStore: unexpected reply from the claim script");
+      const items: { id: string; value: string }[] = [];
+      for (let i = 0; i + 1 < reply.length; i += 2)
+        items.push({ id: String(reply[i]), value: String(reply[i + 1]) });
+      return items;
+    },
+
+    async settle(scope, key, id, next) {
+      await run(
+        SETTLE,
+        queueKeys(scope, key),
+        next === null ? [id, "", ""] : [id, next.value, checkTime(next.dueMs)],
+      );
     },
   };
   return Object.freeze(store);
@@ -222,4 +302,10 @@ function checkTtl(ttlSeconds: number): number {
     throw new RangeError(`redisStore: ttlSeconds must be a whole number of seconds >= 1, got ${ttlSeconds}`);
   }
   return ttlSeconds;
+}
+
+function checkTime(ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0)
+    throw new RangeError(`redisStore: a time must be a whole number of milliseconds >= 0, got ${ms}`);
+  return ms;
 }

@@ -243,6 +243,57 @@ export function storeContract(name: string, setup: StoreContractSetup): void {
       expect(await store().list(s, "l")).toEqual(["b"]);
     });
 
+    it("queue: claim hands out due items earliest first, settle removes or reschedules them", async () => {
+      const s = scope("queue");
+      const t0 = 1_800_000_000_000;
+      expect(await store().claim(s, "q", t0, 1000, 10)).toEqual([]);
+      await store().enqueue(s, "q", "b", "vb", t0 + 20);
+      await store().enqueue(s, "q", "a", "va", t0 + 10);
+      await store().enqueue(s, "q", "later", "vl", t0 + 60_000);
+      // A repeated enqueue neither duplicates the item nor changes its value or due time.
+      await store().enqueue(s, "q", "a", "other", t0);
+      expect(await store().claim(s, "q", t0 + 5, 1000, 10)).toEqual([]);
+      expect(await store().claim(s, "q", t0 + 30, 1000, 1)).toEqual([{ id: "a", value: "va" }]);
+      expect(await store().claim(s, "q", t0 + 30, 1000, 10)).toEqual([{ id: "b", value: "vb" }]);
+      // Claimed: not due again until the lease ends.
+      expect(await store().claim(s, "q", t0 + 500, 1000, 10)).toEqual([]);
+      await store().settle(s, "q", "a", null);
+      await store().settle(s, "q", "b", { value: "vb2", dueMs: t0 + 2000 });
+      expect(await store().claim(s, "q", t0 + 1999, 1000, 10)).toEqual([]);
+      expect(await store().claim(s, "q", t0 + 2000, 1000, 10)).toEqual([{ id: "b", value: "vb2" }]);
+      // A settled-away item stays away; settling an absent id changes nothing.
+      await store().settle(s, "q", "a", { value: "ghost", dueMs: t0 });
+      expect(await store().claim(s, "q", t0 + 100_000, 1000, 10)).toEqual([
+        { id: "b", value: "vb2" },
+        { id: "later", value: "vl" },
+      ]);
+      await store().delete(s, ["q"]);
+      await store().enqueue(s, "q", "b", "fresh", t0);
+      expect(await store().claim(s, "q", t0 + 200_000, 1000, 10)).toEqual([{ id: "b", value: "fresh" }]);
+    });
+
+    it("queue: a lease ends: an item claimed by a worker that died is handed out again", async () => {
+      const s = scope("queue-lease");
+      const t0 = 1_800_000_000_000;
+      await store().enqueue(s, "q", "x", "v", t0);
+      expect(await store().claim(s, "q", t0, 5000, 10)).toHaveLength(1);
+      expect(await store().claim(s, "q", t0 + 4999, 5000, 10)).toEqual([]);
+      expect(await store().claim(s, "q", t0 + 5000, 5000, 10)).toEqual([{ id: "x", value: "v" }]);
+    });
+
+    it("queue: of 20 concurrent claimers, each of 30 items goes to exactly one", async () => {
+      const s = scope("queue-race");
+      const t0 = 1_800_000_000_000;
+      for (const i of range(30)) await store().enqueue(s, "q", `i${i}`, `v${i}`, t0 + i);
+      const claims = await Promise.all(range(20).map(() => store().claim(s, "q", t0 + 100, 60_000, 5)));
+      const ids = claims.flat().map((item) => item.id);
+      expect(ids.sort()).toEqual(
+        range(30)
+          .map((i) => `i${i}`)
+          .sort(),
+      );
+    });
+
     it("delete: removes several keys, strings and hashes, and ignores absent ones", async () => {
       const s = scope("delete");
       await store().set(s, "a", "A", 60);

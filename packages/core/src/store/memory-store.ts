@@ -47,6 +47,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const strings = new Map<string, StringEntry>();
   const hashes = new Map<string, Map<string, string>>();
   const lists = new Map<string, { values: string[]; expiresAtMs: number }>();
+  const queues = new Map<string, Map<string, { value: string; dueMs: number }>>();
   let writes = 0;
 
   const read = (id: string): StringEntry | undefined => {
@@ -165,6 +166,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         strings.delete(id);
         hashes.delete(id);
         lists.delete(id);
+        queues.delete(id);
       }
     },
 
@@ -195,6 +197,40 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       if (hash.size === 0) hashes.delete(id);
       return true;
     },
+
+    async enqueue(scope, key, id, value, dueMs) {
+      assertTime(dueMs);
+      const qid = storeId(scope, key);
+      const queue = queues.get(qid) ?? new Map<string, { value: string; dueMs: number }>();
+      if (!queue.has(id)) queue.set(id, { value, dueMs });
+      queues.set(qid, queue);
+    },
+
+    async claim(scope, key, nowMs, leaseMs, max) {
+      assertTime(nowMs);
+      assertTime(leaseMs);
+      const queue = queues.get(storeId(scope, key));
+      if (queue === undefined) return [];
+      const due = [...queue].filter(([, item]) => item.dueMs <= nowMs);
+      due.sort(([a, x], [b, y]) => x.dueMs - y.dueMs || (a < b ? -1 : 1));
+      return due.slice(0, Math.max(0, max)).map(([id, item]) => {
+        item.dueMs = nowMs + leaseMs;
+        return { id, value: item.value };
+      });
+    },
+
+    async settle(scope, key, id, next) {
+      const qid = storeId(scope, key);
+      const queue = queues.get(qid);
+      if (queue === undefined || !queue.has(id)) return;
+      if (next === null) {
+        queue.delete(id);
+        if (queue.size === 0) queues.delete(qid);
+        return;
+      }
+      assertTime(next.dueMs);
+      queue.set(id, { value: next.value, dueMs: next.dueMs });
+    },
   };
   return Object.freeze(store);
 }
@@ -212,4 +248,9 @@ function assertTtl(ttlSeconds: number): void {
   if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
     throw new RangeError(`memoryStore: ttlSeconds must be a whole number of seconds >= 1, got ${ttlSeconds}`);
   }
+}
+
+function assertTime(ms: number): void {
+  if (!Number.isSafeInteger(ms) || ms < 0)
+    throw new RangeError(`memoryStore: a time must be a whole number of milliseconds >= 0, got ${ms}`);
 }

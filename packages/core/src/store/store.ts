@@ -56,4 +56,28 @@ export interface Store {
   hashGetAll(scope: string, key: string): Promise<Record<string, string>>;
   /** Deletes one field of a hash; `true` when it existed. */
   hashDelete(scope: string, key: string, field: string): Promise<boolean>;
+  /**
+   * Adds an item to a durable queue (the webhook outbox), due at `dueMs`. An id already queued is
+   * left as it is (a retried enqueue never duplicates an item).
+   */
+  enqueue(scope: string, key: string, id: string, value: string, dueMs: number): Promise<void>;
+  /**
+   * Hands out up to `max` items due at `nowMs` (earliest first), each to exactly one of concurrent
+   * callers: a claimed item is not due again until `nowMs + leaseMs`, so a worker that dies with
+   * it only delays it.
+   */
+  claim(scope: string, key: string, nowMs: number, leaseMs: number, max: number): Promise<QueueItem[]>;
+  /** Settles a claimed item: removes it (`next` null) or gives it a new value and due time. */
+  settle(
+    scope: string,
+    key: string,
+    id: string,
+    next: { value: string; dueMs: number } | null,
+  ): Promise<void>;
+}
+
+/** An item of a durable queue, as `claim` hands it out. */
+export interface QueueItem {
+  id: string;
+  value: string;
 }

@@ -12,6 +12,11 @@ import {
 import type { Store } from "./store/store.js";
 import { type ResolvedTokenOptions, resolveTokenOptions, type TokenOptions } from "./token/tokens.js";
 import type { AssuranceLevel, MatchMode, PolicyDecision, Rule, RuleOptions, StepUpEvent } from "./types.js";
+import {
+  type ResolvedWebhooks,
+  resolveWebhookOptions,
+  type WebhookOptions,
+} from "./webhooks/webhook-options.js";
 
 /** A counting window: at most `max` attempts per `windowSeconds`. */
 export interface LimitOptions {
@@ -98,6 +103,8 @@ export interface StepUpOptions {
   notify?: false | ((notice: SecurityNotice) => void | Promise<void>);
   /** Step-up tokens (ES256 JWTs other services verify against the JWKS). Off without it. */
   tokens?: TokenOptions;
+  /** Signed webhooks (Standard Webhooks) for every event, from a durable outbox. Off without it. */
+  webhooks?: WebhookOptions;
   logger?: Logger;
   /** Injectable time (tests). */
   clock?: Clock;
@@ -126,6 +133,7 @@ export interface ResolvedConfig {
   onEvent: StepUpOptions["onEvent"];
   notify: ((notice: SecurityNotice) => void | Promise<void>) | undefined;
   tokens: ResolvedTokenOptions | undefined;
+  webhooks: ResolvedWebhooks | undefined;
   logger: Logger;
   clock: Clock;
   randomBytes: (length: number) => Uint8Array;
@@ -332,6 +340,7 @@ export function resolveConfig(options: StepUpOptions): ResolvedConfig {
     onEvent: options.onEvent,
     notify: options.notify === false ? undefined : (options.notify ?? defaultNotifier(factors)),
     tokens: resolveTokenOptions(options.tokens),
+    webhooks: resolveWebhookOptions(options.webhooks),
     logger: options.logger ?? consoleLogger,
     clock: options.clock ?? systemClock,
     randomBytes: options.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n))),

@@ -1,6 +1,21 @@
 export { findAssurance, meetsLevel } from "./assurance/find-assurance.js";
 export type { FreshnessResult } from "./assurance/sessions.js";
 export { AUDIT_LENGTH, type AuditChainResult, type AuditEntry } from "./audit/audit-log.js";
+export {
+  type ChallengeOpenedEvent,
+  EVENT_TYPES,
+  type EventMetadata,
+  type EventSeverity,
+  type FactorEvent,
+  type PolicyDecisionEvent,
+  type SignInCompletedEvent,
+  type TokenIssuedEvent,
+  type TrackEvent,
+  type UserEvent,
+  type VerificationFailedEvent,
+  type VerificationSucceededEvent,
+} from "./audit/events.js";
+export type { TrackInput, TrackOptions } from "./audit/track.js";
 export type {
   ChallengeTarget,
   OpenedChallenge,
@@ -89,7 +104,7 @@ export {
   type WaiveReason,
 } from "./step-up.js";
 export { memoryStore } from "./store/memory-store.js";
-export type { Store } from "./store/store.js";
+export type { QueueItem, Store } from "./store/store.js";
 export {
   generateSigningKey,
   type PublicJwk,
@@ -112,3 +127,5 @@ export type {
   StepUpEventType,
   StepUpUser,
 } from "./types.js";
+export { generateWebhookSecret } from "./webhooks/signature.js";
+export type { WebhookEndpoint, WebhookOptions } from "./webhooks/webhook-options.js";

@@ -1,5 +1,6 @@
 import { createSessions } from "./assurance/sessions.js";
 import { createAuditLog } from "./audit/audit-log.js";
+import { createTrack } from "./audit/track.js";
 import { createAttemptLimiter } from "./challenge/attempt-limiter.js";
 import { type ChallengeTarget, createChallenges } from "./challenge/challenges.js";
 import { type ResolvedConfig, resolveConfig, type StepUpOptions } from "./config.js";
@@ -16,6 +17,7 @@ import { createRuleBook } from "./policy/rules.js";
 import { createSignIn } from "./signin/sign-in.js";
 import { createTokens } from "./token/tokens.js";
 import type { FactorRecord, OfferedFactor, Rule, RuleOptions, StepUpUser } from "./types.js";
+import { createWebhooks } from "./webhooks/outbox.js";
 
 export type { ChallengeOffer, DecideInput, StepUpDecision, WaiveReason } from "./policy/decide.js";
 
@@ -45,6 +47,12 @@ export function createStepUp(options: StepUpOptions) {
   const tokens = createTokens(ctx, sessions, config.tokens);
   const audit = createAuditLog(ctx);
   ctx.recorders.push((event) => audit.append(event));
+  const webhooks = config.webhooks ? createWebhooks(ctx, config.webhooks) : undefined;
+  if (webhooks) {
+    ctx.recorders.push((event, emitted) => webhooks.record(event, emitted.webhook ?? event.type !== "track"));
+    webhooks.start();
+  }
+  const track = createTrack(ctx);
 
   return Object.freeze({
     config,
@@ -105,6 +113,26 @@ export function createStepUp(options: StepUpOptions) {
 
     /** Checks a user's audit chain: the first edited or missing entry, if any. */
     verifyAuditChain: audit.verify,
+
+    /**
+     * Records the app's own sensitive action for a user, like stepup's own events: in the audit
+     * log, and to webhooks with `{ webhook: true }`. Resolves once it is stored.
+     * @throws TypeError for a bad tag, severity, status or metadata
+     */
+    track,
+
+    /**
+     * Webhook delivery (with the `webhooks` option): `deliverDue()` for your own scheduler,
+     * `status()` and `enable(url)` for an endpoint disabled by a 410. Undefined without the option.
+     */
+    webhooks: webhooks
+      ? Object.freeze({ deliverDue: webhooks.deliverDue, status: webhooks.status, enable: webhooks.enable })
+      : undefined,
+
+    /** Stops background work (the webhook worker) and waits for what is in flight. */
+    async close(): Promise<void> {
+      await webhooks?.close();
+    },
 
     /** Step-up tokens: `mint` when fresh, `accept` a bearer for a guard, `jwks` for other services. */
     tokens,

@@ -1,1 +1,7 @@
 export { type RedisServer, startRedisServer } from "./redis-server.js";
+export {
+  type ReceivedWebhook,
+  type ReceiverMode,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "./webhook-receiver.js";

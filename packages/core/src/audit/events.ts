@@ -181,6 +181,8 @@ export interface EmittedEvent {
   challengeId?: string;
   by?: string;
   metadata?: EventMetadata;
+  /** Deliver to webhooks (default: yes, except a `track` event, which must ask). */
+  webhook?: boolean;
 }
 
 /** Builds the public event: fields in a fixed order, short details folded into `metadata`. */

@@ -25,7 +25,7 @@ export interface EngineContext {
    */
   emit(event: EmittedEvent): Promise<StepUpEvent>;
   /** Where emitted events are recorded (the audit log, the webhook outbox). */
-  recorders: ((event: StepUpEvent) => Promise<unknown>)[];
+  recorders: ((event: StepUpEvent, emitted: EmittedEvent) => Promise<unknown>)[];
   /**
    * Tells the user of a security change (the `notify` option), without waiting for or failing on
    * the delivery: a notice must never block or break the request it follows.
@@ -50,7 +50,7 @@ export function createEngineContext(config: ResolvedConfig, store: Store, keyrin
     recorders: [],
     async emit(emitted) {
       const event = buildEvent(emitted, `evt_${this.newId()}`, now());
-      const results = await Promise.allSettled(this.recorders.map((record) => record(event)));
+      const results = await Promise.allSettled(this.recorders.map((record) => record(event, emitted)));
       for (const result of results) {
         if (result.status === "rejected")
           config.logger.error("event record failed", { type: event.type, error: String(result.reason) });

@@ -1,4 +1,10 @@
-import { StepUpError, type StepUpUser } from "@stepup/core";
+import {
+  StepUpError,
+  type StepUpEvent,
+  type StepUpUser,
+  type TrackInput,
+  type TrackOptions,
+} from "@stepup/core";
 import {
   type BeginSignInOptions,
   createStepUpHttp,
@@ -87,6 +93,15 @@ export interface ExpressStepUp {
   completeSignIn(req: Request, res: Response): Promise<string | null>;
   /** Logout: ends the step-up session everywhere and deletes the cookie. */
   clear(req: Request, res: Response): Promise<void>;
+  /**
+   * Records your own sensitive action for the signed-in user (`getUser(req)`) with the client
+   * address: in the audit log like stepup's own events, and to webhooks with `{ webhook: true }`.
+   * Resolves once it is stored (before you answer).
+   * @throws TypeError without a signed-in user, or for a bad tag, severity, status or metadata
+   * @example
+   * await stepup.track(req, { tag: "payout.approved", severity: "high", metadata: { amount } }, { webhook: true });
+   */
+  track(req: Request, input: TrackInput, options?: Pick<TrackOptions, "webhook">): Promise<StepUpEvent>;
   /** Turns body-parser errors under `basePath` into problem+json (mount after the router). */
   errorHandler: ErrorRequestHandler;
   /** The underlying HTTP layer and engine (revokeUser, events). */
@@ -213,6 +228,14 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
       if (!done) return null;
       for (const c of done.cookies) res.append("set-cookie", setCookieHeader(c));
       return done.userId;
+    },
+    async track(req, input, opts = {}) {
+      const user = await userOf(getUser, req);
+      if (!user) throw new TypeError("stepup: track() needs a signed-in user (getUser returned none)");
+      return http.engine.track(user.id, input, {
+        ...(opts.webhook === undefined ? {} : { webhook: opts.webhook }),
+        ...(req.ip ? { ip: req.ip } : {}),
+      });
     },
     async clear(req, res) {
       const user = await userOf(getUser, req);

@@ -1,4 +1,10 @@
-import { StepUpError, type StepUpUser } from "@stepup/core";
+import {
+  StepUpError,
+  type StepUpEvent,
+  type StepUpUser,
+  type TrackInput,
+  type TrackOptions,
+} from "@stepup/core";
 import {
   checkGuardOptions,
   ENROLL_BY_HEADER,
@@ -127,6 +133,15 @@ export interface NextStepUp {
   /** Logout: ends the step-up session everywhere; returns the Set-Cookie header that deletes the cookie. */
   clear(request: Request): Promise<string>;
   /**
+   * Records your own sensitive action for the signed-in user (`getUser(request)`) with the client
+   * address: in the audit log like stepup's own events, and to webhooks with `{ webhook: true }`.
+   * Resolves once it is stored (before you answer).
+   * @throws TypeError without a signed-in user, or for a bad tag, severity, status or metadata
+   * @example
+   * await stepup.track(request, { tag: "payout.approved", severity: "high" }, { webhook: true });
+   */
+  track(request: Request, input: TrackInput, options?: Pick<TrackOptions, "webhook">): Promise<StepUpEvent>;
+  /**
    * The underlying HTTP layer and engine (revokeUser, unlockUser, events). Reading it builds the
    * instance (and validates the options): not at module scope of a route file.
    */
@@ -254,6 +269,17 @@ export function createStepUp(
     },
 
     ...signInMethods(instance, api),
+
+    async track(request: Request, input: TrackInput, opts: Pick<TrackOptions, "webhook"> = {}) {
+      const inst = instance();
+      const user = await userOf(inst, request);
+      if (!user) throw new TypeError("stepup: track() needs a signed-in user (getUser returned none)");
+      const ip = inst.ipOf(request);
+      return inst.http.engine.track(user.id, input, {
+        ...(opts.webhook === undefined ? {} : { webhook: opts.webhook }),
+        ...(ip ? { ip } : {}),
+      });
+    },
 
     async clear(request: Request): Promise<string> {
       const inst = instance();

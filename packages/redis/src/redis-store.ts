@@ -75,6 +75,23 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return dropped
 `);
 
+// Compare-and-append: the list's last value must be ARGV[1] ('' for an empty list; stored values
+// are never empty), else nothing changes and the actual last value comes back for a retry.
+const APPEND_AFTER = lua(`
+local last = redis.call('LINDEX', KEYS[1], -1)
+if not last then last = '' end
+if last ~= ARGV[1] then
+  return {0, last}
+end
+local length = redis.call('RPUSH', KEYS[1], ARGV[2])
+local max = tonumber(ARGV[3])
+if length > max then
+  redis.call('LTRIM', KEYS[1], length - max, -1)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return {1}
+`);
+
 // A queue is a sorted set of ids by due time (KEYS[1]) beside a hash of their values (KEYS[2]),
 // both under the scope's hash tag. Enqueue writes the value only when the id is new (HSETNX), so a
 // repeated enqueue never duplicates an item nor moves its due time.
@@ -212,6 +229,23 @@ export function redisStore(options: RedisStoreOptions): Store {
       const reply = await run(APPEND, redisKey(scope, key), [value, maxLength, checkTtl(ttlSeconds)]);
       if (!Array.isArray(reply)) throw new TypeError("redisStore: unexpected reply from the append script");
       return reply.map(String);
+    },
+
+    async appendAfter(scope, key, expectedLast, value, maxLength, ttlSeconds) {
+      if (!Number.isSafeInteger(maxLength) || maxLength < 1)
+        throw new RangeError(`redisStore: maxLength must be a whole number >= 1, got ${maxLength}`);
+      if (value === "") throw new RangeError("redisStore: appendAfter needs a non-empty value");
+      const reply = await run(APPEND_AFTER, redisKey(scope, key), [
+        expectedLast ?? "",
+        value,
+        maxLength,
+        checkTtl(ttlSeconds),
+      ]);
+      if (!Array.isArray(reply))
+        throw new TypeError("redisStore: unexpected reply from the appendAfter script");
+      if (reply[0] === 1) return { appended: true };
+      const last = String(reply[1] ?? "");
+      return { appended: false, last: last === "" ? null : last };
     },
 
     async list(scope, key) {

@@ -22,7 +22,10 @@ export type AuditChainResult =
 /** Entries kept per user (the oldest go first). */
 export const AUDIT_LENGTH = 200;
 const AUDIT_TTL_SECONDS = 400 * 86_400;
-const LOCK_SECONDS = 5;
+/** Tries of one append when other appends of the same user keep landing first. */
+const MAX_TRIES = 200;
+/** Users whose last entry this process remembers (saves a conflict round trip); the oldest go first. */
+const HEADS = 1000;
 
 type Body = Omit<AuditEntry, "mac">;
 
@@ -38,42 +41,55 @@ function canonical(entry: Body): string {
  * The audit log: per user, bounded (the newest 200 entries), hash-chained. Each entry carries the
  * MAC of the one before and its own MAC, keyed from the secret: an edited entry fails its MAC, a
  * removed one breaks the chain (`prev` and `seq`), and someone who can write the store but does not
- * hold the secret cannot forge a consistent chain. Appends of one user are serialised by a short
- * lock in the store (a chain needs the previous entry), so concurrent events never fork it.
+ * hold the secret cannot forge a consistent chain. An append lands only right after the entry it
+ * names (`appendAfter`, atomic in the store), so concurrent events never fork the chain.
  */
 export function createAuditLog(ctx: EngineContext) {
   const { store } = ctx;
   const macKey = Buffer.from(ctx.keyring.hash("stepup:audit-chain"));
   const mac = (body: Body) => createHmac("sha256", macKey).update(canonical(body)).digest("base64url");
-
-  async function lock(uid: string): Promise<string> {
-    const token = ctx.newId(9);
-    for (let i = 0; i < 100; i++) {
-      if (await store.setIfAbsent(uid, keys.auditLock, token, LOCK_SECONDS)) return token;
-      await new Promise((r) => setTimeout(r, 10 + Math.floor(Math.random() * 20)));
-    }
-    throw new Error("audit log lock not acquired");
-  }
+  // The last entry this process wrote per user: usually still the last, so an append is one round
+  // trip; when another process appended since, the store answers its actual last entry.
+  const heads = new Map<string, string>();
+  const remember = (uid: string, value: string) => {
+    heads.delete(uid);
+    heads.set(uid, value);
+    if (heads.size > HEADS) heads.delete(heads.keys().next().value as string);
+  };
 
   async function read(uid: string): Promise<(AuditEntry | undefined)[]> {
     return (await store.list(uid, keys.audit)).map((raw) => parseRecord<AuditEntry>(raw));
   }
 
   return {
-    /** Appends an event to its user's log (after the chain's last entry). */
+    /**
+     * Appends an event to its user's log, after the chain's last entry: a compare-and-append in
+     * the store, retried with the actual last entry when another append landed first (no lock).
+     */
     async append(event: StepUpEvent): Promise<AuditEntry> {
       const uid = event.userId;
-      const token = await lock(uid);
-      try {
-        const last = (await read(uid)).at(-1);
+      let lastRaw = heads.get(uid) ?? null;
+      for (let i = 0; i < MAX_TRIES; i++) {
+        const last = lastRaw === null ? undefined : parseRecord<AuditEntry>(lastRaw);
         const body = { ...event, seq: (last?.seq ?? 0) + 1, prev: last?.mac ?? "" } as Body;
         const entry = { ...body, mac: mac(body) } as AuditEntry;
-        await store.append(uid, keys.audit, JSON.stringify(entry), AUDIT_LENGTH, AUDIT_TTL_SECONDS);
-        return entry;
-      } finally {
-        const [held] = await store.getMany(uid, [keys.auditLock]);
-        if (held === token) await store.delete(uid, [keys.auditLock]);
+        const value = JSON.stringify(entry);
+        const result = await store.appendAfter(
+          uid,
+          keys.audit,
+          lastRaw,
+          value,
+          AUDIT_LENGTH,
+          AUDIT_TTL_SECONDS,
+        );
+        if (result.appended) {
+          remember(uid, value);
+          return entry;
+        }
+        lastRaw = result.last;
       }
+      heads.delete(uid);
+      throw new Error("audit log: too many concurrent appends for one user");
     },
 
     /** The user's entries, newest first (at most `limit`). */

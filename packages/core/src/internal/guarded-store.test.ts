@@ -72,6 +72,7 @@ describe("a hung store fails closed within storeTimeoutMs", () => {
       hashReplace: () => guarded.hashReplace("u", "h", "f", "v"),
       hashGetAll: () => guarded.hashGetAll("u", "h"),
       hashDelete: () => guarded.hashDelete("u", "h", "f"),
+      appendAfter: () => guarded.appendAfter("u", "l", null, "v", 5, 60),
       enqueue: () => guarded.enqueue("u", "q", "i", "v", 0),
       claim: () => guarded.claim("u", "q", 0, 1000, 1),
       settle: () => guarded.settle("u", "q", "i", null),

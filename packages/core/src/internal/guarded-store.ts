@@ -46,6 +46,7 @@ export function guardedStore(store: Store, timeoutMs: number): Store {
     hashReplace: wrap(store.hashReplace.bind(store)),
     hashGetAll: wrap(store.hashGetAll.bind(store)),
     hashDelete: wrap(store.hashDelete.bind(store)),
+    appendAfter: wrap(store.appendAfter.bind(store)),
     enqueue: wrap(store.enqueue.bind(store)),
     claim: wrap(store.claim.bind(store)),
     settle: wrap(store.settle.bind(store)),

@@ -28,7 +28,6 @@
  * | `family-revoked:<familyId>` | a logged-out step-up session family: its tokens stop working | `sessionTtl` |
  * | `token-used:<jti>` | a transaction token already used | until the token expires |
  * | `audit` | audit log entries, hash-chained, newest last (capped list, 200) | 400 days |
- * | `audit-lock` | serialises one user's audit appends (a chain needs the previous entry) | 5 s |
  * | `reviews` | policy REVIEW decisions, newest last (capped list) | 90 days |
  *
  * Client scope (`ipScope(address)`): `attempts`, the per-address guess counter.
@@ -60,7 +59,6 @@ export const keys = {
   signIn: (id: string) => `signin:${id}`,
   reviews: "reviews",
   audit: "audit",
-  auditLock: "audit-lock",
   familyRevoked: (familyId: string) => `family-revoked:${familyId}`,
   tokenUsed: (jti: string) => `token-used:${jti}`,
 } as const;

@@ -243,6 +243,37 @@ export function storeContract(name: string, setup: StoreContractSetup): void {
       expect(await store().list(s, "l")).toEqual(["b"]);
     });
 
+    it("appendAfter: appends only after the expected last value, else answers the actual one", async () => {
+      const s = scope("append-after");
+      expect(await store().appendAfter(s, "l", "x", "a", 3, 60)).toEqual({ appended: false, last: null });
+      expect(await store().appendAfter(s, "l", null, "a", 3, 60)).toEqual({ appended: true });
+      expect(await store().appendAfter(s, "l", null, "b", 3, 60)).toEqual({ appended: false, last: "a" });
+      expect(await store().appendAfter(s, "l", "a", "b", 3, 60)).toEqual({ appended: true });
+      await store().appendAfter(s, "l", "b", "c", 3, 60);
+      await store().appendAfter(s, "l", "c", "d", 3, 60);
+      expect(await store().list(s, "l")).toEqual(["b", "c", "d"]);
+      expect(await store().appendAfter(s, "l", "c", "e", 3, 60)).toEqual({ appended: false, last: "d" });
+      expect(await store().list(s, "l")).toEqual(["b", "c", "d"]);
+    });
+
+    it("appendAfter: 25 concurrent appenders retrying on conflict never fork the list", async () => {
+      const s = scope("append-after-race");
+      // Each value names the one it follows: a fork would show two values after the same one.
+      const appendOne = async (i: number) => {
+        let last: string | null = null;
+        for (;;) {
+          const value = `${i}<${last ?? ""}`;
+          const r = await store().appendAfter(s, "l", last, value, 100, 60);
+          if (r.appended) return;
+          last = r.last;
+        }
+      };
+      await Promise.all(range(25).map(appendOne));
+      const values = await store().list(s, "l");
+      expect(values).toHaveLength(25);
+      values.forEach((v, i) => expect(v.slice(v.indexOf("<") + 1)).toBe(i === 0 ? "" : values[i - 1]));
+    });
+
     it("queue: claim hands out due items earliest first, settle removes or reschedules them", async () => {
       const s = scope("queue");
       const t0 = 1_800_000_000_000;

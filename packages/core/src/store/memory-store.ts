@@ -123,6 +123,23 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return dropped;
     },
 
+    async appendAfter(scope, key, expectedLast, value, maxLength, ttlSeconds) {
+      assertTtl(ttlSeconds);
+      if (!Number.isSafeInteger(maxLength) || maxLength < 1)
+        throw new RangeError(`memoryStore: maxLength must be a whole number >= 1, got ${maxLength}`);
+      const id = storeId(scope, key);
+      const now = clock.now();
+      const existing = lists.get(id);
+      const values = existing && existing.expiresAtMs > now ? existing.values : [];
+      const last = values.at(-1) ?? null;
+      if (last !== expectedLast) return { appended: false, last };
+      values.push(value);
+      if (values.length > maxLength) values.splice(0, values.length - maxLength);
+      lists.set(id, { values, expiresAtMs: now + ttlSeconds * 1000 });
+      tick();
+      return { appended: true };
+    },
+
     async list(scope, key) {
       const id = storeId(scope, key);
       const entry = lists.get(id);

@@ -41,6 +41,21 @@ export interface Store {
    * as its newest value). Used for indexes that must stay bounded (a user's open challenges).
    */
   append(scope: string, key: string, value: string, maxLength: number, ttlSeconds: number): Promise<string[]>;
+  /**
+   * Appends to a list only if its last value is `expectedLast` (`null`: the list is empty or
+   * absent), then keeps the newest `maxLength` and renews the TTL, atomically; otherwise changes
+   * nothing and answers the actual last value. An append-only log whose entries name the one
+   * before (the audit chain) grows this way without a lock: of concurrent appenders expecting the
+   * same last value, exactly one lands, and the others retry after it.
+   */
+  appendAfter(
+    scope: string,
+    key: string,
+    expectedLast: string | null,
+    value: string,
+    maxLength: number,
+    ttlSeconds: number,
+  ): Promise<{ appended: true } | { appended: false; last: string | null }>;
   /** The values of a list, oldest first; `[]` when absent. */
   list(scope: string, key: string): Promise<string[]>;
   /** Deletes keys of one scope, of any kind (absent keys are ignored). */

@@ -10,6 +10,11 @@
 //                     store; the user comes from a stateless toy cookie (`bench_user`).
 //   stepup-session    the same guard, but the app's own login is the express-session of the
 //                     baseline (what an app gets when it swaps its hand-written check for stepup).
+//   stepup-webhooks   `stepup` with webhooks configured (a receiver in the runner): a fresh pass
+//                     records nothing, so this must cost what `stepup` costs.
+//   stepup-track      `stepup-webhooks`, and the route records one event per request with
+//                     `track(req, ..., { webhook: true })` (audit chain + outbox, delivered by the
+//                     worker in the same process): the price of an audited action. Informational.
 //
 // Session library choice: connect-redis 7.1.1, the last major that accepts an ioredis client
 // (8.x and later take only node-redis, `redis` >= 5). Keeping ioredis 6 everywhere means every
@@ -21,7 +26,22 @@ import RedisStore from "connect-redis";
 import express from "express";
 import session from "express-session";
 
-export const SCENARIOS = ["bare", "redis-get", "session-baseline", "stepup", "stepup-session"];
+export const SCENARIOS = [
+  "bare",
+  "redis-get",
+  "session-baseline",
+  "stepup",
+  "stepup-session",
+  "stepup-webhooks",
+  "stepup-track",
+];
+/** The webhook receiver's URL and secret (the runner starts the receiver and sets them). */
+const WEBHOOKS = () => {
+  const url = process.env.STEPUP_BENCH_WEBHOOK_URL;
+  const secret = process.env.STEPUP_BENCH_WEBHOOK_SECRET;
+  if (!url || !secret) throw new Error("bench: STEPUP_BENCH_WEBHOOK_URL and _SECRET are not set");
+  return { endpoints: [{ url, secret }], worker: process.env.STEPUP_BENCH_WEBHOOK_WORKER !== "0" };
+};
 export const USER_COOKIE = "bench_user";
 const SESSION_SECRET = "bench-session-secret-0123456789abcdef";
 const STEPUP_SECRET = "bench-stepup-secret-0123456789abcdefghij";
@@ -102,8 +122,9 @@ export async function createApp(scenario, { client, store } = {}) {
     app.get("/r", requireMfa, (req, res) => {
       res.json({ ok: true, user: req.session.userId });
     });
-  } else if (scenario === "stepup" || scenario === "stepup-session") {
+  } else if (scenario.startsWith("stepup")) {
     const withSession = scenario === "stepup-session";
+    const tracked = scenario === "stepup-track";
     if (withSession) app.use(expressSession(client));
     stepup = stepUp({
       store: store ?? redisStore({ client, keyPrefix: "bench:stepup" }),
@@ -113,6 +134,7 @@ export async function createApp(scenario, { client, store } = {}) {
         ? (req) => (req.session.userId ? { id: req.session.userId } : null)
         : (req) => toyUser(req),
       factors: [totp()],
+      ...(scenario === "stepup-webhooks" || tracked ? { webhooks: WEBHOOKS() } : {}),
     });
     app.post("/login", (req, res, next) => {
       const user = String(req.body?.user ?? "");
@@ -127,10 +149,21 @@ export async function createApp(scenario, { client, store } = {}) {
       });
     });
     app.use("/stepup", stepup.router);
-    app.get("/r", stepup.requireStepUp({ resource: "admin", action: "read", maxAge: 900 }), (req, res) => {
-      if (!req.stepUp) return void res.status(500).json({ error: "no stepUp" });
-      res.json({ ok: true, user: withSession ? req.session.userId : toyUser(req)?.id });
-    });
+    app.get(
+      "/r",
+      stepup.requireStepUp({ resource: "admin", action: "read", maxAge: 900 }),
+      async (req, res, next) => {
+        if (!req.stepUp) return void res.status(500).json({ error: "no stepUp" });
+        if (tracked) {
+          try {
+            await stepup.track(req, { tag: "bench.read" }, { webhook: true });
+          } catch (error) {
+            return void next(error);
+          }
+        }
+        res.json({ ok: true, user: withSession ? req.session.userId : toyUser(req)?.id });
+      },
+    );
     app.use(stepup.errorHandler);
   } else {
     throw new Error(`unknown scenario ${scenario}`);

@@ -138,7 +138,7 @@ export async function prepare(scenario, origin) {
     await call(origin, new Jar(), "GET", "/r", undefined, 401); // no cookie: refused
     await call(origin, jar, "GET", "/r", undefined, 401); // signed in, no MFA yet: refused
     await call(origin, jar, "POST", "/mfa", {});
-  } else if (scenario === "stepup" || scenario === "stepup-session") {
+  } else if (scenario.startsWith("stepup")) {
     await call(origin, jar, "POST", "/login", { user });
     await call(origin, new Jar(), "GET", "/r", undefined, 401); // no cookie: refused
     await call(origin, jar, "GET", "/r", undefined, 401); // signed in, no step-up yet: refused

@@ -8,7 +8,9 @@
 //
 // Plain JavaScript over the built packages: Node 20 cannot strip TypeScript types.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
+import { generateWebhookSecret } from "@stepup/core";
 import { startRedisServer } from "@stepup/testkit";
 import {
   SCENARIOS as ALL,
@@ -103,7 +105,20 @@ function report(best, runs, meta) {
 
 // ---- Main
 
+/** A receiver that answers every webhook 204 (in this process, on the load generator's CPU). */
+async function startReceiver() {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(204).end());
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  process.env.STEPUP_BENCH_WEBHOOK_URL = `http://127.0.0.1:${server.address().port}/hooks`;
+  process.env.STEPUP_BENCH_WEBHOOK_SECRET = generateWebhookSecret();
+  return server;
+}
+
 async function main() {
+  const receiver = await startReceiver();
   const redis = await startRedisServer();
   const servers = {};
   try {
@@ -167,6 +182,7 @@ async function main() {
   } finally {
     stopAllServers();
     await redis.stop();
+    receiver.close();
   }
 }
 

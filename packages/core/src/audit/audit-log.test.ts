@@ -77,9 +77,10 @@ describe("audit log", () => {
     });
   });
 
-  it("concurrent events never fork the chain", async () => {
+  it("concurrent events never fork the chain, from one process or from two on one store", async () => {
     const t = testEngine();
-    await emitMany(t, 30);
+    const other = testEngine({}, t.store);
+    await Promise.all([emitMany(t, 15), emitMany(other, 15)]);
     const entries = await logged(t, 30);
     expect(entries.map((e) => e.seq).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 30 }, (_, i) => i + 1),

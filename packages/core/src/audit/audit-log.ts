@@ -56,6 +56,35 @@ export function createAuditLog(ctx: EngineContext) {
     heads.set(uid, value);
     if (heads.size > HEADS) heads.delete(heads.keys().next().value as string);
   };
+  // Per user, the tail of this process's appends (removed once it settles: bounded by in-flight users).
+  const queues = new Map<string, Promise<unknown>>();
+
+  /** One append: a compare-and-append, retried with the actual last entry when another landed first. */
+  async function appendNow(event: StepUpEvent): Promise<AuditEntry> {
+    const uid = event.userId;
+    let lastRaw = heads.get(uid) ?? null;
+    for (let i = 0; i < MAX_TRIES; i++) {
+      const last = lastRaw === null ? undefined : parseRecord<AuditEntry>(lastRaw);
+      const body = { ...event, seq: (last?.seq ?? 0) + 1, prev: last?.mac ?? "" } as Body;
+      const entry = { ...body, mac: mac(body) } as AuditEntry;
+      const value = JSON.stringify(entry);
+      const result = await store.appendAfter(
+        uid,
+        keys.audit,
+        lastRaw,
+        value,
+        AUDIT_LENGTH,
+        AUDIT_TTL_SECONDS,
+      );
+      if (result.appended) {
+        remember(uid, value);
+        return entry;
+      }
+      lastRaw = result.last;
+    }
+    heads.delete(uid);
+    throw new Error("audit log: too many concurrent appends for one user");
+  }
 
   async function read(uid: string): Promise<(AuditEntry | undefined)[]> {
     return (await store.list(uid, keys.audit)).map((raw) => parseRecord<AuditEntry>(raw));
@@ -63,33 +92,19 @@ export function createAuditLog(ctx: EngineContext) {
 
   return {
     /**
-     * Appends an event to its user's log, after the chain's last entry: a compare-and-append in
-     * the store, retried with the actual last entry when another append landed first (no lock).
+     * Appends an event to its user's log, right after the chain's last entry (`appendAfter`).
      */
-    async append(event: StepUpEvent): Promise<AuditEntry> {
+    append(event: StepUpEvent): Promise<AuditEntry> {
+      // One user's appends from this process run one after another: they would only conflict with
+      // each other (a retry each); appends from other processes still race, and retry.
       const uid = event.userId;
-      let lastRaw = heads.get(uid) ?? null;
-      for (let i = 0; i < MAX_TRIES; i++) {
-        const last = lastRaw === null ? undefined : parseRecord<AuditEntry>(lastRaw);
-        const body = { ...event, seq: (last?.seq ?? 0) + 1, prev: last?.mac ?? "" } as Body;
-        const entry = { ...body, mac: mac(body) } as AuditEntry;
-        const value = JSON.stringify(entry);
-        const result = await store.appendAfter(
-          uid,
-          keys.audit,
-          lastRaw,
-          value,
-          AUDIT_LENGTH,
-          AUDIT_TTL_SECONDS,
-        );
-        if (result.appended) {
-          remember(uid, value);
-          return entry;
-        }
-        lastRaw = result.last;
-      }
-      heads.delete(uid);
-      throw new Error("audit log: too many concurrent appends for one user");
+      const run = (queues.get(uid) ?? Promise.resolve()).then(() => appendNow(event));
+      const tail = run.catch(() => undefined);
+      queues.set(uid, tail);
+      void tail.then(() => {
+        if (queues.get(uid) === tail) queues.delete(uid);
+      });
+      return run;
     },
 
     /** The user's entries, newest first (at most `limit`). */

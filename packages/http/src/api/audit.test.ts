@@ -54,7 +54,19 @@ describe("GET api/audit", () => {
   it("never exposes the chain (seq, prev, mac) nor userId or factorId", async () => {
     const { list } = await twoUsers();
     const { body } = await list(alice);
-    const allowed = ["id", "type", "at", "severity", "tag", "status", "ip", "resource", "action", "factor", "metadata"];
+    const allowed = [
+      "id",
+      "type",
+      "at",
+      "severity",
+      "tag",
+      "status",
+      "ip",
+      "resource",
+      "action",
+      "factor",
+      "metadata",
+    ];
     for (const event of body.events) {
       for (const key of Object.keys(event)) expect(allowed).toContain(key);
       expect(event).not.toHaveProperty("mac");

@@ -4,7 +4,16 @@
 // body (Ajv, JSON Schema 2020-12). A status, path or content type the document does not list fails.
 import { memoryStore } from "@stepup/core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { currentCode, type Demo, expectProblem, logIn, signUp } from "./support/demo.js";
+import {
+  currentCode,
+  type Demo,
+  enrollTotp,
+  expectProblem,
+  logIn,
+  PASSWORD,
+  signUp,
+  uniqueEmail,
+} from "./support/demo.js";
 import {
   type CheckedDemos,
   checkedDemos,
@@ -211,6 +220,42 @@ describe("the JSON API answers as documented", () => {
     );
   });
 
+  it("the admin API: 401, 403, 400, 401 step_up_required, then status, audit, reset, revoke and unlock", async () => {
+    const admin = uniqueEmail("admin");
+    const app = await t.start({ admins: [admin] });
+    const target = app.agent();
+    const signed = await target.post("/signup").send({ email: uniqueEmail("target"), password: PASSWORD });
+    await enrollTotp(target);
+    const path = `/stepup/admin/users/${String(signed.body.id)}`;
+    expectProblem(c(await app.agent().get(path)), 401, "unauthenticated");
+    expectProblem(c(await target.get(path)), 403, "forbidden");
+    const boss = app.agent();
+    await signUp(boss, admin);
+    const { secret } = await enrollTotp(boss);
+    expectProblem(c(await boss.get("/stepup/admin/users/a%0Ab")), 400, "invalid_input");
+    const gate = expectProblem(c(await boss.get(path)), 401, "step_up_required");
+    const ok = c(
+      await verify(boss, String(gate.challengeId), { factor: "totp", code: await currentCode(secret) }),
+    );
+    expect(ok.status, ok.text).toBe(200);
+    expect(c(await boss.get(path)).body).toMatchObject({ enabled: true, factorCount: 1 });
+    expect(c(await boss.get(`${path}/audit?limit=200`)).body).toMatchObject({ chain: { ok: true } });
+    expectProblem(c(await boss.get(`${path}/audit?limit=500`)), 400, "invalid_input");
+    expectProblem(
+      c(await boss.post(`${path}/reset`).set("origin", "https://evil.example").send({})),
+      403,
+      "origin_mismatch",
+    );
+    expectProblem(
+      c(await boss.post(`${path}/reset`).type("form").send("a=b")),
+      415,
+      "unsupported_media_type",
+    );
+    for (const action of ["unlock", "revoke", "reset"])
+      expect(c(await boss.post(`${path}/${action}`).send({})).status).toBe(200);
+    expect(c(await boss.get(path)).body).toMatchObject({ enabled: false, factorCount: 0 });
+  });
+
   it("store down: 503 store_unavailable from the API and from the guard", async () => {
     let down = false;
     const store = failing(memoryStore(), () => down);
@@ -256,6 +301,11 @@ describe("the checker itself", () => {
       "listDevices",
       "revokeDevice",
       "getOpenApi",
+      "adminGetUser",
+      "adminGetUserAudit",
+      "adminResetUser",
+      "adminRevokeUser",
+      "adminUnlockUser",
     ])
       expect(api, id).toContain(id);
     expect(t.checker.seen.length).toBeGreaterThanOrEqual(45);

@@ -15,7 +15,7 @@ export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "ar
 
 /** The demo on a loopback port, reached as http://localhost:<port>: WebAuthn refuses IP addresses. */
 export async function startLocalDemo(
-  options: { limits?: DemoOptions["limits"] } = {},
+  options: { limits?: DemoOptions["limits"]; admins?: DemoOptions["admins"] } = {},
 ): Promise<{ origin: string; close(): Promise<void> }> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -26,6 +26,7 @@ export async function startLocalDemo(
     stepupSecret: STEPUP_SECRET,
     origin,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.admins ? { admins: options.admins } : {}),
   });
   server.on("request", app);
   return {

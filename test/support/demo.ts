@@ -32,6 +32,8 @@ export async function startDemo(
     policy?: DemoOptions["policy"];
     clock?: DemoOptions["clock"];
     onEvent?: DemoOptions["onEvent"];
+    /** ADMIN_EMAILS, as the server passes them. */
+    admins?: DemoOptions["admins"];
   } = {},
 ): Promise<Demo> {
   const app = createDemoApp({
@@ -43,6 +45,7 @@ export async function startDemo(
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.admins ? { admins: options.admins } : {}),
   });
   const server = app.listen(0, "127.0.0.1");
   await once(server, "listening");

@@ -14,6 +14,8 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { getIronSession, type SessionOptions } from "iron-session";
 import "./demo-user.js";
 import {
+  adminForbiddenPage,
+  adminUsersPage,
   createUsers,
   DEV_TOKEN_KEY,
   type DemoPolicy,
@@ -22,6 +24,7 @@ import {
   demoTokens,
   describePolicy,
   describeTransfer,
+  isAdmin,
   parseTransfer,
   passLine,
   resultPage,
@@ -70,6 +73,11 @@ export interface DemoOptions {
    * `stepup-demo`. @default the committed development key (tests)
    */
   tokenKey?: string;
+  /**
+   * The administrators' emails (lower-cased): they may open /admin/users and stepup's admin API.
+   * The server passes `adminsFromEnv().emails` (ADMIN_EMAILS). @default none
+   */
+  admins?: readonly string[];
 }
 
 interface DemoSession {
@@ -150,6 +158,7 @@ export function createDemoApp(options: DemoOptions): Express {
   const rules = demoRules(policy, maxAge);
   const policyLine = describePolicy(policy);
   const decide = options.policy?.decide;
+  const admins = options.admins ?? [];
 
   const stepup = stepUp({
     store: options.store,
@@ -168,6 +177,13 @@ export function createDemoApp(options: DemoOptions): Express {
     // STEPUP_POLICY and friends: the level, the grace period, trusted devices, risk triggers.
     policy: { ...stepupPolicy(policy), ...(decide ? { decide } : {}) },
     rules,
+    // The admin API (/stepup/admin/users/:id): ADMIN_EMAILS, each with a fresh step-up of their own.
+    // findUser gives the reset notice its address (stepup's user id is the demo user's id).
+    authorizeAdmin: (user) => isAdmin(admins, user.email),
+    findUser: async (id) => {
+      const user = await users.findById(id);
+      return user ? { id: user.id, email: user.email } : undefined;
+    },
     // Step-up tokens: POST /stepup/api/token, /stepup/.well-known/jwks.json, and bearer use on the guards.
     tokens: demoTokens(origin ?? "http://localhost", options.tokenKey ?? DEV_TOKEN_KEY),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -302,6 +318,17 @@ export function createDemoApp(options: DemoOptions): Express {
       res.type("html").send(resultPage("Admin panel", passLine(req.stepUp)));
     },
   );
+  // Look a user up and reset, revoke or unlock them: the page calls the admin API from the browser
+  // (stepUpFetch), so it holds no user data itself; the API checks the administrator and their step-up.
+  app.get("/admin/users", async (req, res) => {
+    res.set("cache-control", "no-store");
+    if (!req.user) return void res.redirect(303, `/?returnTo=${encodeURIComponent(req.originalUrl)}`);
+    if (!isAdmin(admins, req.user.email)) return void res.status(403).type("html").send(adminForbiddenPage());
+    const raw = req.query.user;
+    const query = typeof raw === "string" ? raw.trim().slice(0, 256) : "";
+    const found = query === "" ? undefined : await users.lookup(query);
+    res.type("html").send(adminUsersPage(query, found && { id: found.id, email: found.email }));
+  });
   app.post(
     "/account/delete",
     stepup.requireStepUp({ resource: "account", action: "delete", ...rules["account:delete"] }),

@@ -1,5 +1,7 @@
 import { memoryStore, type Store } from "@stepup/core";
 import {
+  adminsFromEnv,
+  type DemoAdmins,
   type DemoPolicy,
   type DemoSenders,
   policyFromEnv,
@@ -42,6 +44,7 @@ function maxAgeFromEnv(): number | undefined {
 let senders: DemoSenders;
 let policy: DemoPolicy;
 let tokenKey: string;
+let admins: DemoAdmins;
 try {
   // STEPUP_TOKEN_KEY: processes sharing a REDIS_URL need the same one (the dev key, or yours).
   tokenKey = tokenKeyFromEnv(process.env);
@@ -49,6 +52,8 @@ try {
   senders = sendersFromEnv(process.env);
   // STEPUP_POLICY, STEPUP_GRACE_DAYS, STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN.
   policy = policyFromEnv(process.env);
+  // ADMIN_EMAILS: who may open /admin/users and the admin API.
+  admins = adminsFromEnv(process.env);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
@@ -75,6 +80,7 @@ const app = createDemoApp({
   senders,
   policy,
   tokenKey,
+  admins: admins.emails,
   onEvent: (event) =>
     console.log(
       `stepup event: ${event.type} user=${event.userId}${event.metadata?.reason ? ` reason=${event.metadata.reason}` : ""}`,
@@ -84,7 +90,7 @@ const app = createDemoApp({
 const server = app.listen(port);
 server.once("listening", () => {
   console.log(`stepup demo on http://localhost:${port} (${redis ? "Redis store" : "memory store"})`);
-  for (const note of [...senders.notes, ...policy.notes]) console.log(`  ${note}`);
+  for (const note of [...senders.notes, ...policy.notes, ...admins.notes]) console.log(`  ${note}`);
 });
 server.once("error", (error: NodeJS.ErrnoException) => {
   // Without this the process kept running, unbound, after printing nothing useful.

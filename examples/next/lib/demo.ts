@@ -1,11 +1,13 @@
 import { email, memoryStore, recoveryCodes, type Store, sms, totp, webauthn } from "@stepup/core";
 import {
+  adminsFromEnv,
   createUsers,
   DEV_TOKEN_KEY,
   type DemoPolicy,
   demoRules,
   demoTokens,
   describePolicy,
+  isAdmin,
   policyFromEnv,
   sendersFromEnv,
   stepupPolicy,
@@ -35,6 +37,8 @@ interface Demo {
   policyLine: string;
   /** The demo's rules (the same as the Express demo's): the guards spread them. */
   rules: ReturnType<typeof demoRules>;
+  /** ADMIN_EMAILS, lower-cased: who may open /admin/users and the admin API. */
+  admins: readonly string[];
   /** The user of a request with only a step-up token for `data:export` (no session cookie). */
   bearerUser(request: Request): Promise<{ id: string; email: string } | undefined>;
 }
@@ -96,7 +100,11 @@ function create(): Demo {
   // SMTP_URL / SMS_WEBHOOK_URL, as in the Express demo; unset, each code message is printed on one
   // line of the server's output. A set variable that is not a usable URL stops the demo, naming it.
   const senders = sendersFromEnv(process.env);
-  if (!BUILDING) for (const note of [...senders.notes, ...policy.notes]) console.log(`  ${note}`);
+  // ADMIN_EMAILS, as in the Express demo (scripts/start.mjs checks it first).
+  const admins = adminsFromEnv(process.env);
+  if (!BUILDING)
+    for (const note of [...senders.notes, ...policy.notes, ...admins.notes]) console.log(`  ${note}`);
+  const users = createUsers(store);
   const stepup = createStepUp({
     store,
     secret: secret("STEPUP_SECRET"),
@@ -120,6 +128,13 @@ function create(): Demo {
     // guards), issued by the demo's origin for `stepup-demo`; STEPUP_TOKEN_KEY (scripts/start.mjs
     // sets the development key, or refuses under production).
     tokens: demoTokens(origin, secret("STEPUP_TOKEN_KEY")),
+    // The admin API (/stepup/admin/users/:id): ADMIN_EMAILS, each with a fresh step-up of their own.
+    // findUser gives the reset notice its address (stepup's user id is the demo user's id).
+    authorizeAdmin: (user) => isAdmin(admins.emails, user.email),
+    findUser: async (id) => {
+      const user = await users.findById(id);
+      return user ? { id: user.id, email: user.email } : undefined;
+    },
     // Who is signed in: the demo's own session cookie, read straight from the request; for a
     // script with only a step-up token for /api/export, that token's user (userFromStepUpToken).
     getUser: async (request) => {
@@ -135,7 +150,6 @@ function create(): Demo {
         `stepup event: ${event.type} user=${event.userId}${event.metadata?.reason ? ` reason=${event.metadata.reason}` : ""}`,
       ),
   });
-  const users = createUsers(store);
   // Only /api/export takes a bearer-only caller; `stepup.http` is built on first use, after this.
   const bearerUser = async (request: Request) => {
     // Nowhere else: the token proves a step-up for this route, not a sign-in to the rest of the app.
@@ -151,6 +165,7 @@ function create(): Demo {
   return {
     store,
     users,
+    admins: admins.emails,
     bearerUser,
     stepup,
     sessionOptions,

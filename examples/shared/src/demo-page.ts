@@ -94,6 +94,9 @@ border-top:1px solid var(--border)}
 .inline-action output{font-size:.875rem;color:var(--muted)}
 .inline-action output:empty{display:none}
 .button:disabled{opacity:.6;cursor:progress}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.375rem 1rem;margin:0 0 1rem}
+dt{font-weight:600}
+dd{margin:0;overflow-wrap:anywhere}
 .pill{display:inline-block;padding:.0625rem .5rem;border-radius:999px;font-size:.75rem;font-weight:600;background:var(--ok-soft);color:var(--ok)}
 `;
 

@@ -1,3 +1,11 @@
+export {
+  type AdminTarget,
+  adminForbiddenPage,
+  adminsFromEnv,
+  adminUsersPage,
+  type DemoAdmins,
+  isAdmin,
+} from "./admin.js";
 export { DEMO_CSS, demoPage, Html, html, htmlResponse, resultPage } from "./demo-page.js";
 export {
   type DemoPolicy,

@@ -27,6 +27,15 @@ export function createUsers(store: Store) {
     const raw = all[email.toLowerCase()];
     return raw ? (JSON.parse(raw) as DemoUser) : undefined;
   }
+  /** The user with this id (the sign-in second factor hands back an id). A toy: it reads them all. */
+  async function findById(id: string): Promise<DemoUser | undefined> {
+    const all = await store.hashGetAll(SCOPE, "users");
+    for (const raw of Object.values(all)) {
+      const user = JSON.parse(raw) as DemoUser;
+      if (user.id === id) return user;
+    }
+    return undefined;
+  }
   return {
     find,
     async signup(email: string, password: string): Promise<DemoUser | undefined> {
@@ -46,14 +55,10 @@ export function createUsers(store: Store) {
       const user = await find(email);
       return user && checkPassword(password, user.passwordHash) ? user : undefined;
     },
-    /** The user with this id (the sign-in second factor hands back an id). A toy: it reads them all. */
-    async findById(id: string): Promise<DemoUser | undefined> {
-      const all = await store.hashGetAll(SCOPE, "users");
-      for (const raw of Object.values(all)) {
-        const user = JSON.parse(raw) as DemoUser;
-        if (user.id === id) return user;
-      }
-      return undefined;
+    findById,
+    /** The admin page's lookup: by email (anything with an @), else by id. */
+    async lookup(emailOrId: string): Promise<DemoUser | undefined> {
+      return emailOrId.includes("@") ? find(emailOrId) : findById(emailOrId);
     },
     /** Replaces the password when `current` is right; false otherwise. */
     async changePassword(email: string, current: string, next: string): Promise<DemoUser | undefined> {

@@ -3,6 +3,7 @@ export type StepUpErrorCode =
   | "INVALID_INPUT"
   | "INVALID_CODE"
   | "UNAUTHENTICATED"
+  | "FORBIDDEN"
   | "STEP_UP_REQUIRED"
   | "STEP_UP_BLOCKED"
   | "CHALLENGE_NOT_FOUND"
@@ -29,6 +30,7 @@ export const errorStatus: Readonly<Record<StepUpErrorCode, number>> = Object.fre
   INVALID_INPUT: 400,
   INVALID_CODE: 400,
   UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   STEP_UP_REQUIRED: 401,
   STEP_UP_BLOCKED: 403,
   CHALLENGE_NOT_FOUND: 404,

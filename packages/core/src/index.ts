@@ -1,3 +1,12 @@
+export {
+  type Admin,
+  type AdminActionOptions,
+  type AdminFactorSummary,
+  type AdminResetOptions,
+  type AdminReview,
+  type AdminUserStatus,
+  readUserId,
+} from "./admin/admin.js";
 export { findAssurance, meetsLevel } from "./assurance/find-assurance.js";
 export type { FreshnessResult } from "./assurance/sessions.js";
 export { AUDIT_LENGTH, type AuditChainResult, type AuditEntry } from "./audit/audit-log.js";

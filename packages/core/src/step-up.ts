@@ -1,3 +1,4 @@
+import { createAdmin } from "./admin/admin.js";
 import { createSessions } from "./assurance/sessions.js";
 import { createAuditLog } from "./audit/audit-log.js";
 import { createTrack } from "./audit/track.js";
@@ -44,6 +45,7 @@ export function createStepUp(options: StepUpOptions) {
   const own = createOwnActions(rules, decider);
   const factors = createFactorManager(ctx, own);
   const signIn = createSignIn(ctx, rules, decider, sessions, challenges);
+  const admin = createAdmin(ctx, { sessions, devices, limiter });
   const tokens = createTokens(ctx, sessions, config.tokens);
   const audit = createAuditLog(ctx);
   ctx.recorders.push((event) => audit.append(event));
@@ -60,7 +62,7 @@ export function createStepUp(options: StepUpOptions) {
     challenges,
     factors,
     sessions,
-    /** The rules of stepup's own actions (`stepup:factor.add`, `stepup:factor.remove`, `stepup:recovery.regenerate`). */
+    /** The rules of stepup's own actions (`stepup:factor.add`, `stepup:factor.remove`, `stepup:recovery.regenerate`, `stepup:admin`). */
     ownRules: own.rules,
     /** A new random step-up session id (128 bits). */
     newSessionId: () => ctx.newId(),
@@ -107,6 +109,9 @@ export function createStepUp(options: StepUpOptions) {
 
     /** The sign-in second factor: `begin` after the app's password check, `complete` once after it. */
     signIn,
+
+    /** An administrator's tools for one user: `status`, `reset`, `revoke`, `unlock` (no authorization: the caller's). */
+    admin,
 
     /** The user's audit log: their newest entries, newest first. */
     audit: Object.freeze({ list: audit.list }),

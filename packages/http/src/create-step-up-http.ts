@@ -1,4 +1,12 @@
-import { createStepUp, type RuleOptions, type StepUp, StepUpError, type StepUpOptions } from "@stepup/core";
+import {
+  createStepUp,
+  type RuleOptions,
+  type StepUp,
+  StepUpError,
+  type StepUpOptions,
+  type StepUpUser,
+} from "@stepup/core";
+import { handleAdmin } from "./admin/admin-routes.js";
 import { handleApi } from "./api/api-routes.js";
 import { serveJwks } from "./api/tokens.js";
 import { serveAsset } from "./assets/serve-asset.js";
@@ -60,6 +68,18 @@ export interface StepUpHttpOptions extends StepUpOptions {
    * API clients keep the 401 problem+json. @default none (401 for everyone)
    */
   signInUrl?: SignInUrl;
+  /**
+   * Turns on the admin API (`{basePath}/admin/users/{id}`: status, audit, reset, revoke, unlock):
+   * whether the signed-in `user` is an administrator. The administrator must also have a fresh
+   * step-up of their own (`stepup:admin`). @default none (the admin API answers 404)
+   */
+  authorizeAdmin?: (user: StepUpUser, request: Request) => boolean | Promise<boolean>;
+  /**
+   * The user with this id, from your directory (`{ id, email? }`): the admin API tells a user whose
+   * factors were reset, at that address. @default none (the notice has the id only: the `email()`
+   * notifier skips it)
+   */
+  findUser?: (id: string) => StepUpUser | null | undefined | Promise<StepUpUser | null | undefined>;
 }
 
 /** Options of one guarded route. */
@@ -87,6 +107,12 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     if (typeof o !== "string" || new URL(o).origin !== o)
       throw new TypeError("stepup: option `trustedOrigins` must list origins like https://app.example");
   }
+  for (const name of ["authorizeAdmin", "findUser"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "function")
+      throw new TypeError(`stepup: option \`${name}\` must be a function`);
+  }
+  if (options.findUser && !options.authorizeAdmin)
+    throw new TypeError("stepup: option `findUser` is for the admin API: set `authorizeAdmin` too");
   const c = options.cookie ?? {};
   if (c.name !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(c.name))
     throw new TypeError("stepup: option `cookie.name` is not a valid cookie name");
@@ -117,6 +143,9 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     csrf: createCsrf(engine.config.secrets[0] ?? ""),
     log: (message, meta) => logger.error(message, meta),
     signInUrl: resolveSignInUrl(options.signInUrl),
+    ...(options.authorizeAdmin
+      ? { admin: { authorize: options.authorizeAdmin, findUser: options.findUser } }
+      : {}),
   };
 
   async function route(
@@ -129,6 +158,8 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     // The token signing keys are public: anyone checking a step-up token reads them.
     if (area === ".well-known" && rest.length === 1 && rest[0] === "jwks.json")
       return serveJwks(http, request);
+    // The app's own signed-in user only: never a pending sign-in's (below), never a bearer token.
+    if (area === "admin") return handleAdmin(http, request, ctx, rest);
     // Between the app's password check and the second factor, a sign-in cookie stands in for the
     // user on the sign-in challenge's own routes (nowhere else).
     if (!ctx.user) {

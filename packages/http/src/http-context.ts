@@ -1,4 +1,5 @@
 import type { StepUp, StepUpUser } from "@stepup/core";
+import type { AdminAccess } from "./admin/admin-routes.js";
 import type { DeviceCookieJar } from "./device-cookie.js";
 import type { createCsrf } from "./security.js";
 import type { SessionCookie } from "./session-cookie.js";
@@ -30,4 +31,6 @@ export interface HttpContext {
   log(message: string, meta: Record<string, unknown>): void;
   /** Where signed-out browsers go (`signInUrl`); undefined: a 401 for everyone. */
   signInUrl: SignInUrl | undefined;
+  /** Who may use the admin API (`authorizeAdmin`, `findUser`); absent: it is off (404). */
+  admin?: AdminAccess;
 }

@@ -7,6 +7,7 @@ const TITLES: Partial<Record<StepUpErrorCode, string>> = {
   TOO_MANY_ATTEMPTS: "Too many attempts",
   STORE_UNAVAILABLE: "Service unavailable",
   UNAUTHENTICATED: "Not signed in",
+  FORBIDDEN: "Forbidden",
 };
 
 /** The stable wire form of a code: `STEP_UP_REQUIRED` -> `step_up_required`. */

@@ -54,11 +54,24 @@ export function browser(http: Http, opts: { ip?: string; userAgent?: string; ori
   const self = {
     jar,
     /** A same-origin JSON call to `{basePath}/api/<path>`. */
-    async api(user: StepUpUser, method: string, path: string, body?: unknown) {
+    api(user: StepUpUser, method: string, path: string, body?: unknown) {
+      return self.call(user, method, `/stepup/api/${path}`, body);
+    },
+    /** A JSON call to `path` under this origin as `user` (null: signed out); `extra` headers win. */
+    async call(
+      user: StepUpUser | null,
+      method: string,
+      path: string,
+      body?: unknown,
+      extra: Record<string, string> = {},
+    ) {
       const res = await http.handle(
-        new Request(`${origin}/stepup/api/${path}`, {
+        new Request(`${origin}${path}`, {
           method,
-          headers: headers(body === undefined ? {} : { "content-type": "application/json" }),
+          headers: headers({
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+            ...extra,
+          }),
           body: body === undefined ? null : JSON.stringify(body),
         }),
         ctx(user),

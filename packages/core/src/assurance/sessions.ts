@@ -80,11 +80,12 @@ export function createSessions(ctx: EngineContext) {
 
     /**
      * Ends every assurance of a user at once, on every process: one mark that every check reads in
-     * the same round trip as the session (no list of sessions to walk, nothing to miss).
+     * the same round trip as the session (no list of sessions to walk, nothing to miss). `by`: the
+     * administrator who asked (`metadata.by` of the event).
      */
-    async revokeUser(uid: string): Promise<void> {
+    async revokeUser(uid: string, by?: string): Promise<void> {
       await store.set(uid, keys.revoked, String(ctx.now()), ctx.config.sessionTtl);
-      await ctx.emit({ type: "user.revoked", userId: uid });
+      await ctx.emit({ type: "user.revoked", userId: uid, ...(by === undefined ? {} : { by }) });
     },
   };
 }

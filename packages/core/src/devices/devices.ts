@@ -227,10 +227,13 @@ export function createDevices(ctx: EngineContext) {
       await ctx.emit({ type: "device.revoked", userId: uid, deviceId: id });
     },
 
-    /** Forgets every device of the user (revokeUser, a credential change, an admin reset). */
-    async revokeAll(uid: string): Promise<void> {
+    /**
+     * Forgets every device of the user (revokeUser, a credential change, an admin reset). `by`: the
+     * administrator who asked (`metadata.by` of the event).
+     */
+    async revokeAll(uid: string, by?: string): Promise<void> {
       await store.delete(uid, [keys.devices]);
-      await ctx.emit({ type: "device.revoked", userId: uid });
+      await ctx.emit({ type: "device.revoked", userId: uid, ...(by === undefined ? {} : { by }) });
     },
   };
 }

@@ -5,11 +5,14 @@ import { parseFactors, parseRecord } from "../internal/records.js";
 import type { NeedsStepUp, OwnActions } from "../policy/own-actions.js";
 import type { FactorRecord, StepUpUser } from "../types.js";
 import type { EnrollmentResult } from "./factor.js";
+import type { FactorRemoval } from "./factor-removal.js";
 
 interface PendingEnrollment {
   type: string;
   name: string;
   pending: Record<string, unknown>;
+  /** The user's reset mark when it started (`keys.reset`); absent when there was none. */
+  reset?: string;
 }
 
 const ENROLLMENT_TTL_SECONDS = 600;
@@ -44,11 +47,18 @@ export interface EnrollmentConfirmed {
  * user has one" is enforced here, at both ends: a pending enrollment started while the user had no
  * factor must not become a second factor later without a step-up (an attacker holding only the
  * password session would start one, wait for the victim to enroll, then confirm theirs).
+ *
+ * An administrator's reset must leave no factor behind, even one whose confirmation is running at
+ * that moment. A reset first writes a new mark (`keys.reset`), then deletes; a confirmation writes
+ * its factor (and first recovery codes), then reads the mark: changed since the enrollment started,
+ * it removes what it wrote. Either the confirmation's read sees the new mark (it undoes itself) or
+ * it came before the mark was written, and so did its writes, which the reset then deletes.
  */
 export function createEnrollment(
   ctx: EngineContext,
   own: OwnActions,
   issueRecoveryCodes: (user: StepUpUser) => Promise<string[] | undefined>,
+  removal: FactorRemoval,
 ) {
   const { store, config } = ctx;
   const isRecovery = (f: FactorRecord) => config.factors.get(f.type)?.recovery === true;
@@ -109,6 +119,32 @@ export function createEnrollment(
     return result;
   }
 
+  /** The user's reset mark now (`keys.reset`); null when no reset is recent. */
+  async function resetMark(uid: string): Promise<string | null> {
+    const [mark] = await store.getMany(uid, [keys.reset]);
+    return mark ?? null;
+  }
+
+  /**
+   * After a confirmation wrote its factor: a reset since the enrollment started (see above) takes
+   * it away again, with the recovery codes when no other factor is left.
+   * @throws StepUpError ENROLLMENT_NOT_FOUND when it did
+   */
+  async function undoIfReset(user: StepUpUser, pending: PendingEnrollment, factor: FactorRecord) {
+    if ((await resetMark(user.id)) === (pending.reset ?? null)) return;
+    if (await removal.discard(user, factor)) {
+      await ctx.emit({
+        type: "factor.removed",
+        userId: user.id,
+        factor: factor.type,
+        factorId: factor.id,
+        reason: "user.reset",
+      });
+    }
+    await removal.tidyRecovery(user);
+    throw notFound();
+  }
+
   return {
     /**
      * Starts enrolling a factor of `type`; the pending state lives 10 minutes, server-side. `ip`
@@ -130,8 +166,14 @@ export function createEnrollment(
         if (required) return required;
       }
       const factorId = ctx.newId(12);
+      const reset = await resetMark(user.id);
       const started = await plugin.enrollStart(ctx.factorContext(user, type, ip), factorId, input);
-      const record: PendingEnrollment = { type, name: started.name, pending: started.pending };
+      const record: PendingEnrollment = {
+        type,
+        name: started.name,
+        pending: started.pending,
+        ...(reset === null ? {} : { reset }),
+      };
       await store.set(user.id, keys.enrollment(factorId), JSON.stringify(record), ENROLLMENT_TTL_SECONDS);
       const dropped = await store.append(
         user.id,
@@ -197,11 +239,16 @@ export function createEnrollment(
       await store.hashSet(user.id, keys.factors, found.factorId, JSON.stringify(factor));
       await ctx.emit({ type: "factor.enrolled", userId: user.id, factor: type, factorId: found.factorId });
       ctx.notify(user, "factor.added", { factor });
-      if (!first) return { factor };
+      if (!first) {
+        await undoIfReset(user, found.pending, factor);
+        return { factor };
+      }
       await endOthers(user.id, found.factorId);
       // The first factor comes with recovery codes, shown once: losing the phone must not mean
       // losing the account, and codes issued later would need a step-up the user can no longer do.
       const recoveryCodes = await issueRecoveryCodes(user);
+      // Last, after every write of this confirmation (the codes included).
+      await undoIfReset(user, found.pending, factor);
       return recoveryCodes ? { factor, recoveryCodes } : { factor };
     },
   };

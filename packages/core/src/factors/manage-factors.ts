@@ -5,7 +5,7 @@ import { parseFactors } from "../internal/records.js";
 import type { NeedsStepUp, OwnActions } from "../policy/own-actions.js";
 import type { FactorRecord, StepUpUser } from "../types.js";
 import { createEnrollment, readName } from "./enrollment.js";
-import type { RecoveryCodesPlugin } from "./recovery-codes.js";
+import { createFactorRemoval, recoveryPlugin } from "./factor-removal.js";
 
 const notFound = () => new StepUpError("FACTOR_NOT_FOUND", "No such factor is enrolled.");
 
@@ -21,8 +21,8 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
     return parseFactors(await store.hashGetAll(uid, keys.factors));
   }
 
-  const plugin = [...config.factors.values()].find((p) => p.recovery === true);
-  const recovery = plugin?.type === "recovery" ? (plugin as RecoveryCodesPlugin) : undefined;
+  const recovery = recoveryPlugin(config);
+  const removal = createFactorRemoval(ctx);
   const recoveryCtx = (user: StepUpUser) => ctx.factorContext(user, "recovery");
   const isRecovery = (f: FactorRecord) => config.factors.get(f.type)?.recovery === true;
 
@@ -52,7 +52,7 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
     return factor;
   }
 
-  const enrollment = createEnrollment(ctx, own, issueRecoveryCodes);
+  const enrollment = createEnrollment(ctx, own, issueRecoveryCodes, removal);
 
   return {
     list,
@@ -121,18 +121,10 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
       const required = await own.check(user, sid, "factor.remove");
       if (required) return required;
       const factor = await find(user.id, factorId);
-      if (!(await store.hashDelete(user.id, keys.factors, factor.id))) throw notFound();
-      await config.factors.get(factor.type)?.removed?.(ctx.factorContext(user, factor.type), factor);
+      if (!(await removal.discard(user, factor))) throw notFound();
       await ctx.emit({ type: "factor.removed", userId: user.id, factor: factor.type, factorId: factor.id });
       ctx.notify(user, "factor.removed", { factor });
-      // Recovery codes exist only beside a real factor: with the last one gone, so are they, and
-      // the next factor is a first one again.
-      const rest = await list(user.id);
-      if (isRecovery(factor) || !rest.some((f) => !isRecovery(f))) {
-        if (recovery) await recovery.clear(recoveryCtx(user));
-        for (const r of rest.filter(isRecovery)) await store.hashDelete(user.id, keys.factors, r.id);
-        if (!rest.some((f) => !isRecovery(f))) await store.delete(user.id, [keys.firstFactor]);
-      }
+      await removal.tidyRecovery(user, isRecovery(factor));
       return { removed: factor };
     },
   };

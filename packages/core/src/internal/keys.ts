@@ -13,6 +13,7 @@
  * | `enroll:<factorId>` | pending enrollment | 10 min |
  * | `enrollments` | list of pending enrollment ids, capped | 10 min |
  * | `first-factor` | claim of the first factor's confirmation | 10 min |
+ * | `reset` | mark of the last admin reset (random): an enrollment started under another mark is not confirmed | 1 hour |
  * | `factors` | factor records (hash) | durable |
  * | `attempts:challenge:<id>`, `attempts:factor:<factorId>`, `attempts:enroll:<factorId>` | guess counters | their window |
  * | `failures` | consecutive failed verifications | 365 days |
@@ -42,6 +43,7 @@ export const keys = {
   enrollment: (factorId: string) => `enroll:${factorId}`,
   enrollments: "enrollments",
   firstFactor: "first-factor",
+  reset: "reset",
   factors: "factors",
   attemptsChallenge: (id: string) => `attempts:challenge:${id}`,
   attemptsFactor: (factorId: string) => `attempts:factor:${factorId}`,

@@ -4,27 +4,30 @@ import type { RuleBook } from "./rules.js";
 import { OWN_RESOURCE } from "./waivable.js";
 
 /** stepup's own sensitive actions, guarded like any route under resource `stepup`. */
-export type OwnAction = "factor.add" | "factor.remove" | "recovery.regenerate";
+export type OwnAction = "factor.add" | "factor.remove" | "recovery.regenerate" | "admin";
 
 /** What an engine call answers when it needs a fresh step-up first: the rule to step up for. */
 export interface NeedsStepUp {
   stepUpRequired: Rule;
 }
 
-const OWN_ACTIONS: readonly OwnAction[] = ["factor.add", "factor.remove", "recovery.regenerate"];
+const OWN_ACTIONS: readonly OwnAction[] = ["factor.add", "factor.remove", "recovery.regenerate", "admin"];
 
 /** What the challenge page and modal say ("You're about to add a verification method."). */
 const OWN_LABELS: Readonly<Record<OwnAction, string>> = {
   "factor.add": "add a verification method",
   "factor.remove": "remove a verification method",
   "recovery.regenerate": "generate new recovery codes",
+  admin: "manage another user's two-step verification",
 };
 
 /**
  * The rules of stepup's own actions, in one place: adding a factor when the user already has one
  * (and confirming an enrollment that finishes after a first factor exists), removing a factor,
- * issuing new recovery codes. Each needs a fresh step-up for `stepup:<action>`: 5 minutes, any
- * factor, unless the app configures `rules["stepup:<action>"]` itself.
+ * issuing new recovery codes, and an administrator's use of the admin API (`stepup:admin`, checked
+ * by the HTTP layer on the administrator's own session). Each needs a fresh step-up for
+ * `stepup:<action>`: 5 minutes, any factor, unless the app configures `rules["stepup:<action>"]`
+ * itself; a policy hook or a trusted device never waives it (`waivable`).
  */
 export function createOwnActions(rules: RuleBook, decider: Decider) {
   const own = Object.fromEntries(

@@ -12,8 +12,8 @@ import { memoryStore } from "../store/memory-store.js";
 import { generateSigningKey } from "../token/signing-keys.js";
 import { generateWebhookSecret } from "./signature.js";
 
-/** Types this test cannot cause without a real authenticator or the admin API (tested there). */
-const ELSEWHERE: StepUpEventType[] = ["webauthn.counter_regressed", "user.reset"];
+/** A type this test cannot cause without a real authenticator (the WebAuthn tests cause it). */
+const ELSEWHERE: StepUpEventType[] = ["webauthn.counter_regressed"];
 
 const secret = generateWebhookSecret();
 const receiver = await startWebhookReceiver([secret]);
@@ -73,6 +73,7 @@ describe("every event type reaches the audit log and a verified webhook", () => 
     await engine.revokeSession(alice.id, "s2"); // session.revoked
     await engine.revokeUser(alice.id); // user.revoked, device.revoked
     await engine.markCredentialChange(alice.id); // credential.changed
+    await engine.admin.reset(alice.id, { by: "admin-1" }); // user.reset
 
     await engine.webhooks?.deliverDue();
     const expected = EVENT_TYPES.filter((type) => !ELSEWHERE.includes(type));

@@ -1,9 +1,10 @@
-import { type AuditEntry, StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
+import { StepUpError, type StepUpUser, summarizeFactor } from "@stepup/core";
 import { readJson } from "../body.js";
 import { trustedDeviceDays } from "../guard/render-guard.js";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import { json } from "../problem.js";
 import { checkOrigin } from "../security.js";
+import { auditLimit, auditView } from "./audit-view.js";
 import { withOwnStepUp } from "./own-step-up.js";
 import { currentSid, sessionForChallenge, sessionIdOf } from "./session-of.js";
 import { issueToken } from "./tokens.js";
@@ -155,39 +156,9 @@ async function status(http: HttpContext, request: Request, { user }: Ctx) {
 /** Most entries `GET api/audit` returns (and its default). */
 const AUDIT_LIMIT = 50;
 
-/** `?limit=1..50`, or the default; anything else is a 400 (not silently clamped: a typo should show). */
-function auditLimit(url: URL): number {
-  const raw = url.searchParams.get("limit");
-  if (raw === null) return AUDIT_LIMIT;
-  if (!/^[1-9][0-9]?$/.test(raw) || Number(raw) > AUDIT_LIMIT)
-    throw new StepUpError("INVALID_INPUT", `\`limit\` must be a whole number from 1 to ${AUDIT_LIMIT}.`, {
-      field: "limit",
-    });
-  return Number(raw);
-}
-
 async function listAudit(http: HttpContext, request: Request, { user }: Ctx) {
-  const entries = await http.engine.audit.list(user.id, auditLimit(new URL(request.url)));
-  // Picked field by field: the chain (`seq`, `prev`, `mac`) is for verifyAuditChain, and `userId`
-  // and `factorId` say nothing the caller needs; a new core field stays private until listed here.
-  const events = entries.map((entry) => {
-    const e: AuditEntry & Partial<Record<"resource" | "action" | "factor" | "tag" | "status", string>> =
-      entry;
-    return {
-      id: e.id,
-      type: e.type,
-      at: e.at,
-      severity: e.severity,
-      ...(e.ip === undefined ? {} : { ip: e.ip }),
-      ...(e.resource === undefined ? {} : { resource: e.resource }),
-      ...(e.action === undefined ? {} : { action: e.action }),
-      ...(e.factor === undefined ? {} : { factor: e.factor }),
-      ...(e.tag === undefined ? {} : { tag: e.tag }),
-      ...(e.status === undefined ? {} : { status: e.status }),
-      ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
-    };
-  });
-  return json({ events });
+  const entries = await http.engine.audit.list(user.id, auditLimit(new URL(request.url), AUDIT_LIMIT));
+  return json({ events: entries.map((e) => auditView(e)) });
 }
 
 async function regenerateRecoveryCodes(http: HttpContext, request: Request, ctx: Ctx) {

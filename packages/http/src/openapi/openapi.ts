@@ -1,4 +1,5 @@
 import type { FactorPlugin } from "@stepup/core";
+import { ADMIN_SCHEMAS, adminPaths } from "./admin-paths.js";
 import { apiPaths } from "./api-paths.js";
 import { AUDIT_SCHEMAS } from "./audit-schemas.js";
 import { FACTOR_COMMON, factorDocs } from "./factor-schemas.js";
@@ -55,10 +56,25 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
       { name: "api", description: "The JSON API (what @stepup/browser calls)." },
       { name: "pages", description: "HTML pages and their forms; they work without JavaScript." },
       { name: "static", description: "Public, cacheable: no user needed." },
+      {
+        name: "admin",
+        description:
+          "The admin API: only with `authorizeAdmin` (404 otherwise), for the users it accepts, each with a fresh step-up of their own (`stepup:admin`).",
+      },
     ],
-    paths: { ...apiPaths(basePath, factors, recovery), ...pagePaths(basePath, factors, recovery) },
+    paths: {
+      ...apiPaths(basePath, factors, recovery),
+      ...pagePaths(basePath, factors, recovery),
+      ...adminPaths(basePath),
+    },
     components: {
-      schemas: { ...apiSchemas(factors, recovery), ...AUDIT_SCHEMAS, ...FACTOR_COMMON, ...problemSchemas() },
+      schemas: {
+        ...apiSchemas(factors, recovery),
+        ...AUDIT_SCHEMAS,
+        ...ADMIN_SCHEMAS,
+        ...FACTOR_COMMON,
+        ...problemSchemas(),
+      },
       responses: { ...guardComponents(), InternalError: internalErrorResponse },
       headers: guardHeaderComponents(),
       securitySchemes: {

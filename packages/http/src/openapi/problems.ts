@@ -12,6 +12,8 @@ export const ERROR_WHEN: Readonly<Record<StepUpErrorCode, string>> = Object.free
     "Wrong types, malformed or too deeply nested JSON, a bad `code` format (not counted as a guess); `field` names the input when known.",
   INVALID_CODE: "Wrong code; the body has `success: false` and `attemptsRemaining`.",
   UNAUTHENTICATED: "The app's `getUser` returned no user.",
+  FORBIDDEN:
+    "Signed in, but not allowed: the admin API's `authorizeAdmin` said no (nothing about the target is read).",
   STEP_UP_REQUIRED:
     "Not fresh enough: a challenge is already open; the body has `challengeId`, `challengeUrl`, `resource`, `action`, `maxAge`, `factors`, `expiresAt` (and `label`, `description`, `enrollUrl`, `trustedDeviceDays` when they apply).",
   STEP_UP_BLOCKED: "The policy hook said BLOCK; the body has `resource` and `action`.",

@@ -22,7 +22,7 @@ export interface EmailContent {
 
 /** A security notice: something changed on the account, said without any code or secret. */
 export interface SecurityNotice {
-  type: "factor.added" | "factor.removed" | "recovery.used" | "lockout" | "device.trusted";
+  type: "factor.added" | "factor.removed" | "recovery.used" | "lockout" | "device.trusted" | "user.reset";
   appName: string;
   user: { id: string; email?: string; phone?: string; name?: string };
   at: Date;
@@ -101,14 +101,24 @@ const NOTICE_LINES: Record<SecurityNotice["type"], (n: SecurityNotice) => string
     `A device will skip some verification steps on your ${n.appName} account for a while: ${n.device ?? "a browser"} ("remember this device").`,
   lockout: (n) =>
     `Two-step verification on your ${n.appName} account is locked after too many wrong codes. Use a recovery code to get back in, or contact support.`,
+  "user.reset": (n) =>
+    `An administrator reset two-step verification on your ${n.appName} account: your verification methods, recovery codes and remembered devices were removed.`,
+};
+
+const ADVICE =
+  "If this was you, there is nothing to do. If it wasn't, change your password now and contact support.";
+
+/** What to do next, where the usual advice does not fit (nobody "did" a reset themselves). */
+const NOTICE_ADVICE: Partial<Record<SecurityNotice["type"], string>> = {
+  "user.reset":
+    "If you asked for this, set up two-step verification again. If you didn't, contact support now: someone may be trying to take over your account.",
 };
 
 /** The default security notice email. */
 export function defaultNoticeEmail(notice: SecurityNotice): EmailContent {
   const line = NOTICE_LINES[notice.type](notice);
   const when = `When: ${notice.at.toISOString().replace("T", " ").slice(0, 16)} UTC${notice.ip ? `, from ${notice.ip}` : ""}.`;
-  const advice =
-    "If this was you, there is nothing to do. If it wasn't, change your password now and contact support.";
+  const advice = NOTICE_ADVICE[notice.type] ?? ADVICE;
   const subject = `Security notice for your ${notice.appName} account`;
   return {
     subject,

@@ -10,6 +10,8 @@
 //                     store; the user comes from a stateless toy cookie (`bench_user`).
 //   stepup-session    the same guard, but the app's own login is the express-session of the
 //                     baseline (what an app gets when it swaps its hand-written check for stepup).
+//   stepup-cached     `stepup` with the store's client-side cache (Redis CLIENT TRACKING): a fresh
+//                     pass reads the session from memory, kept coherent by Redis invalidations.
 //   stepup-webhooks   `stepup` with webhooks configured (a receiver in the runner): a fresh pass
 //                     records nothing, so this must cost what `stepup` costs.
 //   stepup-track      `stepup-webhooks`, and the route records one event per request with
@@ -32,6 +34,7 @@ export const SCENARIOS = [
   "session-baseline",
   "stepup",
   "stepup-session",
+  "stepup-cached",
   "stepup-webhooks",
   "stepup-track",
 ];
@@ -127,7 +130,15 @@ export async function createApp(scenario, { client, store } = {}) {
     const tracked = scenario === "stepup-track";
     if (withSession) app.use(expressSession(client));
     stepup = stepUp({
-      store: store ?? redisStore({ client, keyPrefix: "bench:stepup" }),
+      store:
+        store ??
+        redisStore({
+          client,
+          keyPrefix: "bench:stepup",
+          ...(scenario === "stepup-cached"
+            ? { cache: { subscriber: client.duplicate({ protocol: 2, autoResubscribe: false }) } }
+            : {}),
+        }),
       secret: STEPUP_SECRET,
       appName: "stepup bench",
       getUser: withSession

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Store } from "@stepup/core";
 import type { Cluster, Redis } from "ioredis";
+import { type ClientCacheOptions, createClientCache } from "./client-cache.js";
 
 /** Options for {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -15,6 +16,13 @@ export interface RedisStoreOptions {
    * @default "stepup"
    */
   readonly keyPrefix?: string;
+  /**
+   * Serve the guard's read (a step-up session record and the user's revocation mark) from memory,
+   * kept coherent by Redis server-assisted client-side caching: no Redis round trip on a fresh
+   * request; a revocation reaches every process within the invalidation's delivery (measured, see
+   * the README). Off by default. Not with a `Cluster`.
+   */
+  readonly cache?: ClientCacheOptions;
 }
 
 interface LuaScript {
@@ -173,6 +181,13 @@ export function redisStore(options: RedisStoreOptions): Store {
   }
 
   const redisKey = (scope: string, key: string): string => `${keyPrefix}:{${encodeScope(scope)}}:${key}`;
+  if (options.cache !== undefined && "nodes" in client && typeof client.nodes === "function")
+    throw new TypeError("redisStore: `cache` is not available with a Redis Cluster client");
+  const cache = options.cache === undefined ? undefined : createClientCache(client as Redis, options.cache);
+  /** This process is about to write these keys: its cache forgets them first. */
+  const wrote = cache
+    ? (scope: string, ...keys: string[]) => cache.evict(keys.map((k) => redisKey(scope, k)))
+    : () => {};
 
   // EVALSHA first (no script text on the wire); NOSCRIPT means this server or cluster node has not
   // cached it yet (restart, failover, SCRIPT FLUSH), and EVAL both runs and caches it.
@@ -196,19 +211,30 @@ export function redisStore(options: RedisStoreOptions): Store {
   ];
 
   const store: Store = {
-    getMany(scope, keys) {
+    getMany(scope, keys, options) {
       // MGET with no key is a syntax error in Redis. Not async: this is the guard's hot path.
       if (keys.length === 0) return Promise.resolve([]);
-      return client.mget(keys.map((key) => redisKey(scope, key)));
+      const ids = keys.map((key) => redisKey(scope, key));
+      return options?.cache && cache ? cache.read(ids) : client.mget(ids);
     },
 
+    ...(cache
+      ? {
+          peek(scope: string, keys: readonly string[]) {
+            return cache.peek(keys.map((key) => redisKey(scope, key)));
+          },
+        }
+      : {}),
+
     async set(scope, key, value, ttlSeconds) {
+      wrote(scope, key);
       // A plain SET also drops any earlier TTL, which is what "durable" needs.
       if (ttlSeconds === null) await client.set(redisKey(scope, key), value);
       else await client.set(redisKey(scope, key), value, "EX", checkTtl(ttlSeconds));
     },
 
     async setIfAbsent(scope, key, value, ttlSeconds) {
+      wrote(scope, key);
       // SET NX answers "OK" to the one writer and null to everyone else, atomically.
       const result =
         ttlSeconds === null
@@ -218,6 +244,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
 
     async advance(scope, key, value, ttlSeconds) {
+      wrote(scope, key);
       if (!Number.isSafeInteger(value))
         throw new RangeError(`redisStore: advance needs an integer, got ${value}`);
       return (await run(ADVANCE, redisKey(scope, key), [value, checkTtl(ttlSeconds)])) === 1;
@@ -253,11 +280,13 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
 
     async take(scope, key) {
+      wrote(scope, key);
       // GETDEL (Redis 6.2+): read and delete in one command, so one caller gets the value.
       return client.getdel(redisKey(scope, key));
     },
 
     async increment(scope, key, ttlSeconds) {
+      wrote(scope, key);
       const reply = await run(INCREMENT, redisKey(scope, key), [checkTtl(ttlSeconds)]);
       if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
         throw new TypeError("redisStore: unexpected reply from the increment script");
@@ -266,6 +295,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
 
     async delete(scope, keys) {
+      wrote(scope, ...keys);
       // DEL with no key is a syntax error in Redis.
       if (keys.length === 0) return;
       // A queue keeps its values beside its index (`<key>:items`): both go.

@@ -11,6 +11,7 @@ export type FreshnessResult =
 
 const MAX_ASSURANCES = 20;
 const NOT_FRESH: FreshnessResult = Object.freeze({ fresh: false });
+const CACHED = Object.freeze({ cache: true });
 
 export function createSessions(ctx: EngineContext) {
   const { store } = ctx;
@@ -31,7 +32,10 @@ export function createSessions(ctx: EngineContext) {
      */
     async check(uid: string, sid: string | undefined, rule: Rule, txn?: string): Promise<FreshnessResult> {
       if (!sid) return NOT_FRESH;
-      const [rawSession, rawRevoked] = await store.getMany(uid, [keys.session(sid), keys.revoked]);
+      const wanted = [keys.session(sid), keys.revoked];
+      // A store with a coherent cache answers from memory; otherwise one round trip (which may fill it).
+      const [rawSession, rawRevoked] =
+        store.peek?.(uid, wanted) ?? (await store.getMany(uid, wanted, CACHED));
       const session = parseSession(rawSession, uid);
       if (!session) return NOT_FRESH;
       const assurance = findAssurance(session, rule, ctx.now(), Number(rawRevoked) || 0, txn);

@@ -58,7 +58,7 @@ describe("a hung store fails closed within storeTimeoutMs", () => {
     const s = controlledStore();
     s.mode = { kind: "hung" };
     const guarded = guardedStore(s.store, 20);
-    const calls: Record<keyof Store, () => Promise<unknown>> = {
+    const calls: Record<Exclude<keyof Store, "peek">, () => Promise<unknown>> = {
       getMany: () => guarded.getMany("u", ["k"]),
       set: () => guarded.set("u", "k", "v", 60),
       setIfAbsent: () => guarded.setIfAbsent("u", "k", "v", 60),

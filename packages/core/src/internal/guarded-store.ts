@@ -34,6 +34,8 @@ export function guardedStore(store: Store, timeoutMs: number): Store {
       });
   return {
     getMany: wrap(store.getMany.bind(store)),
+    // Synchronous and in memory: nothing to wait for, nothing to time out.
+    ...(store.peek ? { peek: store.peek.bind(store) } : {}),
     set: wrap(store.set.bind(store)),
     setIfAbsent: wrap(store.setIfAbsent.bind(store)),
     advance: wrap(store.advance.bind(store)),

@@ -15,8 +15,18 @@
  * - Values are opaque strings (stepup writes JSON); a store never parses them.
  */
 export interface Store {
-  /** Reads several keys of one scope in one round trip; `null` where absent or expired. */
-  getMany(scope: string, keys: readonly string[]): Promise<(string | null)[]>;
+  /**
+   * Reads several keys of one scope in one round trip; `null` where absent or expired. With
+   * `{ cache: true }` (only the guard's freshness read asks) a store that caches may remember the
+   * values for `peek`.
+   */
+  getMany(scope: string, keys: readonly string[], options?: { cache?: boolean }): Promise<(string | null)[]>;
+  /**
+   * Optional, synchronous: the values of `keys` from a per-process cache the store keeps coherent
+   * (Redis client-side caching), or undefined when any is not cached or the cache is off. Only the
+   * guard's freshness read uses it; a store without a cache leaves it out.
+   */
+  peek?(scope: string, keys: readonly string[]): (string | null)[] | undefined;
   /** Writes a key, replacing any value and TTL. */
   set(scope: string, key: string, value: string, ttlSeconds: number | null): Promise<void>;
   /** Writes a key only when absent; `true` for the one caller that wrote it. */

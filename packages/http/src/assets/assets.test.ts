@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { consoleMethods, offered } from "../../test/page-factors.js";
 import { createStepUpHttp } from "../create-step-up-http.js";
 import { renderChallengePage, renderConsolePage } from "../pages/index.js";
+import { cachedAssetCount } from "./serve-asset.js";
 
 const http = createStepUpHttp({
   store: memoryStore(),
@@ -25,6 +26,15 @@ describe("GET {basePath}/assets/stepup.js", () => {
     expect(await res.text()).toContain("stepup");
     const again = await get("/stepup/assets/stepup.js", { "if-none-match": etag ?? "" });
     expect(again.status).toBe(304);
+  });
+
+  it("keeps no memory for unknown names (10,000 random asset names: memory exhaustion)", async () => {
+    await get("/stepup/assets/stepup.js");
+    for (let i = 0; i < 10_000; i++) {
+      const res = await get(`/stepup/assets/${crypto.randomUUID()}.js`);
+      expect(res.status).toBe(404);
+    }
+    expect(cachedAssetCount()).toBe(1);
   });
 
   it("answers 404 for any other name (no path traversal into the package)", async () => {

@@ -12,18 +12,19 @@ interface Asset {
  */
 const SOURCES: Readonly<Record<string, string>> = { "stepup.js": stepupJs };
 
-const cache = new Map<string, Asset | null>();
+/** Encoded assets, by name: only names in SOURCES ever enter (a request's name is never a key). */
+const cache = new Map<string, Asset>();
+
+/** How many assets are held in memory (bounded by SOURCES: tests fill it with unknown names). */
+export const cachedAssetCount = (): number => cache.size;
 
 /** Encodes an asset once per process and keeps it in memory; null for an unknown name. */
 function load(name: string): Asset | null {
+  if (!Object.hasOwn(SOURCES, name)) return null;
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
-  const text = Object.hasOwn(SOURCES, name) ? SOURCES[name] : undefined;
-  let asset: Asset | null = null;
-  if (text !== undefined) {
-    const body = new Uint8Array(Buffer.from(text, "utf8"));
-    asset = { body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` };
-  }
+  const body = new Uint8Array(Buffer.from(SOURCES[name] as string, "utf8"));
+  const asset = { body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` };
   cache.set(name, asset);
   return asset;
 }

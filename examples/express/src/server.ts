@@ -61,8 +61,9 @@ try {
 // The client's options (fail fast, recover after a failover) are in examples/shared/src/redis.ts.
 const redis = redisConfig ? demoRedis(redisConfig) : undefined;
 const store: Store = redis?.store ?? memoryStore();
+// A Redis Cluster client fails calls made before it is ready: listen once it is (or 10 s have passed).
 if (redis && !(await redis.ready))
-  console.error("demo: Redis is not reachable yet: requests answer 503 until it is");
+  console.error("demo: the Redis Cluster is not reachable yet: requests answer 503 until it is");
 
 const port = Number(process.env.PORT ?? 3000);
 const app = createDemoApp({

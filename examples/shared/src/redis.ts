@@ -43,11 +43,15 @@ export const DEMO_CLUSTER_OPTIONS: ClusterOptions = {
 export interface DemoRedis {
   readonly client: Redis | Cluster;
   /**
-   * `redisStore({ client })`, whose calls made before the client's first "ready" wait for it
-   * (at most {@link READY_WAIT_MS}): with `enableOfflineQueue: false` they would fail at once.
+   * `redisStore({ client })`. On a cluster, calls made before the client's first "ready" wait for
+   * it (at most {@link READY_WAIT_MS}): with `enableOfflineQueue: false` they would fail at once.
+   * One server needs no wait: its offline queue holds early calls.
    */
   readonly store: Store;
-  /** `true` once the client is ready, `false` if it was not within {@link READY_WAIT_MS}. */
+  /**
+   * When the store may be used: at once for one server; for a cluster, `true` on its first
+   * "ready", `false` if that did not come within {@link READY_WAIT_MS} (calls then fail fast, 503).
+   */
   readonly ready: Promise<boolean>;
   /** How the start-up line names the store. */
   readonly label: string;
@@ -56,17 +60,18 @@ export interface DemoRedis {
 /** How long the first store calls wait for the client's first connection. */
 export const READY_WAIT_MS = 10_000;
 
-/** The demo's client for `config`, with the options above; errors are logged, one line each. */
+/** The demo's client for `config`, with the options above, and a store over it. */
 export function demoRedis(config: DemoRedisConfig): DemoRedis {
-  const client =
-    config.kind === "server"
-      ? new Redis(config.url, DEMO_REDIS_OPTIONS)
-      : new Cluster(
-          config.nodes.map((node) => ({ ...node })),
-          DEMO_CLUSTER_OPTIONS,
-        );
-  // Without a listener ioredis reports each failed reconnection as an unhandled error event.
-  client.on("error", (error: Error) => console.error("demo: redis error:", error.message));
+  if (config.kind === "server") {
+    const client = logErrors(new Redis(config.url, DEMO_REDIS_OPTIONS));
+    return { client, store: redisStore({ client }), ready: Promise.resolve(true), label: "Redis store" };
+  }
+  const client = logErrors(
+    new Cluster(
+      config.nodes.map((node) => ({ ...node })),
+      DEMO_CLUSTER_OPTIONS,
+    ),
+  );
   const ready = new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), READY_WAIT_MS);
     timer.unref();
@@ -79,9 +84,14 @@ export function demoRedis(config: DemoRedisConfig): DemoRedis {
     client,
     store: afterFirst(ready, redisStore({ client })),
     ready,
-    label:
-      config.kind === "server" ? "Redis store" : `Redis Cluster store, ${config.nodes.length} startup nodes`,
+    label: `Redis Cluster store, ${config.nodes.length} startup nodes`,
   };
+}
+
+/** Logs the client's errors, one line each (without a listener ioredis reports each failed reconnection as unhandled). */
+function logErrors<T extends Redis | Cluster>(client: T): T {
+  client.on("error", (error: Error) => console.error("demo: redis error:", error.message));
+  return client;
 }
 
 /** `store`, whose calls wait for `ready` to settle first; once it has, they go straight through. */

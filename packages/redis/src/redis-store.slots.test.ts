@@ -185,7 +185,7 @@ describe("redisStore keeps every call in its scope's cluster slot (keys recorded
     keyof Store,
     (s: Store, scope: string) => Promise<unknown>[],
   ][]) {
-    it(`${method}: every command's keys are in the scope's slot, for ${SCOPES.length} scopes, via EVALSHA and the EVAL fallback`, async () => {
+    it(`${method}: every command's keys are in the scope's slot, for ${SCOPES.length} scopes (scripts: also after SCRIPT FLUSH, through the EVAL fallback)`, async () => {
       for (const scope of SCOPES) {
         // A new prefix per scope: each run starts from absent keys.
         const store = redisStore({ client: recording(client), keyPrefix: uniquePrefix() });

@@ -3,13 +3,14 @@ import {
   adminsFromEnv,
   type DemoAdmins,
   type DemoPolicy,
+  type DemoRedisConfig,
   type DemoSenders,
   policyFromEnv,
+  redisConfigFromEnv,
   sendersFromEnv,
   tokenKeyFromEnv,
 } from "@stepup/example-shared";
-import { redisStore } from "@stepup/redis";
-import { Redis } from "ioredis";
+import { demoRedis } from "@stepup/example-shared/redis";
 import { createDemoApp } from "./app.js";
 
 const DEV_SESSION_SECRET = "dev-only-session-secret-0123456789abcdef";
@@ -45,7 +46,10 @@ let senders: DemoSenders;
 let policy: DemoPolicy;
 let tokenKey: string;
 let admins: DemoAdmins;
+let redisConfig: DemoRedisConfig | undefined;
 try {
+  // REDIS_URL (one server) or REDIS_CLUSTER_NODES (host:port,... of a Redis Cluster); neither: memory.
+  redisConfig = redisConfigFromEnv(process.env);
   // STEPUP_TOKEN_KEY: processes sharing a REDIS_URL need the same one (the dev key, or yours).
   tokenKey = tokenKeyFromEnv(process.env);
   // SMTP_URL / SMS_WEBHOOK_URL; unset, each code message is printed on one line here.
@@ -59,15 +63,12 @@ try {
   process.exit(1);
 }
 
-let store: Store;
-let redis: Redis | undefined;
-if (process.env.REDIS_URL) {
-  redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
-  redis.on("error", (error) => console.error("demo: redis error:", error.message));
-  store = redisStore({ client: redis });
-} else {
-  store = memoryStore();
-}
+// The client's options (fail fast, recover after a failover) are in examples/shared/src/redis.ts.
+const redis = redisConfig ? demoRedis(redisConfig) : undefined;
+const store: Store = redis?.store ?? memoryStore();
+// A Redis Cluster client fails calls made before it is ready: listen once it is (or 10 s have passed).
+if (redis && !(await redis.ready))
+  console.error("demo: the Redis Cluster is not reachable yet: requests answer 503 until it is");
 
 const port = Number(process.env.PORT ?? 3000);
 const app = createDemoApp({
@@ -89,20 +90,20 @@ const app = createDemoApp({
 
 const server = app.listen(port);
 server.once("listening", () => {
-  console.log(`stepup demo on http://localhost:${port} (${redis ? "Redis store" : "memory store"})`);
+  console.log(`stepup demo on http://localhost:${port} (${redis?.label ?? "memory store"})`);
   for (const note of [...senders.notes, ...policy.notes, ...admins.notes]) console.log(`  ${note}`);
 });
 server.once("error", (error: NodeJS.ErrnoException) => {
   // Without this the process kept running, unbound, after printing nothing useful.
   const reason = error.code === "EADDRINUSE" ? `port ${port} is already in use (set PORT)` : error.message;
   console.error(`demo: cannot listen: ${reason}`);
-  void redis?.quit();
+  void redis?.client.quit();
   process.exit(1);
 });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     server.close();
-    void redis?.quit();
+    void redis?.client.quit();
   });
 }

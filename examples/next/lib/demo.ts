@@ -9,13 +9,13 @@ import {
   describePolicy,
   isAdmin,
   policyFromEnv,
+  redisConfigFromEnv,
   sendersFromEnv,
   stepupPolicy,
   userFromStepUpToken,
 } from "@stepup/example-shared";
+import { demoRedis } from "@stepup/example-shared/redis";
 import { createStepUp, type NextStepUp } from "@stepup/next";
-import { redisStore } from "@stepup/redis";
-import { Redis } from "ioredis";
 import { type SessionOptions, unsealData } from "iron-session";
 
 /** The demo's own login session ("your existing auth"), in its iron-session cookie `demo_session`. */
@@ -79,14 +79,10 @@ function maxAgeFromEnv(): number | undefined {
 }
 
 function create(): Demo {
-  let store: Store;
-  if (process.env.REDIS_URL && !BUILDING) {
-    const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
-    redis.on("error", (error) => console.error("demo: redis error:", error.message));
-    store = redisStore({ client: redis });
-  } else {
-    store = memoryStore();
-  }
+  // REDIS_URL or REDIS_CLUSTER_NODES (scripts/start.mjs refuses a bad value first); the client's
+  // options are in examples/shared/src/redis.ts. Neither, or `next build`: the memory store.
+  const redisConfig = BUILDING ? undefined : redisConfigFromEnv(process.env);
+  const store: Store = redisConfig ? demoRedis(redisConfig).store : memoryStore();
   const sessionOptions: SessionOptions = {
     password: secret("SESSION_SECRET"),
     cookieName: "demo_session",

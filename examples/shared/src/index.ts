@@ -17,6 +17,7 @@ export {
   stepupPolicy,
   TRANSFER_LIMIT,
 } from "./policy.js";
+export { type DemoRedisConfig, redisConfigFromEnv } from "./redis-config.js";
 export {
   DEMO_MAIL_FROM,
   type DemoEmailMessage,

@@ -155,7 +155,9 @@ return 0
  *
  * Redis errors (connection lost, timeout, WRONGTYPE) are not caught: the promise rejects, and
  * stepup answers 503 rather than treating "unknown" as "absent". Give the client a bounded
- * `maxRetriesPerRequest` (and consider `enableOfflineQueue: false`) so an outage fails fast.
+ * `maxRetriesPerRequest` (and consider `enableOfflineQueue: false`) so an outage fails fast. On a
+ * `Cluster`, keep `scaleReads: "master"` (replicas lag behind a revocation) and bound
+ * `maxRedirections`: the package README's "Redis Cluster" section lists the options and why.
  *
  * @param options.client - an ioredis (5.4+ or 6) `Redis` or `Cluster`; never connected or quit here.
  * @param options.keyPrefix - key namespace; `"stepup"` by default.

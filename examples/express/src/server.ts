@@ -2,9 +2,11 @@ import { memoryStore, type Store } from "@stepup/core";
 import {
   type DemoPolicy,
   type DemoSenders,
+  type DemoWebhooks,
   policyFromEnv,
   sendersFromEnv,
   tokenKeyFromEnv,
+  webhooksFromEnv,
 } from "@stepup/example-shared";
 import { redisStore } from "@stepup/redis";
 import { Redis } from "ioredis";
@@ -42,6 +44,7 @@ function maxAgeFromEnv(): number | undefined {
 let senders: DemoSenders;
 let policy: DemoPolicy;
 let tokenKey: string;
+let webhooks: DemoWebhooks;
 try {
   // STEPUP_TOKEN_KEY: processes sharing a REDIS_URL need the same one (the dev key, or yours).
   tokenKey = tokenKeyFromEnv(process.env);
@@ -49,6 +52,8 @@ try {
   senders = sendersFromEnv(process.env);
   // STEPUP_POLICY, STEPUP_GRACE_DAYS, STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN.
   policy = policyFromEnv(process.env);
+  // WEBHOOK_URL, WEBHOOK_SECRET (and WEBHOOK_RETRY_SECONDS); unset, no webhooks.
+  webhooks = webhooksFromEnv(process.env);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
@@ -75,6 +80,7 @@ const app = createDemoApp({
   senders,
   policy,
   tokenKey,
+  ...(webhooks.options ? { webhooks: webhooks.options } : {}),
   onEvent: (event) =>
     console.log(
       `stepup event: ${event.type} user=${event.userId}${event.metadata?.reason ? ` reason=${event.metadata.reason}` : ""}`,
@@ -84,7 +90,7 @@ const app = createDemoApp({
 const server = app.listen(port);
 server.once("listening", () => {
   console.log(`stepup demo on http://localhost:${port} (${redis ? "Redis store" : "memory store"})`);
-  for (const note of [...senders.notes, ...policy.notes]) console.log(`  ${note}`);
+  for (const note of [...senders.notes, ...policy.notes, ...webhooks.notes]) console.log(`  ${note}`);
 });
 server.once("error", (error: NodeJS.ErrnoException) => {
   // Without this the process kept running, unbound, after printing nothing useful.
@@ -97,6 +103,7 @@ server.once("error", (error: NodeJS.ErrnoException) => {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     server.close();
-    void redis?.quit();
+    // The webhook worker finishes the delivery in flight (what is left stays in the outbox).
+    void app.closeStepUp().finally(() => void redis?.quit());
   });
 }

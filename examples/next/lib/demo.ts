@@ -10,6 +10,7 @@ import {
   sendersFromEnv,
   stepupPolicy,
   userFromStepUpToken,
+  webhooksFromEnv,
 } from "@stepup/example-shared";
 import { createStepUp, type NextStepUp } from "@stepup/next";
 import { redisStore } from "@stepup/redis";
@@ -96,7 +97,12 @@ function create(): Demo {
   // SMTP_URL / SMS_WEBHOOK_URL, as in the Express demo; unset, each code message is printed on one
   // line of the server's output. A set variable that is not a usable URL stops the demo, naming it.
   const senders = sendersFromEnv(process.env);
-  if (!BUILDING) for (const note of [...senders.notes, ...policy.notes]) console.log(`  ${note}`);
+  // WEBHOOK_URL / WEBHOOK_SECRET, as in the Express demo (scripts/start.mjs checks them first).
+  // `next build` sends nothing: no webhooks then.
+  const webhooks = BUILDING ? undefined : webhooksFromEnv(process.env);
+  if (!BUILDING)
+    for (const note of [...senders.notes, ...policy.notes, ...(webhooks?.notes ?? [])])
+      console.log(`  ${note}`);
   const stepup = createStepUp({
     store,
     secret: secret("STEPUP_SECRET"),
@@ -120,6 +126,8 @@ function create(): Demo {
     // guards), issued by the demo's origin for `stepup-demo`; STEPUP_TOKEN_KEY (scripts/start.mjs
     // sets the development key, or refuses under production).
     tokens: demoTokens(origin, secret("STEPUP_TOKEN_KEY")),
+    // Every event, and /transfer's track events, POSTed signed to WEBHOOK_URL (when set).
+    ...(webhooks?.options ? { webhooks: webhooks.options } : {}),
     // Who is signed in: the demo's own session cookie, read straight from the request; for a
     // script with only a step-up token for /api/export, that token's user (userFromStepUpToken).
     getUser: async (request) => {

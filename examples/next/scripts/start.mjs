@@ -2,11 +2,12 @@
 // Starts the built demo with `next start`, with the same environment contract as the Express demo:
 // PORT (default 3000), REDIS_URL, STEPUP_MAX_AGE, STEPUP_ORIGIN (default http://localhost:$PORT, read
 // by lib/demo.ts), SESSION_SECRET / STEPUP_SECRET / STEPUP_TOKEN_KEY, and the policy: STEPUP_POLICY, STEPUP_GRACE_DAYS,
-// STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN (checked here, so a bad value stops the demo at start-up). `next start` always runs with NODE_ENV=production,
+// STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN, and the webhooks: WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_RETRY_SECONDS
+// (checked here, so a bad value stops the demo at start-up). `next start` always runs with NODE_ENV=production,
 // so the development-secret fallback is decided here, from the environment the demo was started with.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { DEV_TOKEN_KEY, policyFromEnv } from "@stepup/example-shared";
+import { DEV_TOKEN_KEY, policyFromEnv, webhooksFromEnv } from "@stepup/example-shared";
 
 const DEV = {
   SESSION_SECRET: "dev-only-session-secret-0123456789abcdef",
@@ -42,6 +43,7 @@ if (!env.STEPUP_TOKEN_KEY) {
 try {
   // lib/demo.ts reads them again in the server; this only refuses bad values before it starts.
   policyFromEnv(env);
+  webhooksFromEnv(env);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);

@@ -10,6 +10,9 @@ const OUTBOX = "outbox";
 const disabledKey = (endpoint: string) => `disabled:${endpoint}`;
 /** Items one worker takes at a time. */
 const BATCH = 20;
+/** Bounds of the wait before a process looks again at an item for an endpoint it does not know. */
+const FOREIGN_MIN_DELAY_MS = 1000;
+const FOREIGN_MAX_DELAY_MS = 300_000;
 
 /** One delivery to one endpoint, as the outbox keeps it. */
 interface OutboxItem {
@@ -21,7 +24,7 @@ interface OutboxItem {
 }
 
 /** What one delivery attempt came to. */
-type Outcome = "delivered" | "retry" | "gave-up" | "disabled" | "dropped";
+type Outcome = "delivered" | "retry" | "gave-up" | "disabled" | "dropped" | "passed";
 
 /**
  * Webhooks from a durable outbox (Standard Webhooks). `record` writes one item per endpoint into
@@ -37,6 +40,8 @@ export function createWebhooks(ctx: EngineContext, options: ResolvedWebhooks) {
   const byKey = new Map(options.endpoints.map((e) => [e.key, e]));
   // Longer than a delivery can take: a live worker always settles before anyone else may claim.
   const leaseMs = 2 * options.timeoutMs + 5000;
+  // How long an event may wait for delivery: the whole retry schedule.
+  const windowMs = options.retrySchedule.reduce((sum, s) => sum + s * 1000, 0);
   let timer: ReturnType<typeof setInterval> | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -72,12 +77,28 @@ export function createWebhooks(ctx: EngineContext, options: ResolvedWebhooks) {
     disabled: ReadonlySet<string>,
   ): Promise<Outcome> {
     const item = parseRecord<OutboxItem>(raw.value);
-    const endpoint = item ? byKey.get(item.endpoint) : undefined;
-    if (!item || !endpoint) {
-      // Unreadable, or for an endpoint no longer configured: nobody can deliver it.
+    if (!item) {
       await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, null);
-      log.warn("webhook dropped: its endpoint is no longer configured", { id: raw.id });
+      log.warn("webhook dropped: unreadable outbox item", { id: raw.id });
       return "dropped";
+    }
+    const endpoint = byKey.get(item.endpoint);
+    if (!endpoint) {
+      // Not one of this process's endpoints, but maybe another process's: during a rolling deploy
+      // that adds or moves an endpoint, old and new processes share the outbox. Put it back for
+      // them, unchanged, to look at again after a tenth of its age (1 s to 5 min: a young event
+      // is handed over within seconds; an orphan costs a few hundred cheap looks over the default
+      // schedule's 27 h). Only once it is older than the whole retry schedule has nobody
+      // delivered it: the endpoint is gone everywhere.
+      const age = ctx.now() - Date.parse(String(item.event?.at));
+      if (!(age <= windowMs)) {
+        await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, null);
+        log.warn("webhook dropped: its endpoint is no longer configured", { id: raw.id });
+        return "dropped";
+      }
+      const delay = Math.min(FOREIGN_MAX_DELAY_MS, Math.max(FOREIGN_MIN_DELAY_MS, Math.round(age / 10)));
+      await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, { value: raw.value, dueMs: ctx.now() + delay });
+      return "passed";
     }
     if (disabled.has(endpoint.key)) {
       await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, null);

@@ -252,6 +252,59 @@ describe("webhooks: at-least-once from the outbox", () => {
     await worker.engine.close();
   });
 
+  it("a rolling deploy that adds an endpoint: a process without it leaves its items for the processes that have it", async () => {
+    // Bug: the old process claimed the new endpoint's retry and dropped it as "no longer configured".
+    const r1 = await receiver();
+    const r2 = await receiver();
+    const clock = fakeClock(Date.now());
+    const store = memoryStore({ clock });
+    const schedule = { retrySchedule: [5, 60], worker: false };
+    const old = engineWith({ endpoints: [endpoint(r1)], ...schedule }, { store, clock });
+    const current = engineWith({ endpoints: [endpoint(r1), endpoint(r2)], ...schedule }, { store, clock });
+    r2.mode = "fail";
+    await current.engine.revokeSession(alice.id, "s");
+    await current.engine.webhooks?.deliverDue();
+    expect(r2.received.map((d) => d.status)).toEqual([500]);
+    r2.mode = "ok";
+    clock.advance(5000);
+    // The old process looks first: r2's retry is due, and not one of its endpoints.
+    await old.engine.webhooks?.deliverDue();
+    expect(r2.received).toHaveLength(1);
+    expect(old.logs.map((l) => l.message).join()).not.toContain("dropped");
+    clock.advance(1000);
+    await current.engine.webhooks?.deliverDue();
+    expect(r2.accepted()).toHaveLength(1);
+    expect(r2.accepted()[0]?.id).toBe(r1.accepted()[0]?.id);
+    expect(r1.received).toHaveLength(1);
+  });
+
+  it("an item for an endpoint no process has any more is dropped once older than the retry schedule", async () => {
+    const r1 = await receiver();
+    const gone = await receiver();
+    const clock = fakeClock(Date.now());
+    const store = memoryStore({ clock });
+    const before = engineWith({ endpoints: [endpoint(r1), endpoint(gone)], worker: false }, { store, clock });
+    await before.engine.revokeSession(alice.id, "s");
+    await before.engine.close();
+    const after = engineWith(
+      { endpoints: [endpoint(r1)], retrySchedule: [1, 1], worker: false },
+      { store, clock },
+    );
+    await after.engine.webhooks?.deliverDue();
+    expect(r1.accepted()).toHaveLength(1);
+    const dropped = () => after.logs.filter((l) => l.message.includes("no longer configured")).length;
+    let rounds = 0;
+    while (dropped() === 0 && rounds < 10) {
+      clock.advance(1000);
+      await after.engine.webhooks?.deliverDue();
+      rounds++;
+    }
+    expect(dropped()).toBe(1);
+    expect(rounds).toBeLessThanOrEqual(3); // the schedule is 2 s long
+    expect(gone.received).toHaveLength(0);
+    expect(await store.claim(WEBHOOK_SCOPE, "outbox", clock.now() + 86_400_000, 1000, 10)).toEqual([]);
+  });
+
   it("two workers on one store never deliver one event twice, nor at the same time", async () => {
     const r = await receiver();
     r.delayMs = 30;

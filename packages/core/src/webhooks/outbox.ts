@@ -86,17 +86,19 @@ export function createWebhooks(ctx: EngineContext, options: ResolvedWebhooks) {
     if (!endpoint) {
       // Not one of this process's endpoints, but maybe another process's: during a rolling deploy
       // that adds or moves an endpoint, old and new processes share the outbox. Put it back for
-      // them, unchanged, to look at again after a tenth of its age (1 s to 5 min: a young event
-      // is handed over within seconds; an orphan costs a few hundred cheap looks over the default
-      // schedule's 27 h). Only once it is older than the whole retry schedule has nobody
-      // delivered it: the endpoint is gone everywhere.
+      // them, unchanged, to look at again after about a tenth of its age (1 s to 5 min: a young
+      // event is handed over within seconds; an orphan costs a few hundred cheap looks over the
+      // default schedule's 27 h), jittered so that no process's poll stays in step with it. Only
+      // once it is older than the whole retry schedule has nobody delivered it: the endpoint is
+      // gone everywhere.
       const age = ctx.now() - Date.parse(String(item.event?.at));
       if (!(age <= windowMs)) {
         await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, null);
         log.warn("webhook dropped: its endpoint is no longer configured", { id: raw.id });
         return "dropped";
       }
-      const delay = Math.min(FOREIGN_MAX_DELAY_MS, Math.max(FOREIGN_MIN_DELAY_MS, Math.round(age / 10)));
+      const base = Math.min(FOREIGN_MAX_DELAY_MS, Math.max(FOREIGN_MIN_DELAY_MS, age / 10));
+      const delay = Math.round(base * (0.75 + Math.random() / 2));
       await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, { value: raw.value, dueMs: ctx.now() + delay });
       return "passed";
     }

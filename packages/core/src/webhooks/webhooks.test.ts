@@ -271,7 +271,7 @@ describe("webhooks: at-least-once from the outbox", () => {
     await old.engine.webhooks?.deliverDue();
     expect(r2.received).toHaveLength(1);
     expect(old.logs.map((l) => l.message).join()).not.toContain("dropped");
-    clock.advance(1000);
+    clock.advance(2000); // put back for about a second (jittered)
     await current.engine.webhooks?.deliverDue();
     expect(r2.accepted()).toHaveLength(1);
     expect(r2.accepted()[0]?.id).toBe(r1.accepted()[0]?.id);
@@ -300,7 +300,7 @@ describe("webhooks: at-least-once from the outbox", () => {
       rounds++;
     }
     expect(dropped()).toBe(1);
-    expect(rounds).toBeLessThanOrEqual(3); // the schedule is 2 s long
+    expect(rounds).toBeLessThanOrEqual(5); // the schedule is 2 s long; each look, about 1 s apart
     expect(gone.received).toHaveLength(0);
     expect(await store.claim(WEBHOOK_SCOPE, "outbox", clock.now() + 86_400_000, 1000, 10)).toEqual([]);
   });

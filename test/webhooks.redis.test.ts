@@ -123,28 +123,29 @@ describe("webhooks on a real Redis, two engines with workers", () => {
   it("a rolling deploy adding an endpoint: old and new engines share the outbox, and the new endpoint gets every event", async () => {
     const added = await startWebhookReceiver([SECRET]);
     cleanup.push(() => added.close());
-    const old = await proc();
+    // Two engines in one test process: timers of one interval fire together, the first created
+    // first, so it would win every race for a due item. The old engine polls on another rhythm, as
+    // a separate process would.
     const current = await proc({
       endpoints: [
         { url: receiver.url, secret: SECRET },
         { url: added.url, secret: SECRET },
       ],
     });
+    const old = await proc({ pollInterval: 230 });
     // The new receiver is not ready at first: its items wait for a retry, which either engine may
-    // claim (the old one puts it back, to look again after 1 s: a coin flip each second).
+    // claim (the old one puts it back, to look again about a second later).
     added.mode = "fail";
     const ids: string[] = [];
     for (let i = 0; i < 10; i++)
       ids.push((await current.engine.track("user-d", { tag: "deploy.item" }, { webhook: true })).id);
     await added.waitFor((got) => ids.every((id) => got.some((d) => d.id === id)));
     added.mode = "ok";
-    await added.waitFor(() => ids.every((id) => added.accepted().some((d) => d.id === id)), 25_000);
+    await added.waitFor(() => ids.every((id) => added.accepted().some((d) => d.id === id)), 15_000);
     await receiver.waitFor(() => ids.every((id) => acceptedIds().includes(id)));
     expect(new Set(added.accepted().map((d) => d.id)).size).toBe(10);
-    expect(old.logs.map((l) => l.message)).not.toContain(
-      "webhook dropped: its endpoint is no longer configured",
-    );
-  }, 40_000);
+    expect(old.logs).toEqual([]);
+  }, 30_000);
 
   it("a paused Redis (SIGSTOP): workers log and keep the items; after SIGCONT every event is delivered", async () => {
     // commandTimeout: a command to a hung Redis fails after 300 ms instead of waiting for ever.

@@ -9,7 +9,7 @@ import { generateWebhookSecret } from "@stepup/core";
 import { webhooksFromEnv } from "@stepup/example-shared";
 import { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "@stepup/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PASSWORD, SESSION_SECRET, STEPUP_SECRET, uniqueEmail } from "./support/demo.js";
+import { PASSWORD, SESSION_SECRET, STEPUP_SECRET, uniqueEmail, until } from "./support/demo.js";
 import { type Account, addTotp, challengeOf, verify } from "./support/policy.js";
 import {
   Browser,
@@ -97,6 +97,11 @@ function expectVerified(list: readonly ReceivedWebhook[]): void {
     expect(d.payload.type).toBe(d.payload.data.type);
     expect(d.payload.timestamp).toBe(d.payload.data.at);
   }
+}
+
+/** The demo's output once it has printed `text` (its start-up notes follow the "listening" line). */
+function outputWith(demo: DemoProcess, text: string): Promise<string> {
+  return until(async () => (demo.output().includes(text) ? demo.output() : undefined), 5_000, 20);
 }
 
 async function kill(demo: DemoProcess): Promise<void> {
@@ -200,7 +205,7 @@ describe("WEBHOOK_URL and WEBHOOK_SECRET at start-up", () => {
       WEBHOOK_SECRET: `${SECRET}, ${next}`,
     });
     try {
-      const output = demo.output();
+      const output = await outputWith(demo, "not loopback");
       expect(output).toContain("webhooks: every event");
       expect(output).toContain("2 secrets");
       expect(output).toContain("to http://10.255.255.1:9");
@@ -255,7 +260,7 @@ describe("Express demo on Redis: a user's events reach the receiver, signed", ()
   });
 
   it("sign-up, enrolment, step-up, export and transfer: every event verified with the reference library, no code or secret in a body", async () => {
-    const output = demo.output();
+    const output = await outputWith(demo, "webhooks: every event");
     expect(output).toContain(`webhooks: every event, and /transfer's track events, POSTed signed`);
     expect(output).toContain(`to ${new URL(s.receiver.url).origin}`);
     expect(output).not.toContain(SECRET);

@@ -4,9 +4,6 @@
 // new login. Then, two demo processes on one real Redis: a device revoked on A, or a password changed
 // on A, must end what it granted on B at once. Real processes of examples/express/dist/server.js
 // (and examples/next's start script for its start-up check).
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Channels, CodeClient, startChannels } from "./support/codes.js";
 import { PASSWORD, SESSION_SECRET, STEPUP_SECRET } from "./support/demo.js";
@@ -21,26 +18,19 @@ import {
   userWithTotp,
   verify,
 } from "./support/policy.js";
-import { Browser, DEMO_SERVER, type DemoProcess, spawnDemo, supervise } from "./support/process.js";
+import {
+  Browser,
+  DEMO_SERVER,
+  type DemoProcess,
+  NEXT_START,
+  spawnDemo,
+  startFails as startWith,
+} from "./support/process.js";
 import { privateRedis } from "./support/redis.js";
 
-const NEXT_START = fileURLToPath(new URL("../examples/next/scripts/start.mjs", import.meta.url));
-
-/** Runs a start command with `env` and waits for it to exit; its code and output. */
-async function startFails(
-  command: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [command], {
-    env: { ...process.env, NODE_ENV: "test", PORT: "0", SESSION_SECRET, STEPUP_SECRET, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const supervised = supervise(child);
-  const timer = setTimeout(() => void supervised.stop(), 10_000);
-  const [code] = (await once(child, "exit")) as [number | null];
-  clearTimeout(timer);
-  return { code, output: supervised.output() };
-}
+/** Runs a start command with `env` (and the test secrets) and waits for it to exit; its code and output. */
+const startFails = (command: string, env: Record<string, string>) =>
+  startWith(command, { SESSION_SECRET, STEPUP_SECRET, ...env });
 
 describe("the policy variables are checked at start-up", () => {
   const bad: [string, string][] = [

@@ -27,6 +27,29 @@ export function supervise(child: ChildProcess, graceMs = 3_000): { output(): str
 
 export const DEMO_SERVER = fileURLToPath(new URL("../../examples/express/dist/server.js", import.meta.url));
 
+/** The Next demo's start script (examples/next/scripts/start.mjs): it checks the environment first. */
+export const NEXT_START = fileURLToPath(new URL("../../examples/next/scripts/start.mjs", import.meta.url));
+
+/**
+ * Runs a start command (`DEMO_SERVER`, `NEXT_START`) with `env` on top of the test's environment
+ * (NODE_ENV=test, PORT=0, the given secrets) and waits for it to exit (killed after 10 s): its exit
+ * code and output. For start-up checks that must refuse a bad variable.
+ */
+export async function startFails(
+  command: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [command], {
+    env: { ...process.env, NODE_ENV: "test", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const supervised = supervise(child);
+  const timer = setTimeout(() => void supervised.stop(), 10_000);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  return { code, output: supervised.output() };
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");

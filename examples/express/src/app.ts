@@ -7,6 +7,7 @@ import {
   type Store,
   sms,
   totp,
+  type WebhookOptions,
   webauthn,
 } from "@stepup/core";
 import { stepUp } from "@stepup/express";
@@ -78,7 +79,18 @@ export interface DemoOptions {
    * The server passes `adminsFromEnv().emails` (ADMIN_EMAILS). @default none
    */
   admins?: readonly string[];
+  /**
+   * Signed webhooks (Standard Webhooks) for every stepup event and the transfers' `track` events:
+   * the server passes `webhooksFromEnv().options` (WEBHOOK_URL, WEBHOOK_SECRET). @default none
+   */
+  webhooks?: WebhookOptions;
 }
+
+/** The demo app, and how to stop its background work (the webhook worker) before a shutdown. */
+export type DemoApp = Express & {
+  /** Stops the webhook worker and waits for the delivery pass in flight. */
+  closeStepUp(): Promise<void>;
+};
 
 interface DemoSession {
   userId?: string;
@@ -128,7 +140,7 @@ function emailOf(req: Request): string | undefined {
 }
 
 /** The Express demo: a toy login standing for "your existing auth", and routes guarded by stepup. */
-export function createDemoApp(options: DemoOptions): Express {
+export function createDemoApp(options: DemoOptions): DemoApp {
   const users = createUsers(options.store);
   const sessionOptions: SessionOptions = {
     password: options.sessionSecret,
@@ -189,6 +201,8 @@ export function createDemoApp(options: DemoOptions): Express {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    // WEBHOOK_URL / WEBHOOK_SECRET: every event (and /transfer's track events) POSTed signed.
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
 
   const app = express();
@@ -356,7 +370,9 @@ export function createDemoApp(options: DemoOptions): Express {
       }
     },
     stepup.requireStepUp({ resource: "data", action: "export", ...rules["data:export"] }),
-    (req, res) => {
+    async (req, res) => {
+      // The app's own sensitive action, in the audit log (not sent to webhooks).
+      await stepup.track(req, { tag: "data.exported" });
       res.json({ user: req.user?.email, exportedAt: new Date().toISOString(), records: [] });
     },
   );
@@ -371,8 +387,15 @@ export function createDemoApp(options: DemoOptions): Express {
       transaction: (req) => parseTransfer(req.body),
       describe: (req) => describeTransfer(parseTransfer(req.body)),
     }),
-    (req, res) => {
-      res.json({ transferred: true, ...parseTransfer(req.body) });
+    async (req, res) => {
+      const transfer = parseTransfer(req.body);
+      // The app's own sensitive action: in the audit log, and POSTed to the webhooks.
+      await stepup.track(
+        req,
+        { tag: "transfer.sent", severity: "high", metadata: { amount: transfer.amount } },
+        { webhook: true },
+      );
+      res.json({ transferred: true, ...transfer });
     },
   );
   if (passkeys) {
@@ -420,5 +443,5 @@ export function createDemoApp(options: DemoOptions): Express {
     console.error("demo: unhandled error", error instanceof Error ? error.message : error);
     res.status(500).json({ error: "internal_error" });
   });
-  return app;
+  return Object.assign(app, { closeStepUp: () => stepup.http.engine.close() });
 }

@@ -5,10 +5,12 @@ import {
   type DemoPolicy,
   type DemoRedisConfig,
   type DemoSenders,
+  type DemoWebhooks,
   policyFromEnv,
   redisConfigFromEnv,
   sendersFromEnv,
   tokenKeyFromEnv,
+  webhooksFromEnv,
 } from "@stepup/example-shared";
 import { demoRedis } from "@stepup/example-shared/redis";
 import { createDemoApp } from "./app.js";
@@ -47,6 +49,7 @@ let policy: DemoPolicy;
 let tokenKey: string;
 let admins: DemoAdmins;
 let redisConfig: DemoRedisConfig | undefined;
+let webhooks: DemoWebhooks;
 try {
   // REDIS_URL (one server) or REDIS_CLUSTER_NODES (host:port,... of a Redis Cluster); neither: memory.
   redisConfig = redisConfigFromEnv(process.env);
@@ -58,6 +61,8 @@ try {
   policy = policyFromEnv(process.env);
   // ADMIN_EMAILS: who may open /admin/users and the admin API.
   admins = adminsFromEnv(process.env);
+  // WEBHOOK_URL, WEBHOOK_SECRET (and WEBHOOK_RETRY_SECONDS); unset, no webhooks.
+  webhooks = webhooksFromEnv(process.env);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
@@ -82,6 +87,7 @@ const app = createDemoApp({
   policy,
   tokenKey,
   admins: admins.emails,
+  ...(webhooks.options ? { webhooks: webhooks.options } : {}),
   onEvent: (event) =>
     console.log(
       `stepup event: ${event.type} user=${event.userId}${event.metadata?.reason ? ` reason=${event.metadata.reason}` : ""}`,
@@ -91,7 +97,8 @@ const app = createDemoApp({
 const server = app.listen(port);
 server.once("listening", () => {
   console.log(`stepup demo on http://localhost:${port} (${redis?.label ?? "memory store"})`);
-  for (const note of [...senders.notes, ...policy.notes, ...admins.notes]) console.log(`  ${note}`);
+  for (const note of [...senders.notes, ...policy.notes, ...admins.notes, ...webhooks.notes])
+    console.log(`  ${note}`);
 });
 server.once("error", (error: NodeJS.ErrnoException) => {
   // Without this the process kept running, unbound, after printing nothing useful.
@@ -104,6 +111,7 @@ server.once("error", (error: NodeJS.ErrnoException) => {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     server.close();
-    void redis?.client.quit();
+    // The webhook worker finishes the delivery in flight (what is left stays in the outbox).
+    void app.closeStepUp().finally(() => void redis?.client.quit());
   });
 }

@@ -13,6 +13,7 @@ import {
   sendersFromEnv,
   stepupPolicy,
   userFromStepUpToken,
+  webhooksFromEnv,
 } from "@stepup/example-shared";
 import { demoRedis } from "@stepup/example-shared/redis";
 import { createStepUp, type NextStepUp } from "@stepup/next";
@@ -98,8 +99,12 @@ function create(): Demo {
   const senders = sendersFromEnv(process.env);
   // ADMIN_EMAILS, as in the Express demo (scripts/start.mjs checks it first).
   const admins = adminsFromEnv(process.env);
+  // WEBHOOK_URL / WEBHOOK_SECRET, as in the Express demo (scripts/start.mjs checks them first).
+  // `next build` sends nothing: no webhooks then.
+  const webhooks = BUILDING ? undefined : webhooksFromEnv(process.env);
   if (!BUILDING)
-    for (const note of [...senders.notes, ...policy.notes, ...admins.notes]) console.log(`  ${note}`);
+    for (const note of [...senders.notes, ...policy.notes, ...admins.notes, ...(webhooks?.notes ?? [])])
+      console.log(`  ${note}`);
   const users = createUsers(store);
   const stepup = createStepUp({
     store,
@@ -131,6 +136,8 @@ function create(): Demo {
       const user = await users.findById(id);
       return user ? { id: user.id, email: user.email } : undefined;
     },
+    // Every event, and /transfer's track events, POSTed signed to WEBHOOK_URL (when set).
+    ...(webhooks?.options ? { webhooks: webhooks.options } : {}),
     // Who is signed in: the demo's own session cookie, read straight from the request; for a
     // script with only a step-up token for /api/export, that token's user (userFromStepUpToken).
     getUser: async (request) => {

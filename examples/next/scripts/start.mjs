@@ -2,12 +2,19 @@
 // Starts the built demo with `next start`, with the same environment contract as the Express demo:
 // PORT (default 3000), REDIS_URL or REDIS_CLUSTER_NODES, STEPUP_MAX_AGE, STEPUP_ORIGIN (default
 // http://localhost:$PORT, read by lib/demo.ts), SESSION_SECRET / STEPUP_SECRET / STEPUP_TOKEN_KEY, the
-// policy: STEPUP_POLICY, STEPUP_GRACE_DAYS, STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN, and ADMIN_EMAILS (checked
-// here, so a bad value stops the demo at start-up). `next start` always runs with NODE_ENV=production,
-// so the development-secret fallback is decided here, from the environment the demo was started with.
+// policy: STEPUP_POLICY, STEPUP_GRACE_DAYS, STEPUP_TRUSTED_DAYS, STEPUP_SIGNIN, ADMIN_EMAILS, and the
+// webhooks: WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_RETRY_SECONDS (checked here, so a bad value stops the
+// demo at start-up). `next start` always runs with NODE_ENV=production, so the development-secret
+// fallback is decided here, from the environment the demo was started with.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { adminsFromEnv, DEV_TOKEN_KEY, policyFromEnv, redisConfigFromEnv } from "@stepup/example-shared";
+import {
+  adminsFromEnv,
+  DEV_TOKEN_KEY,
+  policyFromEnv,
+  redisConfigFromEnv,
+  webhooksFromEnv,
+} from "@stepup/example-shared";
 
 const DEV = {
   SESSION_SECRET: "dev-only-session-secret-0123456789abcdef",
@@ -45,6 +52,7 @@ try {
   policyFromEnv(env);
   adminsFromEnv(env);
   redisConfigFromEnv(env);
+  webhooksFromEnv(env);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);

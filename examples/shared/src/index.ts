@@ -38,3 +38,4 @@ export {
 } from "./tokens.js";
 export { describeTransfer, parseTransfer, type Transfer } from "./transfer.js";
 export { createUsers, type DemoUser } from "./users.js";
+export { type DemoWebhooks, webhooksFromEnv } from "./webhooks.js";

@@ -8,7 +8,12 @@ import type { ResolvedEndpoint, ResolvedWebhooks } from "./webhook-options.js";
 
 /** The outbox's scope: apart from every user's (no user-controlled id can address it). */
 export const WEBHOOK_SCOPE = "stepup:webhooks";
-const OUTBOX = "outbox";
+/**
+ * One queue per endpoint (by the digest of its URL): a process claims only the queues of the
+ * endpoints it is configured with, so during a rolling deploy that adds or moves an endpoint, old
+ * processes never touch the new endpoint's items; and a hung endpoint holds up only its own queue.
+ */
+export const outboxKey = (endpoint: string) => `outbox:${endpoint}`;
 const disabledKey = (endpoint: string) => `disabled:${endpoint}`;
 /** Items one worker takes at a time. */
 const BATCH = 20;
@@ -27,24 +32,22 @@ type Outcome = "delivered" | "retry" | "gave-up" | "disabled" | "dropped";
 
 /**
  * Webhooks from a durable outbox (Standard Webhooks). `record` writes one item per endpoint into
- * the store before the request that caused the event answers; a worker in every process claims
- * due items (the claim is atomic, with a lease longer than a delivery may take, so one event is
- * never being delivered by two workers at once), POSTs them signed, and settles them: delivered,
- * rescheduled with backoff (the same `webhook-id` every time), or given up after the schedule. A
- * 410 answer disables the endpoint for every process until `enable(url)`.
+ * that endpoint's queue before the request that caused the event answers; a worker in every
+ * process runs one lane per endpoint that claims due items (the claim is atomic, with a lease longer
+ * than a delivery may take, so one event is never being delivered by two workers at once), POSTs
+ * them signed, and settles them: delivered, rescheduled with backoff (the same `webhook-id` every
+ * time), or given up after the schedule. A 410 answer disables the endpoint for every process until
+ * `enable(url)`. An endpoint removed from every process's options leaves its queue unread.
  */
 export function createWebhooks(ctx: EngineContext, options: ResolvedWebhooks) {
   const { store, config } = ctx;
   const log = config.logger;
-  const byKey = new Map(options.endpoints.map((e) => [e.key, e]));
   // Longer than a delivery can take: a live worker always settles before anyone else may claim.
   const leaseMs = 2 * options.timeoutMs + 5000;
   // Keep-alive connections to the receivers (few endpoints, a handful of sockets each).
   const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
   const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8 });
   let timer: ReturnType<typeof setInterval> | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
   let closed = false;
 
   const wants = (endpoint: ResolvedEndpoint, event: StepUpEvent, webhook: boolean) =>
@@ -82,38 +85,30 @@ export function createWebhooks(ctx: EngineContext, options: ResolvedWebhooks) {
     });
   }
 
-  async function deliver(
-    raw: { id: string; value: string },
-    disabled: ReadonlySet<string>,
-  ): Promise<Outcome> {
+  async function deliver(endpoint: ResolvedEndpoint, raw: { id: string; value: string }): Promise<Outcome> {
+    const queue = outboxKey(endpoint.key);
     const item = parseRecord<OutboxItem>(raw.value);
-    const endpoint = item ? byKey.get(item.endpoint) : undefined;
-    if (!item || !endpoint) {
-      // Unreadable, or for an endpoint no longer configured: nobody can deliver it.
-      await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, null);
-      log.warn("webhook dropped: its endpoint is no longer configured", { id: raw.id });
-      return "dropped";
-    }
-    if (disabled.has(endpoint.key)) {
-      await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, null);
+    if (!item?.event) {
+      await store.settle(WEBHOOK_SCOPE, queue, raw.id, null);
+      log.warn("webhook dropped: unreadable outbox item", { id: raw.id });
       return "dropped";
     }
     const status = await attempt(endpoint, item.event);
     if (status >= 200 && status < 300) {
-      await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, null);
+      await store.settle(WEBHOOK_SCOPE, queue, raw.id, null);
       return "delivered";
     }
     if (status === 410) {
       // "Gone": the receiver asks for no more. Every process stops sending to it.
       await store.set(WEBHOOK_SCOPE, disabledKey(endpoint.key), String(ctx.now()), null);
-      await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, null);
+      await store.settle(WEBHOOK_SCOPE, queue, raw.id, null);
       log.warn("webhook endpoint disabled: it answered 410 Gone", { endpoint: origin(endpoint.url) });
       return "disabled";
     }
     const attempts = item.attempts + 1;
     const delay = options.retrySchedule[attempts - 1];
     if (delay === undefined) {
-      await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, null);
+      await store.settle(WEBHOOK_SCOPE, queue, raw.id, null);
       log.error("webhook given up after every retry", {
         endpoint: origin(endpoint.url),
         id: item.event.id,
@@ -123,54 +118,83 @@ export function createWebhooks(ctx: EngineContext, options: ResolvedWebhooks) {
       });
       return "gave-up";
     }
-    await store.settle(WEBHOOK_SCOPE, OUTBOX, raw.id, {
+    await store.settle(WEBHOOK_SCOPE, queue, raw.id, {
       value: JSON.stringify({ ...item, attempts }),
       dueMs: ctx.now() + Math.round(delay * 1000),
     });
     return "retry";
   }
 
-  async function disabledEndpoints(): Promise<Set<string>> {
-    const keys = options.endpoints.map((e) => e.key);
-    const marks = await store.getMany(WEBHOOK_SCOPE, keys.map(disabledKey));
-    return new Set(keys.filter((_, i) => marks[i] !== null));
-  }
-
-  /** Claims and delivers what is due now, batch after batch; how many items it handled. */
-  async function deliverDue(): Promise<number> {
+  /** Claims and delivers what is due now in one endpoint's queue, batch after batch. */
+  async function deliverDueTo(endpoint: ResolvedEndpoint): Promise<number> {
+    const queue = outboxKey(endpoint.key);
     let handled = 0;
     for (;;) {
-      const items = await store.claim(WEBHOOK_SCOPE, OUTBOX, ctx.now(), leaseMs, BATCH);
+      const items = await store.claim(WEBHOOK_SCOPE, queue, ctx.now(), leaseMs, BATCH);
       if (items.length === 0) return handled;
-      const disabled = await disabledEndpoints();
-      await Promise.all(items.map((item) => deliver(item, disabled)));
+      const [disabled] = await store.getMany(WEBHOOK_SCOPE, [disabledKey(endpoint.key)]);
+      if (disabled !== null) {
+        // 410 earlier: what is queued for it is dropped (new events are not queued at all).
+        await Promise.all(items.map((item) => store.settle(WEBHOOK_SCOPE, queue, item.id, null)));
+      } else {
+        await Promise.all(items.map((item) => deliver(endpoint, item)));
+      }
       handled += items.length;
       if (items.length < BATCH) return handled;
     }
   }
 
-  /** One pass of the worker; a kick during a pass runs another right after it. */
-  function tick(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          await deliverDue();
-        } catch (error) {
-          // The store is down or slow: the items stay in the outbox for the next pass.
-          log.error("webhook worker pass failed", {
-            error: error instanceof Error ? error.name : String(error),
-          });
+  /** Delivers what is due now to every endpoint (each in its own lane); how many items it handled. */
+  async function deliverDue(): Promise<number> {
+    const counts = await Promise.all(options.endpoints.map((e) => lanes.get(e.key)?.run() ?? 0));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * One endpoint's worker: one pass at a time, and a kick during a pass runs another right after
+   * it, so a hung receiver delays only its own queue.
+   */
+  function lane(endpoint: ResolvedEndpoint) {
+    let running: Promise<number> | undefined;
+    let again = false;
+    return {
+      run(): Promise<number> {
+        if (running) {
+          again = true;
+          return running;
         }
-      } while (again && !closed);
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
+        running = (async () => {
+          let handled = 0;
+          do {
+            again = false;
+            try {
+              handled += await deliverDueTo(endpoint);
+            } catch (error) {
+              // The store is down or slow: the items stay in the outbox for the next pass.
+              log.error("webhook worker pass failed", {
+                endpoint: origin(endpoint.url),
+                error: error instanceof Error ? error.name : String(error),
+              });
+            }
+          } while (again && !closed);
+          return handled;
+        })().finally(() => {
+          running = undefined;
+        });
+        return running;
+      },
+      idle: () => running ?? Promise.resolve(0),
+    };
+  }
+  const lanes = new Map(options.endpoints.map((e) => [e.key, lane(e)]));
+  const tick = () => {
+    for (const l of lanes.values()) void l.run();
+  };
+
+  async function disabledEndpoints(): Promise<Set<string>> {
+    const keys = options.endpoints.map((e) => e.key);
+    const marks = await store.getMany(WEBHOOK_SCOPE, keys.map(disabledKey));
+    return new Set(keys.filter((_, i) => marks[i] !== null));
   }
 
   return {
@@ -186,14 +210,14 @@ export function createWebhooks(ctx: EngineContext, options: ResolvedWebhooks) {
         targets.map((e) =>
           store.enqueue(
             WEBHOOK_SCOPE,
-            OUTBOX,
+            outboxKey(e.key),
             `${e.key}.${event.id}`,
             JSON.stringify({ endpoint: e.key, attempts: 0, event } satisfies OutboxItem),
             now,
           ),
         ),
       );
-      if (timer !== undefined && !closed) queueMicrotask(() => void tick());
+      if (timer !== undefined && !closed) queueMicrotask(tick);
     },
 
     /** Delivers what is due now (for your own scheduler, with `worker: false`; tests). */
@@ -202,17 +226,17 @@ export function createWebhooks(ctx: EngineContext, options: ResolvedWebhooks) {
     /** Starts the worker (when `worker` is not false). */
     start(): void {
       if (!options.worker || timer !== undefined || closed) return;
-      timer = setInterval(() => void tick(), options.pollIntervalMs);
+      timer = setInterval(tick, options.pollIntervalMs);
       // The worker never keeps a process alive on its own.
       timer.unref?.();
-      void tick();
+      tick();
     },
 
     /** Stops the worker and waits for the pass in flight. */
     async close(): Promise<void> {
       closed = true;
       if (timer !== undefined) clearInterval(timer);
-      await running;
+      await Promise.all([...lanes.values()].map((l) => l.idle()));
       httpAgent.destroy();
       httpsAgent.destroy();
     },

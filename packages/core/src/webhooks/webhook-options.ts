@@ -55,6 +55,10 @@ export interface ResolvedWebhooks {
   worker: boolean;
 }
 
+/** An endpoint's name in the outbox: a digest of its (normalised) URL, stable across restarts. */
+export const endpointKey = (url: string): string =>
+  createHash("sha256").update(new URL(url).href).digest("base64url").slice(0, 16);
+
 const DEFAULT_SCHEDULE = Object.freeze([5, 300, 1800, 7200, 18_000, 36_000, 36_000]);
 
 const fail = (option: string, expected: string): never => {
@@ -108,8 +112,7 @@ export function resolveWebhookOptions(input: WebhookOptions | undefined): Resolv
           fail(`${at}.events`, `has an unknown event type: ${JSON.stringify(type)}`);
       events = new Set(e.events);
     }
-    const key = createHash("sha256").update(url).digest("base64url").slice(0, 16);
-    return { key, url, secrets, events };
+    return { key: endpointKey(url), url, secrets, events };
   });
   const schedule = input.retrySchedule ?? DEFAULT_SCHEDULE;
   if (

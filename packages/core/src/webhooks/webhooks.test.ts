@@ -11,8 +11,9 @@ import { totp } from "../factors/totp.js";
 import { createStepUp, type StepUpOptions } from "../index.js";
 import { memoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.js";
-import { WEBHOOK_SCOPE } from "./outbox.js";
+import { outboxKey, WEBHOOK_SCOPE } from "./outbox.js";
 import { generateWebhookSecret } from "./signature.js";
+import { endpointKey } from "./webhook-options.js";
 
 const SECRET = generateWebhookSecret();
 const cleanup: (() => Promise<void>)[] = [];
@@ -146,7 +147,7 @@ describe("webhooks: at-least-once from the outbox", () => {
     const r = await receiver();
     const t = engineWith({ endpoints: [endpoint(r)], worker: false });
     const event = await t.engine.track(alice.id, { tag: "export.started" }, { webhook: true });
-    const queued = await t.store.claim(WEBHOOK_SCOPE, "outbox", t.clock.now(), 1000, 10);
+    const queued = await t.store.claim(WEBHOOK_SCOPE, outboxKey(endpointKey(r.url)), t.clock.now(), 1000, 10);
     expect(queued).toHaveLength(1);
     expect(JSON.parse(queued[0]?.value ?? "{}").event).toMatchObject({
       id: event.id,
@@ -250,6 +251,50 @@ describe("webhooks: at-least-once from the outbox", () => {
     await r.waitFor((got) => got.length >= 5);
     expect(new Set(r.accepted().map((d) => d.id)).size).toBe(5);
     await worker.engine.close();
+  });
+
+  it("a rolling deploy that adds an endpoint: a process without it leaves its items for the processes that have it", async () => {
+    // Bug: the old process claimed the new endpoint's retry and dropped it as "no longer configured".
+    const r1 = await receiver();
+    const r2 = await receiver();
+    const clock = fakeClock(Date.now());
+    const store = memoryStore({ clock });
+    const schedule = { retrySchedule: [5, 60], worker: false };
+    const old = engineWith({ endpoints: [endpoint(r1)], ...schedule }, { store, clock });
+    const current = engineWith({ endpoints: [endpoint(r1), endpoint(r2)], ...schedule }, { store, clock });
+    r2.mode = "fail";
+    await current.engine.revokeSession(alice.id, "s");
+    await current.engine.webhooks?.deliverDue();
+    expect(r2.received.map((d) => d.status)).toEqual([500]);
+    r2.mode = "ok";
+    clock.advance(5000);
+    // The old process looks first: r2's retry is due, and not one of its endpoints.
+    await old.engine.webhooks?.deliverDue();
+    expect(r2.received).toHaveLength(1);
+    expect(old.logs.map((l) => l.message).join()).not.toContain("dropped");
+    await current.engine.webhooks?.deliverDue();
+    expect(r2.accepted()).toHaveLength(1);
+    expect(r2.accepted()[0]?.id).toBe(r1.accepted()[0]?.id);
+    expect(r1.received).toHaveLength(1);
+  });
+
+  it("an endpoint removed from the options: its queue is left alone, the others go on", async () => {
+    const r1 = await receiver();
+    const gone = await receiver();
+    const clock = fakeClock(Date.now());
+    const store = memoryStore({ clock });
+    const before = engineWith({ endpoints: [endpoint(r1), endpoint(gone)], worker: false }, { store, clock });
+    await before.engine.revokeSession(alice.id, "s");
+    await before.engine.close();
+    const after = engineWith({ endpoints: [endpoint(r1)], worker: false }, { store, clock });
+    await after.engine.webhooks?.deliverDue();
+    await after.engine.webhooks?.deliverDue();
+    expect(r1.accepted()).toHaveLength(1);
+    expect(gone.received).toHaveLength(0);
+    // Still queued for it: an endpoint put back in the options gets it.
+    const back = engineWith({ endpoints: [endpoint(gone)], worker: false }, { store, clock });
+    await back.engine.webhooks?.deliverDue();
+    expect(gone.accepted().map((d) => d.id)).toEqual(r1.accepted().map((d) => d.id));
   });
 
   it("two workers on one store never deliver one event twice, nor at the same time", async () => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { Rec } from "./client.js";
 import { checkInvariants } from "./invariants.js";
+import { rssFigures } from "./memory.js";
 import type { Run } from "./users.js";
 
 function run(records: Partial<Rec>[], extra: Partial<Run> = {}): Run {
@@ -128,5 +129,25 @@ describe("the load test's invariants", () => {
     expect(checkInvariants(run([ok("replay-old", 0, { code: "X" })]), 10).join()).toMatch(
       /replay-old accepted/,
     );
+  });
+});
+
+describe("the load test's memory figures", () => {
+  const series = (mb: (t: number) => number) => [
+    { proc: 0, samples: Array.from({ length: 61 }, (_, t) => ({ t, mb: mb(t) })) },
+  ];
+
+  it("a steady rise (a leak) raises the floor; a transient peak near the end does not", () => {
+    const [leak] = rssFigures(
+      series((t) => 100 + t / 2),
+      20,
+    );
+    expect(leak?.floorGrowthMb).toBeCloseTo(13.5, 0);
+    const [spike] = rssFigures(
+      series((t) => (t >= 55 ? 160 : 120)),
+      20,
+    );
+    expect(spike?.floorGrowthMb).toBe(0);
+    expect(spike?.growthMb).toBeGreaterThan(10); // what the slope alone would have said
   });
 });

@@ -18,6 +18,12 @@ export interface RssFigures {
    * times the window's length (one late GC or one early spike moves it less than end minus start).
    */
   growthMb: number;
+  /**
+   * Growth of the floor: the least RSS in the last third of the window minus the least in its
+   * first third. Memory that leaks survives collection and raises the floor; garbage not yet
+   * collected only raises peaks, which is what moves the slope when it lands near an end.
+   */
+  floorGrowthMb: number;
   samples: number;
 }
 
@@ -42,6 +48,9 @@ export function rssFigures(series: readonly RssSeries[], warmupS: number): RssFi
     const first = window[0];
     const last = window[window.length - 1];
     const span = first && last ? last.t - first.t : 0;
+    const floor = (from: number, to: number) =>
+      Math.min(...window.filter((x) => x.t >= from && x.t <= to).map((x) => x.mb));
+    const start = first?.t ?? 0;
     return {
       proc,
       startMb: samples[0]?.mb ?? Number.NaN,
@@ -49,6 +58,8 @@ export function rssFigures(series: readonly RssSeries[], warmupS: number): RssFi
       endMb: samples[samples.length - 1]?.mb ?? Number.NaN,
       peakMb: Math.max(...samples.map((s) => s.mb)),
       growthMb: slope(window) * span,
+      floorGrowthMb:
+        span > 0 ? floor(start + (2 * span) / 3, start + span) - floor(start, start + span / 3) : 0,
       samples: samples.length,
     };
   });

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 //   npm run demo:next -> install, build (next build), start the Next.js demo (next start)
 //   npm test       -> install, then lint, typecheck, build and every test
 //   npm run bench  -> install, build, run the benchmark
+//   npm run load   -> install, build, run the load test's long form (four demo processes, 60 s)
 // pnpm is installed when missing (corepack cannot fetch it on these machines).
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -74,7 +75,13 @@ if (command === "demo") {
 } else if (command === "bench") {
   must(pm, ["turbo", "run", "build", "--filter=@stepup/tests...", "--output-logs=errors-only"], { env });
   must(pm, ["--filter", "@stepup/tests", "run", "bench"], { env });
+} else if (command === "load") {
+  // The demo processes run the built Express demo; the test itself runs from source (vitest).
+  must(pm, ["turbo", "run", "build", "--filter=@stepup/example-express...", "--output-logs=errors-only"], {
+    env,
+  });
+  must(pm, ["--filter", "@stepup/tests", "run", "load"], { env });
 } else {
-  console.error("usage: node scripts/run.mjs demo|demo:next|test|bench");
+  console.error("usage: node scripts/run.mjs demo|demo:next|test|bench|load");
   process.exit(2);
 }

@@ -83,6 +83,29 @@ describe("recovery codes", () => {
     expect(results).toEqual([...Array(5).fill("INVALID_CODE"), "CHALLENGE_EXHAUSTED"]);
   });
 
+  it("two regenerations at once (a double click, two tabs, two processes) leave one set of codes, not both", async () => {
+    const t = testEngine();
+    await enrollAlice(t);
+    const sid = await stepUpAlice(t);
+    const regenerate = () =>
+      t.engine.factors.regenerateRecoveryCodes(alice, sid).then(
+        (r) => done(r).recoveryCodes,
+        (e: unknown) => (e as { code?: string }).code,
+      );
+    const answers = await Promise.all([regenerate(), regenerate()]);
+    // One is issued; the other is refused (429, try again) rather than leaving its codes alive too
+    // (it used to: 20 codes, both sets working, the user holding codes no response showed as theirs).
+    expect(answers.filter((a) => a === "RATE_LIMITED")).toHaveLength(1);
+    const issued = answers.find((a) => Array.isArray(a)) as string[];
+    expect(await t.engine.factors.recoveryCodesRemaining("alice")).toBe(10);
+    expect(await useRecovery(t, issued[0] ?? "")).toBe("ok");
+    expect(await t.engine.factors.recoveryCodesRemaining("alice")).toBe(9);
+    // Once it is done, a new regeneration works again (and replaces the set).
+    const next = await regenerate();
+    expect(Array.isArray(next)).toBe(true);
+    expect(await useRecovery(t, issued[1] ?? "")).toBe("INVALID_CODE");
+  });
+
   it("regenerating kills every old code; removing the last real factor removes the codes too", async () => {
     const t = testEngine();
     const { recoveryCodes, factorId } = await enrollAlice(t);

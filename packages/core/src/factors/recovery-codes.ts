@@ -34,6 +34,14 @@ const RECOVERY_UI: FactorUi = Object.freeze<FactorUi>({
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CODE_BYTES = 10; // 80 bits from a CSPRNG, 16 characters
 const KEY = "codes";
+/**
+ * Held while a user's codes are being replaced. Replacing is a delete and then one write per code:
+ * two at once interleave and leave codes of both sets (up to twice `count`), so the user holds
+ * codes nobody was shown as theirs. The TTL only matters when a holder dies: it outlasts any issue
+ * (every store call has its own deadline).
+ */
+const ISSUING = "issuing";
+const ISSUING_TTL_SECONDS = 60;
 
 function encode(bytes: Uint8Array): string {
   let bits = 0;
@@ -89,12 +97,28 @@ export function recoveryCodes(options: RecoveryCodesOptions = {}): RecoveryCodes
     enrollStart: async () => enrollDirectly(),
     enrollConfirm: async () => enrollDirectly(),
     async issue(ctx) {
-      const codes = Array.from({ length: count }, () => encode(ctx.randomBytes(CODE_BYTES)));
-      // Old codes die before the new ones exist: a race with a use of an old code cannot revive it.
-      await ctx.store.delete([KEY]);
-      for (const code of codes) await ctx.store.hashSet(KEY, ctx.keyring.hash(code.replace(/-/g, "")), "1");
-      await ctx.emit({ type: "recovery.regenerated", factor: "recovery" });
-      return codes;
+      // One replacement at a time per user (a double click, two tabs, two processes): the second
+      // is refused, so every set a response shows is the one that works.
+      if (!(await ctx.store.setIfAbsent(ISSUING, "1", ISSUING_TTL_SECONDS))) {
+        throw new StepUpError(
+          "RATE_LIMITED",
+          "New recovery codes are already being issued. Try again in a moment.",
+          {
+            retryAfter: 1,
+          },
+        );
+      }
+      try {
+        const codes = Array.from({ length: count }, () => encode(ctx.randomBytes(CODE_BYTES)));
+        // Old codes die before the new ones exist: a race with a use of an old code cannot revive it.
+        await ctx.store.delete([KEY]);
+        for (const code of codes) await ctx.store.hashSet(KEY, ctx.keyring.hash(code.replace(/-/g, "")), "1");
+        await ctx.emit({ type: "recovery.regenerated", factor: "recovery" });
+        return codes;
+      } finally {
+        // Best effort: a store that fails here keeps the lock until its TTL, which only delays the next issue.
+        await ctx.store.delete([ISSUING]).catch(() => {});
+      }
     },
     async remaining(ctx) {
       return Object.keys(await ctx.store.hashGetAll(KEY)).length;

@@ -314,12 +314,12 @@ export function apiPaths(
           operationId: "regenerateRecoveryCodes",
           summary: "Issue new recovery codes",
           description:
-            "Needs a factor other than recovery codes, and a fresh step-up (`stepup:recovery.regenerate`). The old codes stop working.",
+            "Needs a factor other than recovery codes, and a fresh step-up (`stepup:recovery.regenerate`). The old codes stop working. One issue at a time per user: a second one while the first runs is 429 `rate_limited` (`Retry-After: 1`), so only the codes a response shows work.",
           security: MAYBE_STEPPED_UP,
           requestBody: body({ type: "object", description: "Nothing is read: send `{}` or no body." }, false),
           responses: { "201": ok("The new codes.", schemaRef("RecoveryCodes")) },
         },
-        [...USER, ...JSON_WRITE, ...OWN_STEP_UP, "FACTOR_NOT_FOUND"],
+        [...USER, ...JSON_WRITE, ...OWN_STEP_UP, "FACTOR_NOT_FOUND", "RATE_LIMITED"],
         GUARD_PAGES,
       ),
     };

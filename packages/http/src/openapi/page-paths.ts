@@ -136,7 +136,7 @@ function consolePaths(
         requestBody: form({ returnTo }, []),
         responses: codesShownOnce,
       },
-      [...OWN_STEP_UP, "FACTOR_NOT_FOUND"],
+      [...OWN_STEP_UP, "FACTOR_NOT_FOUND", "RATE_LIMITED"],
       GUARD_JSON,
     );
   }

@@ -36,7 +36,7 @@ export const ERROR_WHEN: Readonly<Record<StepUpErrorCode, string>> = Object.free
     "A body over 64 KiB (counted while streaming), or a form over 16 KiB to keep for a step-up.",
   UNSUPPORTED_MEDIA_TYPE: "Not JSON (API) or not urlencoded (pages).",
   RATE_LIMITED:
-    "Too many codes sent: at least 30 s between sends, at most 3 per challenge, and limits per user, destination, address (and country prefix for SMS); `Retry-After` when waiting helps.",
+    "Too many codes sent: at least 30 s between sends, at most 3 per challenge, and limits per user, destination, address (and country prefix for SMS); or new recovery codes asked for while others are being issued. `Retry-After` when waiting helps.",
   DELIVERY_FAILED:
     "The email or SMS sender failed or timed out: no code was left valid; try again or use another method.",
   ENROLLMENT_REQUIRED:

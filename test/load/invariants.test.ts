@@ -1,0 +1,153 @@
+// The load test's invariant checker flags each kind of violation it claims to (fed made-up records),
+// so a load run that reports "all held" has been checked, not skipped.
+import { describe, expect, it } from "vitest";
+import type { Rec } from "./client.js";
+import { checkInvariants } from "./invariants.js";
+import { rssFigures } from "./memory.js";
+import type { Run } from "./users.js";
+
+function run(records: Partial<Rec>[], extra: Partial<Run> = {}): Run {
+  return {
+    records: records.map((r) => ({
+      kind: "guard",
+      proc: 0,
+      path: "/",
+      status: 200,
+      error: "",
+      sendMs: 0,
+      recvMs: 0,
+      ms: 0,
+      jar: 1,
+      epoch: 0,
+      user: 1,
+      ...r,
+    })),
+    issued: new Map(),
+    generations: new Map(),
+    ...extra,
+  } as Run;
+}
+
+const ok = (kind: Rec["kind"], sendMs: number, tag: Rec["tag"], more: Partial<Rec> = {}): Partial<Rec> => ({
+  kind,
+  sendMs,
+  recvMs: sendMs + 5,
+  tag,
+  ...more,
+});
+
+describe("the load test's invariants", () => {
+  it("hold for a clean history", () => {
+    const issued = new Map([["AAAA", { user: 1, gen: 0 }]]);
+    const generations = new Map([[1, [{ gen: 0, sendMs: 0, recvMs: 5 }]]]);
+    const records = [
+      ok("enrol-confirm", 0, { step: 10, gen: 0 }),
+      ok("verify-totp", 100, { step: 11 }),
+      ok("guard", 200, undefined),
+      ok("verify-recovery", 300, { code: "AAAA", gen: 0 }),
+      ok("transfer", 400, { txn: "t1" }, { status: 401 }),
+      ok("verify-totp", 500, { step: 12, txn: "t1" }),
+      ok("transfer", 600, { txn: "t1" }),
+      ok("transfer", 600, { txn: "t1" }, { status: 401 }),
+    ];
+    expect(checkInvariants(run(records, { issued, generations }), 10)).toEqual([]);
+  });
+
+  it("flag a TOTP step accepted twice, and an older step after a newer one", () => {
+    const twice = run([ok("replay-totp", 0, { step: 5 }), ok("replay-totp", 0, { step: 5 }, { proc: 1 })]);
+    expect(checkInvariants(twice, 10).join()).toMatch(/TOTP step 5 accepted 2 times/);
+    const older = run([ok("verify-totp", 0, { step: 6 }), ok("verify-totp", 100, { step: 5 })]);
+    expect(checkInvariants(older, 10).join()).toMatch(/step 5 accepted after step 6/);
+  });
+
+  it("flag a recovery code accepted twice, one never issued, one of a replaced set, and two live sets", () => {
+    const issued = new Map([
+      ["A", { user: 1, gen: 0 }],
+      ["B", { user: 1, gen: 1 }],
+      ["C", { user: 1, gen: 2 }],
+    ]);
+    const generations = new Map([
+      [
+        1,
+        [
+          { gen: 0, sendMs: 0, recvMs: 5 },
+          { gen: 1, sendMs: 100, recvMs: 110 },
+          { gen: 2, sendMs: 101, recvMs: 112 },
+        ],
+      ],
+    ]);
+    const found = checkInvariants(
+      run(
+        [
+          ok("replay-recovery", 50, { code: "A" }),
+          ok("replay-recovery", 50, { code: "A" }),
+          ok("verify-recovery", 200, { code: "A" }),
+          ok("verify-recovery", 200, { code: "Z" }),
+          ok("verify-recovery", 300, { code: "B" }),
+          ok("verify-recovery", 400, { code: "C" }),
+        ],
+        { issued, generations },
+      ),
+      10,
+    ).join("\n");
+    expect(found).toMatch(/recovery code A accepted 3 times/);
+    expect(found).toMatch(/never issued/);
+    expect(found).toMatch(/set 0 accepted after set 1 replaced it/);
+    expect(found).toMatch(/two sets issued at once \(1 and 2\) both accepted/);
+  });
+
+  it("flag a grant without a verification: none, too old, before a logout, another browser; and a transfer paid twice", () => {
+    const flagged = (records: Partial<Rec>[]) => checkInvariants(run(records), 10);
+    expect(flagged([ok("guard", 0, undefined)]).join()).toMatch(/guard granted without a verification/);
+    expect(flagged([ok("verify-totp", 0, { step: 1 }), ok("guard", 10_100, undefined)])).toHaveLength(1);
+    expect(
+      flagged([ok("verify-totp", 0, { step: 1 }), ok("guard", 100, undefined, { epoch: 1 })]),
+    ).toHaveLength(1);
+    expect(
+      flagged([ok("verify-totp", 0, { step: 1 }), ok("guard", 100, undefined, { jar: 2 })]),
+    ).toHaveLength(1);
+    expect(
+      flagged([ok("verify-totp", 0, { step: 1 }), ok("regen", 100, undefined, { status: 201 })]),
+    ).toEqual([]);
+    expect(flagged([ok("guard-fresh-jar", 0, undefined)]).join()).toMatch(/guard-fresh-jar got 200/);
+    expect(
+      flagged([ok("verify-totp", 0, { step: 1 }), ok("guard-after-logout", 10, undefined)]),
+    ).toHaveLength(1);
+    const paidTwice = flagged([
+      ok("verify-totp", 0, { step: 1, txn: "t" }),
+      ok("transfer", 10, { txn: "t" }),
+      ok("transfer", 10, { txn: "t" }, { proc: 1 }),
+    ]);
+    expect(paidTwice.join()).toMatch(/transfer t paid 2 times/);
+    expect(
+      flagged([ok("verify-totp", 0, { step: 1, txn: "t" }), ok("transfer", 10, { txn: "u" })]),
+    ).toHaveLength(1);
+  });
+
+  it("flag a wrong code or a sequential replay accepted", () => {
+    expect(checkInvariants(run([ok("verify-wrong", 0, { step: -1 })]), 10)).toHaveLength(1);
+    expect(checkInvariants(run([ok("replay-old", 0, { code: "X" })]), 10).join()).toMatch(
+      /replay-old accepted/,
+    );
+  });
+});
+
+describe("the load test's memory figures", () => {
+  const series = (mb: (t: number) => number) => [
+    { proc: 0, samples: Array.from({ length: 61 }, (_, t) => ({ t, mb: mb(t) })) },
+  ];
+
+  it("a steady rise (a leak) raises the floor; a transient peak near the end does not", () => {
+    const [leak] = rssFigures(
+      series((t) => 100 + t / 2),
+      20,
+    );
+    expect(leak?.floorGrowthMb).toBeCloseTo(13.5, 0);
+    const [spike] = rssFigures(
+      series((t) => (t >= 55 ? 160 : 120)),
+      20,
+    );
+    expect(spike?.floorGrowthMb).toBe(0);
+    expect(spike?.growthMb).toBeGreaterThan(10); // what the slope alone would have said
+  });
+});

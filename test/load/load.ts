@@ -1,0 +1,310 @@
+// Four demo processes on one Redis under many virtual users for a bounded time; then the
+// invariants on the record of every request, and the figures. See README.md here.
+import { existsSync, readFileSync } from "node:fs";
+import { startRedisServer } from "@stepup/testkit";
+import { Redis } from "ioredis";
+import { SESSION_SECRET, STEPUP_SECRET } from "../support/demo.js";
+import { type DemoProcess, spawnDemo } from "../support/process.js";
+import { waitReady } from "../support/redis.js";
+import { InFlight, type Rec, VERIFY_KINDS } from "./client.js";
+import { checkInvariants } from "./invariants.js";
+import { type RssSeries, rssFigures } from "./memory.js";
+import { type Run, VirtualUser } from "./users.js";
+
+export interface LoadOptions {
+  /** Seconds of load (the first third is the warm-up of the memory check). */
+  seconds: number;
+  /** Virtual users. */
+  users: number;
+  /** Demo processes. @default 4 */
+  processes?: number;
+  /** Requests in flight at most, all users together. @default 32 */
+  inFlight?: number;
+  /** STEPUP_MAX_AGE of the demo processes, in seconds: guarded routes go stale after it. @default 10 */
+  maxAge?: number;
+  /** Per-request deadline, in ms. @default 30000 */
+  timeoutMs?: number;
+  /** Seed of the mix. @default the time */
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface LoadReport {
+  options: Required<Omit<LoadOptions, "log">>;
+  /** Wall-clock seconds of the load phase (users may finish their last action after the deadline). */
+  elapsedS: number;
+  records: Rec[];
+  violations: string[];
+  /** Requests answered 5xx. */
+  serverErrors: Rec[];
+  /** Requests with no answer (timeouts, socket errors). */
+  transportErrors: Rec[];
+  rss: RssSeries[];
+  events: Map<string, number>;
+  accounts: number;
+  peakInFlight: number;
+  /** Lines of the demo processes' output that report an error. */
+  processErrors: string[];
+  /** Whether every demo process was still running at the end. */
+  allAlive: boolean;
+  redisMemoryMb: number;
+}
+
+/** A small seeded PRNG (mulberry32). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** VmRSS of a process in MB, or undefined off Linux (or once it has exited). */
+export function rssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const file = `/proc/${pid}/status`;
+  if (!existsSync(file)) return undefined;
+  try {
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(file, "utf8"))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runLoad(input: LoadOptions): Promise<LoadReport> {
+  const options = {
+    seconds: input.seconds,
+    users: input.users,
+    processes: input.processes ?? 4,
+    inFlight: input.inFlight ?? 32,
+    maxAge: input.maxAge ?? 10,
+    timeoutMs: input.timeoutMs ?? 30_000,
+    seed: input.seed ?? Date.now() % 2 ** 31,
+  };
+  const log = input.log ?? (() => {});
+  const redis = await startRedisServer();
+  const demos: DemoProcess[] = [];
+  const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  probe.on("error", () => {});
+  try {
+    await waitReady(probe, 10_000);
+    const env = {
+      REDIS_URL: redis.url,
+      SESSION_SECRET,
+      STEPUP_SECRET,
+      // REQUIRED: a user without a factor is asked too (OPTIONAL would let a fresh account pass).
+      STEPUP_POLICY: "REQUIRED",
+      STEPUP_MAX_AGE: String(options.maxAge),
+      // glibc raises its mmap threshold after the first large free, so the toy login's 16 MB scrypt
+      // buffers (one per sign-up and log-in) then come from the heap and stay in RSS, which grows in
+      // 10-16 MB steps that are the allocator's, not a leak. Pinned at its default (128 KiB), they go
+      // back to the OS when freed; anything that leaks still shows. No effect off glibc.
+      MALLOC_MMAP_THRESHOLD_: "131072",
+    };
+    demos.push(
+      ...(await Promise.all(Array.from({ length: options.processes }, () => spawnDemo(env, 30_000)))),
+    );
+    log(
+      `load: ${options.processes} demo processes on ${redis.url}, ${options.users} users, ${options.seconds} s, seed ${options.seed}`,
+    );
+
+    const startMs = Date.now();
+    const run: Run = {
+      origins: demos.map((d) => d.origin),
+      inFlight: new InFlight(options.inFlight),
+      records: [],
+      timeoutMs: options.timeoutMs,
+      deadlineMs: startMs + options.seconds * 1000,
+      random: mulberry32(options.seed),
+      issued: new Map(),
+      generations: new Map(),
+      accounts: 0,
+      maxAccounts: options.users * 3,
+      events: new Map(),
+      overIssued: [],
+    };
+    const rss: RssSeries[] = demos.map((_d, i) => ({ proc: i, samples: [] }));
+    const sample = () => {
+      const t = (Date.now() - startMs) / 1000;
+      for (const [i, d] of demos.entries()) {
+        const mb = rssMb(d.child.pid);
+        if (mb !== undefined) rss[i]?.samples.push({ t, mb });
+      }
+    };
+    sample();
+    const sampler = setInterval(sample, 1_000);
+    const ticker = setInterval(() => {
+      log(`load: ${Math.round((Date.now() - startMs) / 1000)} s, ${run.records.length} requests`);
+    }, 10_000);
+    const users = Array.from({ length: options.users }, () => new VirtualUser(run));
+    // Staggered over the first second, so the sign-ups do not all land in one tick.
+    await Promise.all(
+      users.map(async (u, i) => {
+        await new Promise((r) => setTimeout(r, (i * 1000) / options.users));
+        await u.live();
+      }),
+    );
+    clearInterval(sampler);
+    clearInterval(ticker);
+    sample();
+    const elapsedS = (Date.now() - startMs) / 1000;
+
+    const info = await probe.info("memory").catch(() => "");
+    const redisMemoryMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 2 ** 20;
+    const records = run.records;
+    const violations = [...checkInvariants(run, options.maxAge), ...run.overIssued];
+    const processErrors = demos.flatMap((d, i) =>
+      d
+        .output()
+        .split("\n")
+        .filter((line) => /unhandled|error/i.test(line) && !/stepup event:/.test(line))
+        .map((line) => `process ${i}: ${line}`),
+    );
+    return {
+      options,
+      elapsedS,
+      records,
+      violations,
+      serverErrors: records.filter((r) => r.status >= 500),
+      transportErrors: records.filter((r) => r.status === 0),
+      rss,
+      events: run.events,
+      accounts: run.accounts,
+      peakInFlight: run.inFlight.peak,
+      processErrors,
+      allAlive: demos.every((d) => d.child.exitCode === null && d.child.signalCode === null),
+      redisMemoryMb,
+    };
+  } finally {
+    await Promise.all(demos.map((d) => d.stop()));
+    probe.disconnect();
+    await redis.stop();
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+
+function latency(records: readonly Rec[]): { n: number; p50: number; p99: number } {
+  const ms = records.map((r) => r.ms).sort((a, b) => a - b);
+  return { n: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+/** The figures as markdown: throughput, latencies, outcomes, memory, invariants. */
+export function renderReport(
+  report: LoadReport,
+  rssBoundMb: number | undefined,
+  rssCeilingMb: number,
+): string {
+  const { records, options, elapsedS } = report;
+  const answered = records.filter((r) => r.status !== 0);
+  const lines: string[] = [];
+  const o = options;
+  lines.push(
+    `# Load test: ${o.processes} demo processes on one Redis`,
+    "",
+    `${new Date().toISOString()}, Node ${process.version}, ${o.users} virtual users, ${o.seconds} s (ran ${fmt(elapsedS)} s), ` +
+      `at most ${o.inFlight} requests in flight (peak ${report.peakInFlight}), STEPUP_MAX_AGE=${o.maxAge}, seed ${o.seed}, ` +
+      `${report.accounts} accounts.`,
+    "",
+    "## Invariants",
+    "",
+    report.violations.length === 0
+      ? "All held."
+      : report.violations.map((v) => `- VIOLATED: ${v}`).join("\n"),
+    "",
+    `5xx answers: ${report.serverErrors.length}. Requests without an answer: ${report.transportErrors.length}` +
+      (report.transportErrors.length
+        ? ` (${[...new Set(report.transportErrors.map((r) => r.error))].join(", ")})`
+        : "") +
+      `. Demo processes alive at the end: ${report.allAlive ? "all" : "NOT ALL"}. Error lines in their output: ${report.processErrors.length}.`,
+    "",
+    "## Throughput and latency",
+    "",
+    "| kind | requests | req/s | p50 ms | p99 ms |",
+    "|---|---:|---:|---:|---:|",
+  );
+  const row = (name: string, rs: readonly Rec[]) => {
+    const l = latency(rs);
+    lines.push(`| ${name} | ${rs.length} | ${fmt(rs.length / elapsedS)} | ${fmt(l.p50)} | ${fmt(l.p99)} |`);
+  };
+  row("**all**", records);
+  row(
+    "**verify** (every kind of code sent)",
+    answered.filter((r) => VERIFY_KINDS.has(r.kind)),
+  );
+  row(
+    "**guard** (`GET /api/export`, `/admin` of a signed-in user)",
+    answered.filter((r) => r.kind === "guard"),
+  );
+  row(
+    "guard, answered 200 (fresh)",
+    answered.filter((r) => r.kind === "guard" && r.status === 200),
+  );
+  row(
+    "guard, answered 401 (not fresh)",
+    answered.filter((r) => r.kind === "guard" && r.status === 401),
+  );
+  const kinds = [...new Set(records.map((r) => r.kind))].sort();
+  for (const kind of kinds)
+    row(
+      kind,
+      records.filter((r) => r.kind === kind),
+    );
+  lines.push("", "## Outcomes", "", "| kind | status | error | count |", "|---|---:|---|---:|");
+  const outcomes = new Map<string, number>();
+  for (const r of records) {
+    const key = `${r.kind}|${r.status}|${r.error}`;
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of [...outcomes].sort(([a], [b]) => a.localeCompare(b))) {
+    const [kind, status, error] = key.split("|");
+    lines.push(`| ${kind} | ${status} | ${error || ""} | ${n} |`);
+  }
+  lines.push("", "## The mix", "", "| event | count |", "|---|---:|");
+  for (const [event, n] of [...report.events].sort(([a], [b]) => a.localeCompare(b)))
+    lines.push(`| ${event} | ${n} |`);
+  lines.push(
+    "",
+    `## Memory (VmRSS, sampled every second; warm-up: the first ${fmt(o.seconds / 3, 0)} s)`,
+    "",
+    "Floor growth: the least RSS in the last third of the measured window minus the least in its first " +
+      `third (what survives collection: a leak raises it), ${
+        rssBoundMb === undefined
+          ? "not judged in a short run (the heap is still growing to its steady size)"
+          : `at most ${rssBoundMb} MB`
+      }. Slope growth: the least-squares slope over the window times its length (garbage not yet ` +
+      `collected moves it too). Peak: at most ${rssCeilingMb} MB.`,
+    "",
+    "| process | start MB | after warm-up MB | end MB | peak MB | floor growth MB | slope growth MB | samples |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const f of rssFigures(report.rss, o.seconds / 3)) {
+    lines.push(
+      `| ${f.proc} | ${fmt(f.startMb)} | ${fmt(f.warmMb)} | ${fmt(f.endMb)} | ${fmt(f.peakMb)} | ${fmt(f.floorGrowthMb, 2)} | ${fmt(f.growthMb, 2)} | ${f.samples} |`,
+    );
+  }
+  lines.push("", "VmRSS every 5 s (MB):", "");
+  for (const series of report.rss) {
+    const every5 = series.samples.filter((_, i) => i % 5 === 0).map((x) => fmt(x.mb, 0));
+    lines.push(`    process ${series.proc}: ${every5.join(" ")}`);
+  }
+  lines.push("", `Redis used_memory at the end: ${fmt(report.redisMemoryMb)} MB.`, "");
+  if (report.processErrors.length > 0) {
+    lines.push(
+      "## Error lines of the demo processes",
+      "",
+      ...report.processErrors.slice(0, 20).map((l) => `    ${l}`),
+      "",
+    );
+  }
+  return lines.join("\n");
+}

@@ -145,6 +145,10 @@ export async function createApp(scenario, { client, store } = {}) {
         ? (req) => (req.session.userId ? { id: req.session.userId } : null)
         : (req) => toyUser(req),
       factors: [totp()],
+      // Plain http on loopback: the cookie cannot be `__Host-`. Read by its name without building
+      // the request URL, as the `__Host-` cookie is read in production (with `secure` unset, the
+      // URL would be built on every request to check that it is localhost).
+      cookie: { secure: false },
       ...(scenario === "stepup-webhooks" || tracked ? { webhooks: WEBHOOKS() } : {}),
     });
     app.post("/login", (req, res, next) => {

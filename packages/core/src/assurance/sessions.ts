@@ -13,8 +13,25 @@ const MAX_ASSURANCES = 20;
 const NOT_FRESH: FreshnessResult = Object.freeze({ fresh: false });
 const CACHED = Object.freeze({ cache: true });
 
+/** Parsed session records kept by their exact stored text (the guard's hot path parses once). */
+const PARSED_SESSIONS = 1000;
+
 export function createSessions(ctx: EngineContext) {
   const { store } = ctx;
+  // The same record is read on every request of a session: parse its text once. Keyed by the whole
+  // stored value, so a changed record is a new key; the records are only ever read from here.
+  const parsed = new Map<string, SessionRecord>();
+  function parseCached(raw: string | null, uid: string): SessionRecord | undefined {
+    if (raw === null) return undefined;
+    const hit = parsed.get(raw);
+    if (hit !== undefined) return hit.uid === uid ? hit : undefined;
+    const session = parseSession(raw, uid);
+    if (session) {
+      if (parsed.size >= PARSED_SESSIONS) parsed.delete(parsed.keys().next().value as string);
+      parsed.set(raw, session);
+    }
+    return session;
+  }
 
   /** One round trip: the session record and the user's revocation mark (same scope, one MGET). */
   async function read(
@@ -36,7 +53,7 @@ export function createSessions(ctx: EngineContext) {
       // A store with a coherent cache answers from memory; otherwise one round trip (which may fill it).
       const [rawSession, rawRevoked] =
         store.peek?.(uid, wanted) ?? (await store.getMany(uid, wanted, CACHED));
-      const session = parseSession(rawSession, uid);
+      const session = parseCached(rawSession ?? null, uid);
       if (!session) return NOT_FRESH;
       const assurance = findAssurance(session, rule, ctx.now(), Number(rawRevoked) || 0, txn);
       if (!assurance) return NOT_FRESH;

@@ -271,7 +271,9 @@ export function storeContract(name: string, setup: StoreContractSetup): void {
       await Promise.all(range(25).map(appendOne));
       const values = await store().list(s, "l");
       expect(values).toHaveLength(25);
-      values.forEach((v, i) => expect(v.slice(v.indexOf("<") + 1)).toBe(i === 0 ? "" : values[i - 1]));
+      values.forEach((v, i) => {
+        expect(v.slice(v.indexOf("<") + 1)).toBe(i === 0 ? "" : values[i - 1]);
+      });
     });
 
     it("queue: claim hands out due items earliest first, settle removes or reschedules them", async () => {

@@ -33,8 +33,10 @@ import {
   fuzzParams,
   fuzzTimeout,
   materialize,
+  materializeProof,
   type Operation,
   operationsOf,
+  proofArb,
   type RawRequest,
   requestArb,
 } from "./support/fuzz.js";
@@ -54,6 +56,7 @@ import { openApiChecker } from "./support/openapi-check.js";
 
 const SINGLE_RUNS = 500;
 const SEQUENCE_RUNS = 150;
+const PROOF_RUNS = 150;
 const ACTION_RUNS = 300;
 
 const ORIGIN = "http://localhost:3000";
@@ -281,6 +284,7 @@ describe("fuzzing the Next adapter (route handlers, withStepUp, guardAction)", (
           const res = await sendIn(world, spec.identity, req);
           checkResponse(req, res, ctx);
           checkDocumented(req, res, ctx, spec);
+          await world.expectNothingGranted();
           expectNothingUnexpected();
         }),
         fuzzParams(SINGLE_RUNS),
@@ -308,6 +312,34 @@ describe("fuzzing the Next adapter (route handlers, withStepUp, guardAction)", (
       );
     },
     fuzzTimeout(SEQUENCE_RUNS, 100),
+  );
+
+  it(
+    "proofs to the caller's own challenge, in valid requests, with anything but the right code, never grant",
+    async () => {
+      let wrongCodes = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(proofArb(values), { minLength: 1, maxLength: 6 }), async (proofs) => {
+          await world.startRun();
+          for (const proof of proofs) {
+            const req = await materializeProof(proof, world);
+            const res = await sendIn(world, proof.identity, req);
+            checkResponse(req, res, ctx);
+            // A code sent by email or SMS (start, or the page's "send" button) is a 200, not a grant.
+            if (proof.via === "verify")
+              expect(res.status, res.text.slice(0, 300)).toBeGreaterThanOrEqual(400);
+            if (proof.via === "page") expect(res.status, "the page let the action through").not.toBe(303);
+            if (/"error":"invalid_code"/.test(res.text)) wrongCodes++;
+          }
+          await world.expectNothingGranted();
+        }),
+        fuzzParams(PROOF_RUNS),
+      );
+      await world.expectNoGrant();
+      // The proofs reached the code check (not only the input validation before it).
+      expect(wrongCodes).toBeGreaterThan(0);
+    },
+    fuzzTimeout(PROOF_RUNS, 60),
   );
 
   it(
@@ -349,6 +381,7 @@ describe("fuzzing the Next adapter (route handlers, withStepUp, guardAction)", (
             }
           }
           const result = await stepup.guardAction(options);
+          await world.expectNothingGranted();
           expect(result.ok, JSON.stringify(result)).toBe(false);
           if ("error" in result)
             expect(result.error, `${JSON.stringify(result)} for ${JSON.stringify(req.headers)}`).not.toBe(

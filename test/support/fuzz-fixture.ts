@@ -23,10 +23,12 @@ import { awayFromStepBoundary, codeFor, STEP_MS } from "./totp.js";
 // ---------------------------------------------------------------------------------------------
 // The store, watched
 
-/** A store that remembers every key written, so a run can be undone and searched for grants. */
+/** A store that remembers the keys written, so a run can be undone and searched for grants. */
 export interface SpyStore extends Store {
-  /** `scope\u0000key` of every key written through a plain, list or hash write. */
-  readonly written: Set<string>;
+  /** `scope\u0000key` of every key written (plain, list or hash write) since `touched.clear()`. */
+  readonly touched: Set<string>;
+  /** The guess counters, throttles and locks written since they were last reset. */
+  readonly counters: Set<string>;
 }
 
 const WRITES = [
@@ -40,29 +42,34 @@ const WRITES = [
   "hashReplace",
 ];
 
+/** Guess counters, throttles and locks: reset between runs so each run meets the whole surface. */
+const COUNTERS = /^(failures|throttle|locked(:.*)?|attempts(:.*)?|f:[^:]+:(send|sent|rate|limit).*)$/;
+
 export function spyStore(store: Store): SpyStore {
-  const written = new Set<string>();
-  const spy: Record<string, unknown> = { written };
+  const touched = new Set<string>();
+  const counters = new Set<string>();
+  const spy: Record<string, unknown> = { touched, counters };
   for (const [name, fn] of Object.entries(store)) {
     if (typeof fn !== "function") continue;
     spy[name] = (...args: unknown[]) => {
-      if (WRITES.includes(name)) written.add(`${String(args[0])}\u0000${String(args[1])}`);
+      if (WRITES.includes(name)) {
+        const entry = `${String(args[0])}\u0000${String(args[1])}`;
+        touched.add(entry);
+        if (COUNTERS.test(String(args[1]))) counters.add(entry);
+      }
       return (fn as (...a: unknown[]) => unknown).apply(store, args);
     };
   }
   return spy as unknown as SpyStore;
 }
 
-/** Guess counters, throttles and locks: reset between runs so each run meets the whole surface. */
-const COUNTERS = /^(failures|throttle|locked(:.*)?|attempts(:.*)?|f:[^:]+:(send|sent|rate|limit).*)$/;
-
 export async function resetCounters(store: SpyStore): Promise<void> {
   const byScope = new Map<string, string[]>();
-  for (const entry of store.written) {
+  for (const entry of store.counters) {
     const [scope = "", key = ""] = entry.split("\u0000");
-    if (!COUNTERS.test(key)) continue;
     byScope.set(scope, [...(byScope.get(scope) ?? []), key]);
   }
+  store.counters.clear();
   for (const [scope, keys] of byScope) await store.delete(scope, keys);
 }
 
@@ -265,10 +272,14 @@ export interface FuzzWorld extends World {
   startRun(): Promise<void>;
   /**
    * After a run: the guarded routes still ask both accounts for a step-up (with every cookie the
-   * run collected), status says not fresh, no grant event was emitted, and the store holds no
-   * session with an assurance, no transaction grant and no device.
+   * run collected), status says not fresh, and `expectNothingGranted`.
    */
   expectNoGrant(): Promise<void>;
+  /**
+   * Since the run started: no grant event was emitted, and the store was given no session with an
+   * assurance, no transaction grant and no device (cheap: no request).
+   */
+  expectNothingGranted(): Promise<void>;
 }
 
 export function fuzzWorld(options: {
@@ -285,6 +296,10 @@ export function fuzzWorld(options: {
   sentCodes: () => readonly string[];
   /** The stepup secret (for the pages' CSRF tokens, which any signed-in caller can read off a page). */
   stepupSecret: string;
+  /** More set-up for each run (after the jars and pools are reset): a pending sign-in, say. */
+  onRun?: (world: FuzzWorld) => Promise<void>;
+  /** More checks after each run, beside the guarded routes, status and the store. */
+  alsoExpect?: (world: FuzzWorld) => Promise<void>;
 }): FuzzWorld {
   const { target, accounts, store, events } = options;
   const base = options.pools;
@@ -329,12 +344,29 @@ export function fuzzWorld(options: {
         for (const [k, v] of accounts[who].client.jar) world.jars[who].set(k, v);
       world.pools = structuredClone(base);
       await resetCounters(store);
+      await options.onRun?.(world);
       baseline = grantsBefore();
+      // Only what the run writes can hold a grant: the fixture's own writes are not searched.
+      store.touched.clear();
+    },
+    async expectNothingGranted() {
+      const granted = events.filter((e) => GRANTS.has(e.type)).slice(baseline);
+      expect(granted, "no event that only a verification can cause").toEqual([]);
+      // A grant is a write (a new session record, a transaction grant, a device): search what the run wrote.
+      for (const entry of store.touched) {
+        const [scope = "", key = ""] = entry.split("\u0000");
+        if (key.startsWith("session:")) {
+          const [raw] = await store.getMany(scope, [key]);
+          const assurances = raw ? ((JSON.parse(raw) as { assurances?: unknown[] }).assurances ?? []) : [];
+          expect(assurances, `session ${scope}/${key} holds an assurance`).toEqual([]);
+        }
+        expect(key.startsWith("txn:"), `a transaction grant ${scope}/${key}`).toBe(false);
+        if (key === "devices") expect(await store.hashGetAll(scope, key), `devices of ${scope}`).toEqual({});
+      }
     },
     async expectNoGrant() {
       await resetCounters(store);
-      const granted = events.filter((e) => GRANTS.has(e.type)).slice(baseline);
-      expect(granted, "no event that only a verification can cause").toEqual([]);
+      await world.expectNothingGranted();
       for (const who of ["victim", "attacker"] as const) {
         const client = new Client(target, accounts[who].session);
         for (const [k, v] of world.jars[who]) client.jar.set(k, v);
@@ -359,16 +391,7 @@ export function fuzzWorld(options: {
           });
         }
       }
-      for (const entry of store.written) {
-        const [scope = "", key = ""] = entry.split("\u0000");
-        if (key.startsWith("session:")) {
-          const [raw] = await store.getMany(scope, [key]);
-          const assurances = raw ? ((JSON.parse(raw) as { assurances?: unknown[] }).assurances ?? []) : [];
-          expect(assurances, `session ${scope}/${key} holds an assurance`).toEqual([]);
-        }
-        expect(key.startsWith("txn:"), `a transaction grant ${scope}/${key}`).toBe(false);
-        if (key === "devices") expect(await store.hashGetAll(scope, key), `devices of ${scope}`).toEqual({});
-      }
+      await options.alsoExpect?.(world);
     },
   };
   return world;

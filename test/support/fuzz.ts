@@ -442,7 +442,7 @@ function bodyOf(
   const own = op.fields.length > 0 ? op.fields.filter((f) => f !== "csrf") : ["factor", "code"];
   const shaped = fc
     .tuple(
-      fc.tuple(...own.map((k) => fc.option(valueFor(k, values), { freq: 4, nil: undefined }))),
+      fc.tuple(...own.map((k) => fc.option(valueFor(k, values), { freq: 8, nil: undefined }))),
       fc.oneof(
         { weight: 3, arbitrary: fc.constant([]) },
         { weight: 1, arbitrary: fc.array(field, { maxLength: 4 }) },
@@ -733,9 +733,17 @@ export function requestArb(
   const values = options.values ?? new Map();
   const identities = options.identities ?? ["victim", "attacker", "none", "garbage"];
   const methods = options.methods ?? OTHER_METHODS;
+  const signedIn = identities.filter((i) => i === "victim" || i === "attacker");
   // Shrinking a request is bounded: a chained, nested value has a huge shrink tree, and every
   // step is a round of HTTP requests. Dropping requests from a sequence still shrinks fully.
-  const arb = fc.constantFrom(...ops).chain((op) => {
+  // The operations that verify (where a grant could come from) are drawn three times as often.
+  const opArb = fc.oneof(
+    ...ops.map((op) => ({
+      weight: /challenge|verify|token|login/.test(op.template) ? 3 : 1,
+      arbitrary: fc.constant(op),
+    })),
+  );
+  const arb = opArb.chain((op) => {
     const method = fc.oneof(
       { weight: 16, arbitrary: fc.constant(methods.includes(op.method) ? op.method : (methods[0] ?? "GET")) },
       { weight: 1, arbitrary: fc.constantFrom(...methods) },
@@ -777,13 +785,13 @@ export function requestArb(
           },
         ),
         query,
-        identity: fc.oneof(
-          {
-            weight: 10,
-            arbitrary: fc.constantFrom(...identities.filter((i) => i === "victim" || i === "attacker")),
-          },
-          { weight: 2, arbitrary: fc.constantFrom(...identities) },
-        ),
+        identity:
+          signedIn.length > 0
+            ? fc.oneof(
+                { weight: 10, arbitrary: fc.constantFrom(...signedIn) },
+                { weight: 2, arbitrary: fc.constantFrom(...identities) },
+              )
+            : fc.constantFrom(...identities),
         jar: fc.oneof(
           { weight: 4, arbitrary: fc.constant(true) },
           { weight: 1, arbitrary: fc.constant(false) },
@@ -813,6 +821,79 @@ export function requestArb(
       });
   });
   return fc.limitShrink(arb, 60);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proofs: a valid request around any proof but the right one
+
+/** A proof sent to one of the caller's own open challenges, in a request that is otherwise valid. */
+export interface ProofSpec {
+  /** The JSON API (`api/challenges/:id/verify` or `/start`) or the challenge page's form. */
+  via: "verify" | "start" | "page";
+  identity: "victim" | "attacker";
+  fields: [string, unknown][];
+}
+
+/**
+ * Proofs for the verification endpoints, where a grant would come from: the envelope is right (the
+ * caller's own challenge, its cookies, same origin, the right content type, the page's CSRF token),
+ * the fields are anything (every factor type, the caller's and others' factor ids, codes of every
+ * shape, `rememberDevice` of every type, extra fields): only the right code is never sent.
+ */
+export function proofArb(values: ReadonlyMap<string, fc.Arbitrary<unknown>>): fc.Arbitrary<ProofSpec> {
+  const field = (k: string) => fc.option(valueFor(k, values), { freq: 10, nil: undefined });
+  return fc
+    .record({
+      via: fc.constantFrom("verify", "start", "page"),
+      identity: fc.constantFrom("victim", "attacker"),
+      factor: field("factor"),
+      factorId: fc.option(valueFor("factorId", values), { freq: 2, nil: undefined }),
+      code: field("code"),
+      rememberDevice: fc.option(valueFor("rememberDevice", values), { freq: 2, nil: undefined }),
+      intent: fc.option(fc.constantFrom("send", "verify", ""), { freq: 8, nil: undefined }),
+      extra: fc.oneof(
+        { weight: 4, arbitrary: fc.constant([] as [string, unknown][]) },
+        {
+          weight: 1,
+          arbitrary: fc.array(fc.tuple(fc.constantFrom(...EXTRA_KEYS), fieldValue), { maxLength: 3 }),
+        },
+      ),
+    })
+    .map(({ via, identity, extra, ...f }) => ({
+      via,
+      identity,
+      fields: [...Object.entries(f).filter(([, v]) => v !== undefined), ...extra],
+    }));
+}
+
+/** The request for a proof: to a fresh challenge of the caller's own, from its own browser. */
+export async function materializeProof(spec: ProofSpec, world: World): Promise<RawRequest> {
+  const pools: Pools = { ...world.pools, own: world.own[spec.identity] };
+  const codes = await world.secretCodes();
+  const id = world.own[spec.identity].challenge?.[0] ?? "missing";
+  const uid = world.userIds[spec.identity];
+  const cookies = [`${world.target.appCookie}=${world.sessions[spec.identity]}`];
+  for (const [k, v] of world.jars[spec.identity]) cookies.push(`${k}=${v}`);
+  const headers: [string, string][] = [
+    ["origin", world.target.origin],
+    ["cookie", cookies.join("; ")],
+  ];
+  const csrf = world.csrf(`${uid}:${id}`);
+  const fields = spec.fields.map(([k, v]) => [k, resolveJson(v, pools, csrf)] as [string, unknown]);
+  let text: string;
+  let target: string;
+  if (spec.via === "page") {
+    const form: [string, string][] = [["csrf", csrf]];
+    for (const [k, v] of fields) form.push([k, typeof v === "string" ? v : (JSON.stringify(v) ?? "")]);
+    text = form.map(([k, v]) => `${encode(k)}=${encode(v)}`).join("&");
+    target = `/stepup/challenge/${encode(id)}`;
+    headers.push(["content-type", "application/x-www-form-urlencoded"], ["accept", "text/html"]);
+  } else {
+    text = JSON.stringify(Object.fromEntries(fields));
+    target = `/stepup/api/challenges/${encode(id)}/${spec.via}`;
+    headers.push(["content-type", "application/json"], ["accept", "application/json"]);
+  }
+  return { method: "POST", target, headers, body: Buffer.from(scrub(text, codes), "utf8") };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 //   npm test       -> install, then lint, typecheck, build and every test
 //   npm run bench  -> install, build, run the benchmark
 //   npm run load   -> install, build, run the load test's long form (four demo processes, 60 s)
+//   npm run fuzz   -> install, build, the fuzz tests with 2000 runs per property (STEPUP_FUZZ_RUNS)
 // pnpm is installed when missing (corepack cannot fetch it on these machines).
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -81,7 +82,22 @@ if (command === "demo") {
     env,
   });
   must(pm, ["--filter", "@stepup/tests", "run", "load"], { env });
+} else if (command === "fuzz") {
+  // The fuzz tests run from source, but the HTTP layer serves the browser bundle, which is built.
+  must(
+    pm,
+    [
+      "turbo",
+      "run",
+      "build",
+      "--filter=@stepup/example-express...",
+      "--filter=@stepup/next...",
+      "--output-logs=errors-only",
+    ],
+    { env },
+  );
+  must(pm, ["--filter", "@stepup/tests", "run", "fuzz"], { env: { STEPUP_FUZZ_RUNS: "2000", ...env } });
 } else {
-  console.error("usage: node scripts/run.mjs demo|demo:next|test|bench|load");
+  console.error("usage: node scripts/run.mjs demo|demo:next|test|bench|load|fuzz");
   process.exit(2);
 }

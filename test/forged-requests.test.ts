@@ -37,6 +37,30 @@ describe("forged requests are refused, never a 500 or a grant", () => {
     }
   });
 
+  // Found by fuzzing (test/fuzz.express.test.ts): iron-session reads a bad MAC as an empty session
+  // but throws ("Wrong mac prefix") on a value that is not a seal at all, and the demo's session
+  // middleware turned that into a 500 on every route, stepup's included.
+  it("an app session cookie that is not even a seal counts as signed out, never a 500", async () => {
+    const login = await c.demo.agent().post("/login").send({ email: c.email, password: PASSWORD });
+    const real = setCookie(login, "demo_session") ?? "";
+    for (const bad of [`A${real.slice(1)}`, real.replace("Fe26.2", "Fe26.3"), "x", "Fe26.2"]) {
+      const cookie = `demo_session=${bad}`;
+      c.problem(await c.demo.agent().get("/api/export").set("cookie", cookie), 401, "unauthenticated");
+      c.problem(
+        await c.demo.agent().get("/stepup/api/factors").set("cookie", cookie),
+        401,
+        "unauthenticated",
+      );
+      const relogin = await c.demo
+        .agent()
+        .post("/login")
+        .set("cookie", cookie)
+        .send({ email: c.email, password: PASSWORD });
+      expect(relogin.status, relogin.text).toBe(200);
+      expect(setCookie(relogin, "demo_session")).toBeTruthy();
+    }
+  });
+
   it("a foreign Origin (or Referer, or cross-site fetch) on a state-changing call is refused", async () => {
     const code = await currentCode(c.secret);
     const path = verifyPath(c.challengeId);

@@ -147,6 +147,26 @@ describe("examples/next: the Express demo's HTTP contract", () => {
     expect(res.json).toMatchObject({ error: "unauthenticated" });
   });
 
+  // Same class as the Express demo's finding (fuzzing): the demo's getUser decoded its session
+  // cookie outside the catch, so `demo_session=%zz` threw (URIError) and every stepup and guarded
+  // route answered 500 internal_error.
+  it("an app session cookie that does not decode, or is no seal, counts as signed out, never a 500", async () => {
+    const b = await signedIn();
+    const real = b.jar.get("demo_session") ?? "";
+    for (const bad of ["%zz", `A${real.slice(1)}`, "x"]) {
+      for (const path of ["/stepup/api/factors", "/api/export", "/admin"]) {
+        const res = await fetch(`${origin}${path}`, {
+          headers: { cookie: `demo_session=${bad}`, accept: "application/json" },
+          redirect: "manual",
+        });
+        expect(
+          { status: res.status, error: ((await res.json()) as { error?: string }).error },
+          `${bad} ${path}`,
+        ).toEqual({ status: 401, error: "unauthenticated" });
+      }
+    }
+  });
+
   it("logout ends the app session and the step-up cookie", async () => {
     const b = await signedIn();
     await b.get(origin, "/api/export"); // issues a step-up cookie

@@ -147,7 +147,20 @@ export function createDemoApp(options: DemoOptions): DemoApp {
     cookieName: "demo_session",
     cookieOptions: { httpOnly: true, sameSite: "lax", secure: false },
   };
-  const session = (req: Request, res: Response) => getIronSession<DemoSession>(req, res, sessionOptions);
+  // A session cookie iron-session cannot even parse (a tampered or foreign `demo_session`: it throws
+  // "Wrong mac prefix" where a bad MAC only reads as empty) is no session, not a 500: read the
+  // request without it; the next save replaces it.
+  const session = async (req: Request, res: Response) => {
+    try {
+      return await getIronSession<DemoSession>(req, res, sessionOptions);
+    } catch {
+      const cookies = (req.headers.cookie ?? "")
+        .split(";")
+        .filter((c) => c.trim().split("=")[0] !== "demo_session");
+      req.headers.cookie = cookies.join(";");
+      return getIronSession<DemoSession>(req, res, sessionOptions);
+    }
+  };
   const maxAge = (seconds: number) => options.maxAge ?? seconds;
   const startSession = async (req: Request, res: Response, user: { id: string; email: string }) => {
     const s = await session(req, res);

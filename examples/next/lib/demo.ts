@@ -143,9 +143,11 @@ function create(): Demo {
     getUser: async (request) => {
       const sealed = /(?:^|;\s*)demo_session=([^;]+)/.exec(request.headers.get("cookie") ?? "")?.[1];
       if (!sealed) return (await bearerUser(request)) ?? null;
-      const s = await unsealData<DemoSession>(decodeURIComponent(sealed), {
-        password: sessionOptions.password,
-      }).catch(() => ({}) as DemoSession);
+      // A cookie that does not even decode (`%zz`) or is no seal is no session, not a 500.
+      const s = await (async () =>
+        unsealData<DemoSession>(decodeURIComponent(sealed), { password: sessionOptions.password }))().catch(
+        () => ({}) as DemoSession,
+      );
       return s.userId && s.email ? { id: s.userId, email: s.email } : null;
     },
     onEvent: (event) =>

@@ -6,7 +6,9 @@ import type { Request as ExpressRequest, Response as ExpressResponse } from "exp
 /**
  * The absolute URL of an Express request (honours `trust proxy` through req.protocol). An
  * absolute-form request target (`GET http://host/path`, RFC 9112 section 3.2.2) keeps only its path;
- * a Host header that makes no valid URL is a client error, never a 500.
+ * a Host header that makes no valid URL is a client error, never a 500. So is one that is more than
+ * a host and port: userinfo (`a@b`, which a Fetch `Request` refuses outright), or a path, query or
+ * fragment that would move the request to another URL than the one it was sent to.
  * @throws StepUpError INVALID_INPUT
  */
 export function urlOf(req: ExpressRequest): string {
@@ -19,8 +21,10 @@ export function urlOf(req: ExpressRequest): string {
       path = "/";
     }
   }
-  const url = `${req.protocol}://${req.get("host") ?? "localhost"}${path}`;
-  if (!URL.canParse(url)) throw new StepUpError("INVALID_INPUT", "The request's Host header is not valid.");
+  const host = req.get("host") ?? "localhost";
+  const url = `${req.protocol}://${host}${path}`;
+  if (/[@/\\?#\s]/.test(host) || !URL.canParse(url))
+    throw new StepUpError("INVALID_INPUT", "The request's Host header is not valid.");
   return url;
 }
 

@@ -53,9 +53,13 @@ export function actionRequest(
   // An action's caller is script (React's fetch), so the guard answers in JSON, never a page.
   copy.set("accept", "application/json");
   copy.delete("sec-fetch-mode");
+  // A Host (or X-Forwarded-Host) that is more than a host and port makes no origin of ours:
+  // userinfo (`a@b`) would even make the Request below throw (a URL with credentials).
   let url: URL;
   try {
     url = new URL(`${proto}://${host}/`);
+    if (url.username || url.password || url.pathname !== "/" || url.search || url.hash)
+      throw new TypeError(host);
   } catch {
     url = new URL("https://invalid.localhost/");
   }

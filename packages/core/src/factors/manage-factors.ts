@@ -84,7 +84,7 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
       return recovery ? recovery.remaining(recoveryCtx({ id: uid })) : null;
     },
 
-    /** Renames a factor or makes it primary (the others stop being primary). */
+    /** Renames a factor or makes it primary (the others stop being primary); not recovery codes. */
     async update(uid: string, factorId: unknown, input: unknown): Promise<FactorRecord> {
       const name = readName(input);
       const primary =
@@ -93,6 +93,10 @@ export function createFactorManager(ctx: EngineContext, own: OwnActions) {
         throw new StepUpError("INVALID_INPUT", "`primary` can only be set to true.", { field: "primary" });
       }
       const factor = await find(uid, factorId);
+      // Recovery codes are a count, not a factor the user manages (the API and the console list
+      // them apart): renamed, or made primary (offered first on every challenge, the user's real
+      // factor demoted) by anyone holding the session, they would not be what the user set up.
+      if (isRecovery(factor)) throw notFound();
       const updated = { ...factor, name: name ?? factor.name, primary: primary ?? factor.primary };
       if (primary) {
         for (const other of await list(uid)) {

@@ -3,17 +3,24 @@
 // cookies and CSRF tokens the generators pick from, and the oracles that say "no grant happened".
 import { request as httpRequest } from "node:http";
 import type { StepUpEvent, Store } from "@stepup/core";
+import fc from "fast-check";
 import { expect } from "vitest";
 import {
+  type CheckContext,
+  checkResponse,
   csrfToken,
   describeRequest,
   emptyPools,
   type FuzzResponse,
   type FuzzTarget,
+  type fieldValuesOf,
+  fuzzParams,
   type Identity,
   learn,
+  materializeProof,
   type PoolName,
   type Pools,
+  proofArb,
   type RawRequest,
   totpCodes,
   type World,
@@ -431,4 +438,36 @@ export function printStats(): void {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, n]) => `${String(n).padStart(5)} ${k}`);
   console.log(lines.join("\n"));
+}
+
+/**
+ * The shared property of both adapters: proofs to the caller's own challenge, in otherwise valid
+ * requests (cookies, CSRF token), with anything but the right code, never grant; and at least one
+ * reached the code check (not only the input validation before it).
+ */
+export async function proofsNeverGrant(
+  world: FuzzWorld,
+  values: ReturnType<typeof fieldValuesOf>,
+  ctx: CheckContext,
+  runs: number,
+): Promise<void> {
+  let wrongCodes = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(proofArb(values), { minLength: 1, maxLength: 6 }), async (proofs) => {
+      await world.startRun();
+      for (const proof of proofs) {
+        const req = await materializeProof(proof, world);
+        const res = await sendIn(world, proof.identity, req);
+        checkResponse(req, res, ctx);
+        // A code sent by email or SMS (start, or the page's "send" button) is a 200, not a grant.
+        if (proof.via === "verify") expect(res.status, res.text.slice(0, 300)).toBeGreaterThanOrEqual(400);
+        if (proof.via === "page") expect(res.status, "the page let the action through").not.toBe(303);
+        if (/"error":"invalid_code"/.test(res.text)) wrongCodes++;
+      }
+      await world.expectNothingGranted();
+    }),
+    fuzzParams(runs),
+  );
+  await world.expectNoGrant();
+  expect(wrongCodes).toBeGreaterThan(0);
 }

@@ -27,9 +27,16 @@ export function fakeClock(startMs = 1_700_000_000_000) {
   };
 }
 
-/** An engine on the memory store with a fake clock, collecting its events. */
-export function testEngine(overrides: Partial<StepUpOptions> = {}, store: Store | undefined = undefined) {
-  const clock = fakeClock();
+/**
+ * An engine on the memory store with a fake clock, collecting its events. Engines standing for two
+ * processes share a `store` (and a `clock`); a clock starting now suits real receivers that check
+ * timestamps (webhooks).
+ */
+export function testEngine(
+  overrides: Partial<StepUpOptions> = {},
+  store: Store | undefined = undefined,
+  clock: ReturnType<typeof fakeClock> = fakeClock(),
+) {
   const events: StepUpEvent[] = [];
   const s = store ?? memoryStore({ clock });
   let seeded = false;

@@ -79,6 +79,34 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const expiresAt = (ttlSeconds: number | null): number | null =>
     ttlSeconds === null ? null : clock.now() + ttlSeconds * 1000;
 
+  /**
+   * Appends to a list (keeping the newest `maxLength`, renewing the TTL) and returns what it
+   * dropped; with `expectedLast` (not undefined), only when the list's last value is that one.
+   */
+  const appendTo = (
+    scope: string,
+    key: string,
+    value: string,
+    maxLength: number,
+    ttlSeconds: number,
+    expectedLast: string | null | undefined,
+  ): string[] | { last: string | null } => {
+    assertTtl(ttlSeconds);
+    if (!Number.isSafeInteger(maxLength) || maxLength < 1)
+      throw new RangeError(`memoryStore: maxLength must be a whole number >= 1, got ${maxLength}`);
+    const id = storeId(scope, key);
+    const now = clock.now();
+    const existing = lists.get(id);
+    const values = existing && existing.expiresAtMs > now ? existing.values : [];
+    const last = values.at(-1) ?? null;
+    if (expectedLast !== undefined && last !== expectedLast) return { last };
+    values.push(value);
+    const dropped = values.length > maxLength ? values.splice(0, values.length - maxLength) : [];
+    lists.set(id, { values, expiresAtMs: now + ttlSeconds * 1000 });
+    tick();
+    return dropped;
+  };
+
   const store: Store = {
     async getMany(scope, keys) {
       return keys.map((key) => read(storeId(scope, key))?.value ?? null);
@@ -109,35 +137,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     async append(scope, key, value, maxLength, ttlSeconds) {
-      assertTtl(ttlSeconds);
-      if (!Number.isSafeInteger(maxLength) || maxLength < 1)
-        throw new RangeError(`memoryStore: maxLength must be a whole number >= 1, got ${maxLength}`);
-      const id = storeId(scope, key);
-      const now = clock.now();
-      const existing = lists.get(id);
-      const values = existing && existing.expiresAtMs > now ? existing.values : [];
-      values.push(value);
-      const dropped = values.length > maxLength ? values.splice(0, values.length - maxLength) : [];
-      lists.set(id, { values, expiresAtMs: now + ttlSeconds * 1000 });
-      tick();
-      return dropped;
+      return appendTo(scope, key, value, maxLength, ttlSeconds, undefined) as string[];
     },
 
     async appendAfter(scope, key, expectedLast, value, maxLength, ttlSeconds) {
-      assertTtl(ttlSeconds);
-      if (!Number.isSafeInteger(maxLength) || maxLength < 1)
-        throw new RangeError(`memoryStore: maxLength must be a whole number >= 1, got ${maxLength}`);
-      const id = storeId(scope, key);
-      const now = clock.now();
-      const existing = lists.get(id);
-      const values = existing && existing.expiresAtMs > now ? existing.values : [];
-      const last = values.at(-1) ?? null;
-      if (last !== expectedLast) return { appended: false, last };
-      values.push(value);
-      if (values.length > maxLength) values.splice(0, values.length - maxLength);
-      lists.set(id, { values, expiresAtMs: now + ttlSeconds * 1000 });
-      tick();
-      return { appended: true };
+      const result = appendTo(scope, key, value, maxLength, ttlSeconds, expectedLast);
+      return Array.isArray(result) ? { appended: true } : { appended: false, last: result.last };
     },
 
     async list(scope, key) {

@@ -3,12 +3,8 @@
 // user's audit log and arrived at a real receiver, verified by the reference library.
 import { startWebhookReceiver } from "@stepup/testkit";
 import { afterAll, describe, expect, it } from "vitest";
-import { alice, codeAt, done, enrollAlice, fakeClock, RFC_SEED, wrong } from "../../test/helpers.js";
+import { alice, codeAt, done, enrollAlice, fakeClock, testEngine, wrong } from "../../test/helpers.js";
 import { EVENT_TYPES, type StepUpEventType } from "../audit/events.js";
-import { recoveryCodes } from "../factors/recovery-codes.js";
-import { totp } from "../factors/totp.js";
-import { createStepUp } from "../step-up.js";
-import { memoryStore } from "../store/memory-store.js";
 import { generateSigningKey } from "../token/signing-keys.js";
 import { generateWebhookSecret } from "./signature.js";
 
@@ -21,35 +17,24 @@ afterAll(() => receiver.close());
 
 describe("every event type reaches the audit log and a verified webhook", () => {
   it("drives each one and finds it in both places", async () => {
-    const clock = fakeClock(Date.now());
-    let seeded = false;
-    const engine = createStepUp({
-      store: memoryStore({ clock }),
-      secret: "test-secret-test-secret-test-secret-0123",
-      appName: "Test",
-      factors: [totp(), recoveryCodes()],
-      clock,
-      randomBytes: (n) => {
-        if (n === 20 && !seeded) {
-          seeded = true;
-          return RFC_SEED.slice();
-        }
-        return crypto.getRandomValues(new Uint8Array(n));
+    const t = testEngine(
+      {
+        limits: { lockout: { maxFailures: 3, delayAfter: 3 } },
+        policy: { decide: ({ rule }) => (rule.resource === "review" ? "REVIEW" : "CHALLENGE") },
+        tokens: { issuer: "https://app.example", audience: "reports", keys: [generateSigningKey()] },
+        webhooks: { endpoints: [{ url: receiver.url, secret }], worker: false },
       },
-      logger: { warn() {}, error() {} },
-      limits: { lockout: { maxFailures: 3, delayAfter: 3 } },
-      policy: { decide: ({ rule }) => (rule.resource === "review" ? "REVIEW" : "CHALLENGE") },
-      tokens: { issuer: "https://app.example", audience: "reports", keys: [generateSigningKey()] },
-      webhooks: { endpoints: [{ url: receiver.url, secret }], worker: false },
-    });
-    const t = { engine, clock };
+      undefined,
+      fakeClock(Date.now()),
+    );
+    const { engine, clock } = t;
     const rule = (resource: string, action = "x") => engine.rules.lookup(resource, action);
     const verify = async (sid: string, input: Record<string, unknown>, r = rule("a")) => {
       const { challenge } = await engine.openChallenge(alice, sid, r);
       return engine.challenges.verify(alice, sid, challenge.id, input as never, { ip: "203.0.113.9" });
     };
 
-    const { factorId, recoveryCodes: codes } = await enrollAlice(t as never); // factor.enrolled, recovery.regenerated
+    const { factorId, recoveryCodes: codes } = await enrollAlice(t); // factor.enrolled, recovery.regenerated
     await engine.factors.update(alice.id, factorId, { name: "Phone" }); // factor.updated
     await verify("s1", { factor: "totp", code: wrong(await codeAt(clock.now())) }).catch(() => undefined); // challenge.opened, verification.failed
     const ok = await verify("s1", { factor: "totp", code: await codeAt(clock.now()), rememberDevice: true }); // verification.succeeded, device.trusted

@@ -5,10 +5,8 @@
 // (SSRF); a 410 ignored; an app's `track` event leaking to webhooks it did not ask for.
 import { startWebhookReceiver, type WebhookReceiver } from "@stepup/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { alice, codeAt, enrollAlice, fakeClock, RFC_SEED } from "../../test/helpers.js";
-import { recoveryCodes } from "../factors/recovery-codes.js";
-import { totp } from "../factors/totp.js";
-import { createStepUp, type StepUpOptions } from "../index.js";
+import { alice, codeAt, enrollAlice, fakeClock, testEngine } from "../../test/helpers.js";
+import type { StepUpOptions } from "../index.js";
 import { memoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.js";
 import { outboxKey, WEBHOOK_SCOPE } from "./outbox.js";
@@ -39,28 +37,10 @@ function engineWith(
   const clock = opts.clock ?? fakeClock(Date.now());
   const store = opts.store ?? memoryStore({ clock });
   const logs: { message: string; meta?: Record<string, unknown> }[] = [];
-  let seeded = false;
-  const engine = createStepUp({
-    store,
-    secret: "test-secret-test-secret-test-secret-0123",
-    appName: "Test",
-    factors: [totp(), recoveryCodes()],
-    clock,
-    randomBytes: (n) => {
-      if (n === 20 && !seeded) {
-        seeded = true;
-        return RFC_SEED.slice();
-      }
-      return crypto.getRandomValues(new Uint8Array(n));
-    },
-    logger: {
-      warn: (message, meta) => void logs.push({ message, meta }),
-      error: (message, meta) => void logs.push({ message, meta }),
-    },
-    webhooks,
-  });
-  cleanup.push(() => engine.close());
-  return { engine, clock, store, logs };
+  const log = (message: string, meta?: Record<string, unknown>) => void logs.push({ message, meta });
+  const t = testEngine({ webhooks, logger: { warn: log, error: log } }, store, clock);
+  cleanup.push(() => t.engine.close());
+  return { ...t, logs };
 }
 
 const endpoint = (r: WebhookReceiver, extra: object = {}) => ({ url: r.url, secret: SECRET, ...extra });
@@ -69,7 +49,7 @@ describe("webhooks: Standard Webhooks signatures", () => {
   it("every event reaches the receiver signed, verified by the reference library, body { type, timestamp, data }", async () => {
     const r = await receiver();
     const t = engineWith({ endpoints: [endpoint(r)], worker: false });
-    await enrollAlice(t as never);
+    await enrollAlice(t);
     const { challenge } = await t.engine.openChallenge(alice, "s", t.engine.rules.lookup("a", "b"));
     await t.engine.challenges.verify(
       alice,

@@ -316,7 +316,10 @@ describe("fuzzing the Express demo", () => {
       const { victim } = world.accounts;
       await world.startRun();
       // The victim's authenticator app (its own factors, listed first) and a challenge of its browser.
-      const factorId = world.own.victim.factor?.[0] ?? "";
+      const listed = await victim.client.call("GET", "/stepup/api/factors");
+      const factors = listed.json.factors as { id: string; type: string }[];
+      const factorId = factors.find((f) => f.type === "totp")?.id ?? "";
+      expect(factorId, listed.text).not.toBe("");
       const challengeId = world.own.victim.challenge?.[0] ?? "";
       const name = fc.oneof(
         fuzzString,

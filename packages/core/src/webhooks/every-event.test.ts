@@ -4,11 +4,12 @@
 import { startWebhookReceiver } from "@stepup/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { alice, codeAt, done, enrollAlice, fakeClock, testEngine, wrong } from "../../test/helpers.js";
+import { attempt, register, softAuthenticator, webauthnEngine } from "../../test/soft-authenticator.js";
 import { EVENT_TYPES, type StepUpEventType } from "../audit/events.js";
 import { generateSigningKey } from "../token/signing-keys.js";
 import { generateWebhookSecret } from "./signature.js";
 
-/** A type this test cannot cause without a real authenticator (the WebAuthn tests cause it). */
+/** Caused by a cloned security key: the second test below. */
 const ELSEWHERE: StepUpEventType[] = ["webauthn.counter_regressed"];
 
 const secret = generateWebhookSecret();
@@ -71,5 +72,27 @@ describe("every event type reaches the audit log and a verified webhook", () => 
     expect(receiver.received.every((d) => d.verifiedWith.length === 1)).toBe(true);
     expect(await engine.verifyAuditChain(alice.id)).toMatchObject({ ok: true });
     await engine.close();
+  });
+
+  it("a cloned security key's counter regression reaches both places too", async () => {
+    // The engine's clock is the real one: the receiver checks the webhook timestamp.
+    const t = webauthnEngine({
+      clock: { now: () => Date.now() },
+      webhooks: { endpoints: [{ url: receiver.url, secret }], worker: false },
+    });
+    const key = softAuthenticator();
+    const factor = await register(t, alice, key);
+    expect(await attempt(t, alice, key)).toBe("ok");
+    expect(await attempt(t, alice, key, { tamper: { signCount: 0 } })).toBe("INVALID_CODE");
+    await t.engine.webhooks?.deliverDue();
+    const delivered = receiver.accepted().filter((d) => d.payload.type === "webauthn.counter_regressed");
+    expect(delivered.map((d) => d.payload.data)).toEqual([
+      expect.objectContaining({ userId: alice.id, factorId: factor.id, severity: "critical" }),
+    ]);
+    const logged = (await t.engine.audit.list(alice.id, 200)).filter(
+      (e) => e.type === "webauthn.counter_regressed",
+    );
+    expect(logged).toHaveLength(1);
+    await t.engine.close();
   });
 });

@@ -4,8 +4,9 @@ import type { Redis } from "ioredis";
 export interface ClientCacheOptions {
   /**
    * A second connection to the same Redis that receives the invalidations, made with RESP2 and
-   * without auto-resubscribe: `client.duplicate({ protocol: 2, autoResubscribe: false })`. Yours to
-   * connect and quit, like `client`. While it (or `client`) is disconnected, the cache is off.
+   * without auto-resubscribe: `client.duplicate({ protocol: 2, autoResubscribe: false })` (ioredis 5
+   * speaks RESP2 only: `{ autoResubscribe: false }`). Yours to connect and quit, like `client`.
+   * While it (or `client`) is disconnected, the cache is off.
    */
   readonly subscriber: Redis;
   /** Entries kept per process (the oldest go first). @default 10000 */
@@ -45,7 +46,9 @@ export function createClientCache(client: Redis, options: ClientCacheOptions) {
     throw new TypeError("redisStore: `cache.subscriber` must be an ioredis Redis connection");
   if (subscriber === client)
     throw new TypeError("redisStore: `cache.subscriber` must be a second connection");
-  if (subscriber.options.protocol !== 2 || subscriber.options.autoResubscribe !== false)
+  // ioredis 6 speaks RESP3 unless told (`protocol: 3` by default); ioredis 5 only RESP2 (no option).
+  const protocol = (subscriber.options as { protocol?: number }).protocol;
+  if ((protocol !== undefined && protocol !== 2) || subscriber.options.autoResubscribe !== false)
     throw new TypeError(
       "redisStore: `cache.subscriber` must be made with { protocol: 2, autoResubscribe: false }, e.g. client.duplicate({ protocol: 2, autoResubscribe: false })",
     );

@@ -22,6 +22,24 @@ const server = app.listen(0, "127.0.0.1", () => {
 });
 server.keepAliveTimeout = 60_000;
 
+// STEPUP_BENCH_GC=1: count garbage collections by kind and their time (printed at exit).
+const gc = { minor: 0, major: 0, other: 0, ms: 0 };
+if (process.env.STEPUP_BENCH_GC === "1") {
+  const { PerformanceObserver, constants } = await import("node:perf_hooks");
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = e.detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+      else gc.other++;
+      gc.ms += e.duration;
+    }
+  }).observe({ entryTypes: ["gc"] });
+  let requests = 0;
+  server.on("request", () => requests++);
+  process.on("exit", () => console.error(`[${scenario}] gc: ${JSON.stringify({ ...gc, requests })}`));
+}
+
 function shutdown() {
   server.close();
   server.closeAllConnections?.();

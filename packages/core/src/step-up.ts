@@ -68,6 +68,11 @@ export function createStepUp(options: StepUpOptions) {
     newSessionId: () => ctx.newId(),
     now: () => ctx.now(),
     decide: decider.decide,
+    /**
+     * `decide`, answered synchronously when it can be (no policy hook, the store's cache holds the
+     * session): a decision or a promise of one. For adapters' hot path; `await` it either way.
+     */
+    decideNow: decider.decideNow,
 
     /**
      * Opens a challenge for a rule, bound to the user and step-up session. `offer` is the one a

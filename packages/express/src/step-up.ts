@@ -12,7 +12,9 @@ import {
   type GuardDetails,
   type GuardInput,
   type GuardOptions,
+  type GuardOutcome,
   problem,
+  type RequestContext,
   type StepUpHttp,
   type StepUpHttpOptions,
   type StepUpInfo,
@@ -32,7 +34,7 @@ import { ExpressGuardRequest, formFields, guardView, sendResponse, toFetchReques
 declare global {
   namespace Express {
     interface Request {
-      /** What was verified, set by `requireStepUp` before the handler runs. */
+      /** What was verified, set by `requireStepUp` before the handler runs. Frozen (shared by the requests of a session). */
       stepUp?: StepUpInfo;
     }
   }
@@ -126,6 +128,20 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null)?.then === "function";
 }
 
+/** What the guard reads of the app's request: its user, and the client address only when asked. */
+class ExpressRequestContext implements RequestContext {
+  readonly user: StepUpUser | null;
+  readonly #req: Request;
+  constructor(req: Request, user: StepUpUser | null) {
+    this.#req = req;
+    this.user = user;
+  }
+  /** Express computes req.ip through proxy-addr on every read: only when a policy needs it. */
+  get ip(): string | undefined {
+    return this.#req.ip;
+  }
+}
+
 function guardInput(
   req: Request,
   { transaction, describe, details }: Pick<RequireStepUpOptions, "transaction" | "describe" | "details">,
@@ -178,37 +194,50 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
       const { transaction, describe, details, ...guardOptions } = opts ?? ({} as RequireStepUpOptions);
       const guard = http.guard(guardOptions, { where: "requireStepUp", transaction, describe, details });
       const fns = { transaction, describe, details };
-      return forwardErrors(async function requireStepUp(req, res, next) {
-        // The hot path: no promise for a synchronous getUser, no input object for a plain GET.
-        const found = getUser(req);
-        const user = (isThenable(found) ? await found : found) ?? null;
+      // The hot path allocates little and awaits nothing it does not have to: a plain function
+      // (no async frame), a synchronous getUser read as is, no input object for a plain GET, and
+      // the guard's answer used directly when it is synchronous (the store's cache held the session).
+      const run = (req: Request, res: Response, next: NextFunction, user: StepUpUser | null): void => {
         const view = new ExpressGuardRequest(req);
         let input: GuardInput | undefined;
         try {
           input = req.method === "GET" && !transaction && !details ? undefined : guardInput(req, fns);
         } catch (error) {
           // The app's transaction/describe refused the request's details: a client error.
-          if (!(error instanceof StepUpError)) throw error;
-          await sendResponse(res, problem(error.code, error.message, { ...error.details }));
+          if (error instanceof StepUpError)
+            sendResponse(res, problem(error.code, error.message, { ...error.details })).catch(next);
+          else next(error);
           return;
         }
-        const ctx = {
-          user,
-          // Express computes req.ip through proxy-addr on every read: only when needed.
-          get ip() {
-            return req.ip;
-          },
+        const finish = (outcome: GuardOutcome): void => {
+          if (outcome.kind === "pass") {
+            req.stepUp = outcome.stepUp;
+            // Within a REQUIRED policy's grace period: tell the client the deadline to enrol by.
+            if (outcome.stepUp.enrollBy !== null) res.setHeader(ENROLL_BY_HEADER, outcome.stepUp.enrollBy);
+            next();
+            return;
+          }
+          sendResponse(res, http.render(view, outcome)).catch(next);
         };
-        const outcome = await guard(view, ctx, input);
-        if (outcome.kind === "pass") {
-          req.stepUp = outcome.stepUp;
-          // Within a REQUIRED policy's grace period: tell the client the deadline to enrol by.
-          if (outcome.stepUp.enrollBy !== null) res.setHeader(ENROLL_BY_HEADER, outcome.stepUp.enrollBy);
-          next();
-          return;
+        const outcome = guard(view, new ExpressRequestContext(req, user), input);
+        if (outcome instanceof Promise) outcome.then(finish).catch(next);
+        else finish(outcome);
+      };
+      const requireStepUp = (req: Request, res: Response, next: NextFunction): void => {
+        try {
+          const found = getUser(req);
+          if (isThenable(found)) {
+            Promise.resolve(found)
+              .then((user) => run(req, res, next, user ?? null))
+              .catch(next);
+            return;
+          }
+          run(req, res, next, found ?? null);
+        } catch (error) {
+          next(error);
         }
-        await sendResponse(res, http.render(view, outcome));
-      });
+      };
+      return requireStepUp;
     },
     async beginSignIn(req, res, userId, opts = {}) {
       const view = guardView(req);

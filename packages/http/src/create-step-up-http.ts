@@ -250,7 +250,11 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     guard(
       opts: GuardOptions,
       use: { where?: string } & TransactionFunctions = {},
-    ): (request: GuardRequest, ctx: RequestContext, input?: GuardInput) => Promise<GuardOutcome> {
+    ): (
+      request: GuardRequest,
+      ctx: RequestContext,
+      input?: GuardInput,
+    ) => GuardOutcome | Promise<GuardOutcome> {
       const where = use.where ?? "requireStepUp";
       checkGuardOptions(where, opts, use);
       const { resource, action, ...rule } = opts;

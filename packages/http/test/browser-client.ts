@@ -5,7 +5,11 @@ import type { GuardInput, GuardOutcome } from "../src/guard/guard.js";
 import type { RequestContext } from "../src/http-context.js";
 
 type Http = ReturnType<typeof createStepUpHttp>;
-type Guard = (request: Request, ctx: RequestContext, input?: GuardInput) => Promise<GuardOutcome>;
+type Guard = (
+  request: Request,
+  ctx: RequestContext,
+  input?: GuardInput,
+) => GuardOutcome | Promise<GuardOutcome>;
 
 /** A settable clock for `createStepUp({ clock })`: time moves only when a test says so. */
 export function fakeClock(startMs = Date.UTC(2026, 0, 5, 12)) {

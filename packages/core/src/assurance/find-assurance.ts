@@ -7,6 +7,9 @@ export function meetsLevel(level: AssuranceLevel, required: AssuranceLevel): boo
   return RANK[level] >= RANK[required];
 }
 
+/** How far ahead of our clock an assurance may be dated and still count (another process's clock). */
+export const FUTURE_SKEW_MS = 60_000;
+
 /**
  * The newest assurance in a session that satisfies a rule at `nowMs`, or undefined. Pure: the
  * caller has already read the session and the user's revocation mark in one round trip.
@@ -22,7 +25,7 @@ export function findAssurance(
   const oldest = nowMs - rule.maxAge * 1000;
   let best: Assurance | undefined;
   for (const a of session.assurances) {
-    if (a.atMs <= revokedBeforeMs || a.atMs < oldest || a.atMs > nowMs + 60_000) continue;
+    if (a.atMs <= revokedBeforeMs || a.atMs < oldest || a.atMs > nowMs + FUTURE_SKEW_MS) continue;
     if (!meetsLevel(a.level, rule.level) || !rule.factors.includes(a.factor)) continue;
     // The UV flag is checked against the assurance, not only when it was made: a presence-only
     // passkey tap for one rule must not later satisfy a rule that demands user verification.

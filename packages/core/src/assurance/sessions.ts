@@ -2,12 +2,28 @@ import type { EngineContext } from "../internal/engine-context.js";
 import { keys } from "../internal/keys.js";
 import { parseSession } from "../internal/records.js";
 import type { Assurance, Rule, SessionRecord } from "../types.js";
-import { findAssurance } from "./find-assurance.js";
+import { FUTURE_SKEW_MS, findAssurance } from "./find-assurance.js";
+
+/** A step-up session that satisfies a rule now: what was verified, and until when it counts. */
+export interface FreshResult {
+  readonly fresh: true;
+  readonly assurance: Assurance;
+  readonly verifiedAtMs: number;
+  readonly expiresAtMs: number;
+}
 
 /** Whether a step-up session satisfies a rule now. */
-export type FreshnessResult =
-  | { fresh: true; assurance: Assurance; verifiedAtMs: number; expiresAtMs: number }
-  | { fresh: false };
+export type FreshnessResult = FreshResult | { readonly fresh: false };
+
+/** A kept fresh answer and what it was computed under. */
+interface FreshMemo {
+  result: FreshResult;
+  revokedBeforeMs: number;
+  computedAtMs: number;
+}
+
+/** Rules whose answers one session record keeps (more: the record's answers start over). */
+const MEMO_RULES = 64;
 
 const MAX_ASSURANCES = 20;
 const NOT_FRESH: FreshnessResult = Object.freeze({ fresh: false });
@@ -27,6 +43,13 @@ export function createSessions(ctx: EngineContext) {
     if (hit !== undefined) return hit.uid === uid ? hit : undefined;
     const session = parseSession(raw, uid);
     if (session) {
+      // Shared by every request of the session from now on (and handed on as `req.stepUp.amr`).
+      for (const a of session.assurances) {
+        Object.freeze(a.amr);
+        Object.freeze(a);
+      }
+      Object.freeze(session.assurances);
+      Object.freeze(session);
       if (parsed.size >= PARSED_SESSIONS) parsed.delete(parsed.keys().next().value as string);
       parsed.set(raw, session);
     }
@@ -42,31 +65,96 @@ export function createSessions(ctx: EngineContext) {
     return { session: parseSession(rawSession, uid), revokedBeforeMs: Number(rawRevoked ?? 0) || 0 };
   }
 
+  /**
+   * A fresh answer is the same object for as long as it stays true: the guard's hot path then
+   * allocates no result (nor, above it, a decision or the handler's info) per request. Kept per
+   * parsed record (so it goes with the record) and rule, with the revocation mark it was computed
+   * under; a record holds answers for at most MEMO_RULES rules (a caller passing a new rule object
+   * each time cannot grow it). Exact: the best assurance found stays the best until it expires
+   * (every newer one was already counted), unless the revocation mark changes, the clock goes
+   * back, or the record holds a future-dated assurance (one that may start counting later): those
+   * are computed again, or not kept.
+   */
+  const memo = new WeakMap<SessionRecord, Map<Rule, FreshMemo>>();
+
+  function fresh(
+    session: SessionRecord,
+    rule: Rule,
+    nowMs: number,
+    revokedBeforeMs: number,
+  ): FreshnessResult {
+    const rules = memo.get(session);
+    const hit = rules?.get(rule);
+    if (
+      hit !== undefined &&
+      hit.revokedBeforeMs === revokedBeforeMs &&
+      nowMs >= hit.computedAtMs &&
+      nowMs <= hit.result.expiresAtMs
+    )
+      return hit.result;
+    const assurance = findAssurance(session, rule, nowMs, revokedBeforeMs);
+    if (!assurance) return NOT_FRESH;
+    const result: FreshResult = Object.freeze({
+      fresh: true,
+      assurance,
+      verifiedAtMs: assurance.atMs,
+      expiresAtMs: assurance.atMs + rule.maxAge * 1000,
+    });
+    if (!session.assurances.some((a) => a.atMs > nowMs + FUTURE_SKEW_MS)) {
+      const kept = rules ?? new Map<Rule, FreshMemo>();
+      if (rules === undefined) memo.set(session, kept);
+      else if (kept.size >= MEMO_RULES) kept.clear();
+      kept.set(rule, { result, revokedBeforeMs, computedAtMs: nowMs });
+    }
+    return result;
+  }
+
+  /** The answer for a rule from the two raw values (session record, revocation mark). */
+  function answer(
+    uid: string,
+    [rawSession, rawRevoked]: readonly (string | null | undefined)[],
+    rule: Rule,
+    txn: string | undefined,
+  ): FreshnessResult | Promise<FreshnessResult> {
+    const session = parseCached(rawSession ?? null, uid);
+    if (!session) return NOT_FRESH;
+    const revokedBeforeMs = Number(rawRevoked) || 0;
+    if (rule.match !== "transaction") return fresh(session, rule, ctx.now(), revokedBeforeMs);
+    const assurance = findAssurance(session, rule, ctx.now(), revokedBeforeMs, txn);
+    if (!assurance || txn === undefined) return NOT_FRESH;
+    // The grant is consumed: one verification pays for one transaction.
+    return store.take(uid, keys.txnGrant(session.familyId, txn)).then(
+      (grant): FreshnessResult =>
+        grant === null
+          ? NOT_FRESH
+          : {
+              fresh: true,
+              assurance,
+              verifiedAtMs: assurance.atMs,
+              expiresAtMs: assurance.atMs + rule.maxAge * 1000,
+            },
+    );
+  }
+
   return {
     /**
      * Answers "fresh enough?" for a rule. Costs one store round trip, plus one atomic `take` for a
      * transaction-bound rule (the grant is consumed: one verification pays for one transaction).
+     * Synchronous when the store's coherent cache holds the record (`peek`): await it either way.
+     * A fresh answer may be shared with other calls: it is frozen.
      */
-    async check(uid: string, sid: string | undefined, rule: Rule, txn?: string): Promise<FreshnessResult> {
+    check(
+      uid: string,
+      sid: string | undefined,
+      rule: Rule,
+      txn?: string,
+    ): FreshnessResult | Promise<FreshnessResult> {
       if (!sid) return NOT_FRESH;
       const wanted = [keys.session(sid), keys.revoked];
       // A store with a coherent cache answers from memory; otherwise one round trip (which may fill it).
-      const [rawSession, rawRevoked] =
-        store.peek?.(uid, wanted) ?? (await store.getMany(uid, wanted, CACHED));
-      const session = parseCached(rawSession ?? null, uid);
-      if (!session) return NOT_FRESH;
-      const assurance = findAssurance(session, rule, ctx.now(), Number(rawRevoked) || 0, txn);
-      if (!assurance) return NOT_FRESH;
-      if (rule.match === "transaction" && txn !== undefined) {
-        const grant = await store.take(uid, keys.txnGrant(session.familyId, txn));
-        if (grant === null) return NOT_FRESH;
-      }
-      return {
-        fresh: true,
-        assurance,
-        verifiedAtMs: assurance.atMs,
-        expiresAtMs: assurance.atMs + rule.maxAge * 1000,
-      };
+      const peeked = store.peek?.(uid, wanted);
+      if (peeked !== undefined) return answer(uid, peeked, rule, txn);
+      return store.getMany(uid, wanted, CACHED).then((raw) => answer(uid, raw, rule, txn));
     },
 
     /**

@@ -84,6 +84,41 @@ describe("a hung store fails closed within storeTimeoutMs", () => {
     }
   });
 
+  it("deadlines are shared per slice of time, yet every call gets its whole deadline: a call joining a batch late is not failed early", async () => {
+    const s = controlledStore();
+    s.mode = { kind: "hung" };
+    const guarded = guardedStore(s.store, 200); // slices of 10 ms
+    const timeOfFailure = async (): Promise<number> => {
+      const started = performance.now();
+      const error = await guarded.getMany("u", ["k"]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expectTimedOut(error);
+      return performance.now() - started;
+    };
+    // Calls started every 3 ms for 60 ms: several batches, and calls late in each of them.
+    const calls: Promise<number>[] = [];
+    for (let i = 0; i < 20; i++) {
+      calls.push(timeOfFailure());
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    const elapsed = await Promise.all(calls);
+    expect(Math.min(...elapsed)).toBeGreaterThanOrEqual(199); // timers may fire up to 1 ms early
+    expect(Math.max(...elapsed)).toBeLessThan(1_000);
+  });
+
+  it("a call that answers is out of its batch: the batch's deadline does not fail it afterwards", async () => {
+    const s = controlledStore();
+    s.mode = { kind: "slow", ms: 5 };
+    const guarded = guardedStore(s.store, 30);
+    const answered = guarded.getMany("u", ["k"]);
+    s.mode = { kind: "hung" };
+    const hung = guarded.getMany("u", ["k"]).catch((e: unknown) => e);
+    await expect(answered).resolves.toEqual([null]);
+    expectTimedOut(await hung);
+  });
+
   it("a slow store that answers within the deadline is not failed", async () => {
     const s = controlledStore();
     const t = testEngine({ storeTimeoutMs: 1_000 }, s.store);

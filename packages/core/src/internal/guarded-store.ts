@@ -5,31 +5,34 @@ import type { Store } from "../store/store.js";
  * Wraps a store so that any failure becomes STORE_UNAVAILABLE (503): a store that cannot answer
  * must never be read as "no record", or a broken Redis would open every door (fail closed).
  * A store that hangs is a failure too: each call that has not settled within `timeoutMs`
- * (milliseconds, the resolved `storeTimeoutMs`) rejects, so a stalled Redis (connection open, no
+ * (milliseconds, the resolved `storeTimeoutMs`; up to a twentieth more, see `deadlineBatches`) rejects, so a stalled Redis (connection open, no
  * replies) answers 503 instead of hanging every guarded request. A call that timed out may still be
  * applied by the store later (Redis runs what it already received); the request has failed closed.
  */
 export function guardedStore(store: Store, timeoutMs: number): Store {
+  const deadlines = deadlineBatches(timeoutMs);
   // Not an async wrapper (each layer adds promises, and the guard's hot path goes through here):
-  // one plain promise and one timer per call, the timer cleared as soon as the call settles.
+  // one plain promise per call, and a place in the current batch of deadlines (no timer of its own).
   const wrap =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> =>
       new Promise<R>((resolve, reject) => {
-        const timer = setTimeout(() => reject(storeUnavailable(timedOut(timeoutMs))), timeoutMs);
-        // A deadline alone must not keep the process alive (a graceful shutdown would wait on it).
-        timer.unref();
-        const fail = (error: unknown): void => {
-          clearTimeout(timer);
-          reject(storeUnavailable(error));
-        };
+        const expire = (): void => reject(storeUnavailable(timedOut(timeoutMs)));
+        const batch = deadlines.join(expire);
         try {
-          fn(...args).then((value) => {
-            clearTimeout(timer);
-            resolve(value);
-          }, fail);
+          fn(...args).then(
+            (value) => {
+              batch.delete(expire);
+              resolve(value);
+            },
+            (error: unknown) => {
+              batch.delete(expire);
+              reject(storeUnavailable(error));
+            },
+          );
         } catch (error) {
-          fail(error);
+          batch.delete(expire);
+          reject(storeUnavailable(error));
         }
       });
   return {
@@ -58,4 +61,38 @@ export function guardedStore(store: Store, timeoutMs: number): Store {
 /** The logged cause of a deadline miss: the platform's own timeout error (what `AbortSignal.timeout` raises). */
 function timedOut(timeoutMs: number): DOMException {
   return new DOMException(`store call did not settle within ${timeoutMs} ms`, "TimeoutError");
+}
+
+/**
+ * Deadlines shared by the calls that start within one slice of time (at most 100 ms, a twentieth
+ * of the timeout): one timer per slice instead of one per call (a timer is an object, a list
+ * insert and a removal: more than the rest of this wrapper on the guard's hot path). A call's
+ * deadline is thus between `timeoutMs` and `timeoutMs` plus a slice after it started.
+ */
+function deadlineBatches(timeoutMs: number): { join(expire: () => void): Set<() => void> } {
+  const sliceMs = Math.max(1, Math.min(100, Math.ceil(timeoutMs / 20)));
+  let current: Set<() => void> | undefined;
+  return {
+    join(expire) {
+      let batch = current;
+      if (batch === undefined) {
+        const opened = new Set<() => void>();
+        batch = current = opened;
+        // No clock read: the batch takes calls until its slice timer fires, and expires them
+        // `timeoutMs` after that (so every call it took gets at least `timeoutMs`).
+        const close = setTimeout(() => {
+          if (current === opened) current = undefined;
+          const expiry = setTimeout(() => {
+            for (const fail of opened) fail();
+            opened.clear();
+          }, timeoutMs);
+          expiry.unref();
+        }, sliceMs);
+        // A deadline alone must not keep the process alive (a graceful shutdown would wait on it).
+        close.unref();
+      }
+      batch.add(expire);
+      return batch;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { meetsLevel } from "../assurance/find-assurance.js";
-import type { Sessions } from "../assurance/sessions.js";
+import type { FreshResult, Sessions } from "../assurance/sessions.js";
 import type { AttemptLimiter } from "../challenge/attempt-limiter.js";
 import type { Devices, RiskView } from "../devices/devices.js";
 import type { EngineContext } from "../internal/engine-context.js";
@@ -132,7 +132,20 @@ export function createDecider(
       if (verdict === "REVIEW") await review(input);
     }
     const freshness = await sessions.check(user.id, sid, rule, txn);
-    return freshness.fresh ? { outcome: "allow", ...freshness } : undefined;
+    return freshness.fresh ? allow(freshness) : undefined;
+  }
+
+  /** The allow decision of a fresh answer: the same (frozen) object for the same answer. */
+  const allowed = new WeakMap<FreshResult, StepUpDecision>();
+  function allow(fresh: FreshResult): StepUpDecision {
+    let decision = allowed.get(fresh);
+    if (decision === undefined) {
+      const { assurance, verifiedAtMs, expiresAtMs } = fresh;
+      decision = Object.freeze({ outcome: "allow", assurance, verifiedAtMs, expiresAtMs });
+      // Only a kept answer (frozen) comes again: a one-off (a transaction's) is not remembered.
+      if (Object.isFrozen(fresh)) allowed.set(fresh, decision);
+    }
+    return decision;
   }
 
   /** REVIEW: challenged like CHALLENGE, and kept for an administrator to look at. */
@@ -196,10 +209,25 @@ export function createDecider(
    * say: stepup's own actions, transaction rules and phishing-resistant rules. A transaction or
    * phishing-resistant rule that sets its own `policy.requirement` has chosen it (the app's
    * developer did, per rule): that level applies to it, without trusted devices or log-only.
+   *
+   * Answered synchronously when it can be (no hook, the store's coherent cache holds the record),
+   * else a promise: the adapters' hot path then awaits nothing. An allow decision may be shared
+   * with other calls for the same session and rule: it is frozen.
    */
-  async function decide(input: DecideInput): Promise<StepUpDecision> {
+  function decideNow(input: DecideInput): StepUpDecision | Promise<StepUpDecision> {
+    if (hook) return decideWithHook(input);
+    const freshness = sessions.check(input.user.id, input.sid, input.rule, input.txn);
+    if (freshness instanceof Promise) return freshness.then((f) => (f.fresh ? allow(f) : notFresh(input)));
+    return freshness.fresh ? allow(freshness) : notFresh(input);
+  }
+
+  async function decideWithHook(input: DecideInput): Promise<StepUpDecision> {
     const answer = await settled(input);
-    if (answer) return answer;
+    return answer ?? notFresh(input);
+  }
+
+  /** Not fresh (or no session): what the policy says, and what a challenge can offer. */
+  async function notFresh(input: DecideInput): Promise<StepUpDecision> {
     const { rule, user } = input;
     const policy = rule.policy;
     const guarded = !waivable(rule);
@@ -243,7 +271,12 @@ export function createDecider(
     return { outcome: "challenge", rule, offer };
   }
 
-  return { decide, settled };
+  /** `decideNow`, always as a promise (the public `engine.decide`). */
+  async function decide(input: DecideInput): Promise<StepUpDecision> {
+    return decideNow(input);
+  }
+
+  return { decide, decideNow, settled };
 }
 
 export type Decider = ReturnType<typeof createDecider>;

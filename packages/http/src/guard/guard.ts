@@ -10,24 +10,25 @@ import { StepUpError } from "@stepup/core";
 import type { HttpContext, RequestContext } from "../http-context.js";
 import type { CookieToSet } from "../internal/cookies.js";
 import { crossOriginWrite, safeReturnTo } from "../security.js";
+import type { CookieSession } from "../session-cookie.js";
 
-/** What a protected handler may read about the step-up that let it run. */
+/** What a protected handler may read about the step-up that let it run (frozen: requests of one session share it). */
 export interface StepUpInfo {
   /** When the second factor was proved (ISO 8601); `null` when a policy waived the step-up. */
-  verifiedAt: string | null;
+  readonly verifiedAt: string | null;
   /** When that proof stops counting for this rule (ISO 8601); `null` when waived. */
-  expiresAt: string | null;
-  factor: string | null;
-  level: string | null;
+  readonly expiresAt: string | null;
+  readonly factor: string | null;
+  readonly level: string | null;
   /** RFC 8176 method references of the proof (`["otp"]`, `["hwk"]`). */
-  amr: readonly string[];
-  resource: string;
-  action: string;
+  readonly amr: readonly string[];
+  readonly resource: string;
+  readonly action: string;
   /**
    * The deadline to set up two-step verification by (ISO 8601), while a `REQUIRED` policy's grace
    * period lets a user with no factor pass; also sent as the `Stepup-Enroll-By` header. `null` otherwise.
    */
-  enrollBy: string | null;
+  readonly enrollBy: string | null;
 }
 
 /** The response header that carries `StepUpInfo.enrollBy` on a guarded response within a grace period. */
@@ -160,45 +161,57 @@ export function bearerOf(request: GuardRequest): string | undefined {
  * bearer that is not one (expired, another scope, an OAuth access token) falls through to the
  * cookie guard, whose 401 carries the RFC 9470 header. Not for stepup's own operations: their
  * engine checks the cookie's session itself, so a token must never stand in for it there.
+ * Synchronous when the answer needs no await (see `runGuard`): await it either way.
  */
-export async function runRouteGuard(
+export function runRouteGuard(
   http: HttpContext,
   request: GuardRequest,
   ctx: RequestContext,
   rule: Rule,
   input: GuardInput = NO_INPUT,
-): Promise<GuardOutcome> {
+): GuardOutcome | Promise<GuardOutcome> {
   // Tokens off: the header is not even read, and the cookie path is exactly what it was.
   if (http.engine.tokens.enabled && ctx.user) {
     const token = bearerOf(request);
-    if (token !== undefined) {
-      try {
-        // The same-origin rule holds for a bearer too: the user still comes from the app's session.
-        if (!SAFE_METHODS.has(request.method) && crossOriginWrite(request, http.trustedOrigins))
-          throw new StepUpError("ORIGIN_MISMATCH", "This request came from another site.");
-        const claims = await http.engine.tokens.accept(ctx.user, rule, token, input.txn);
-        if (claims) {
-          // A token proves the step-up, not that the action is allowed now: a risk hook's BLOCK
-          // (an address or an amount it refuses) holds for bearers too.
-          const hook = http.engine.config.policy.decide;
-          if (hook) {
-            const details = await detailsOf(input);
-            const ip = ctx.ip;
-            const verdict = await hook({
-              user: ctx.user,
-              rule,
-              ...(ip ? { ip } : {}),
-              ...(details ? { details } : {}),
-            });
-            if (verdict === "BLOCK") return { kind: "blocked", rule };
-          }
-          return { kind: "pass", stepUp: tokenInfo(claims, rule) };
-        }
-      } catch (error) {
-        // The revocation check reads the store: down means refused, never let in.
-        return { kind: "error", error };
+    if (token !== undefined) return tokenGuard(http, request, ctx, ctx.user, rule, input, token);
+  }
+  return runGuard(http, request, ctx, rule, input);
+}
+
+async function tokenGuard(
+  http: HttpContext,
+  request: GuardRequest,
+  ctx: RequestContext,
+  user: StepUpUser,
+  rule: Rule,
+  input: GuardInput,
+  token: string,
+): Promise<GuardOutcome> {
+  try {
+    // The same-origin rule holds for a bearer too: the user still comes from the app's session.
+    if (!SAFE_METHODS.has(request.method) && crossOriginWrite(request, http.trustedOrigins))
+      throw new StepUpError("ORIGIN_MISMATCH", "This request came from another site.");
+    const claims = await http.engine.tokens.accept(user, rule, token, input.txn);
+    if (claims) {
+      // A token proves the step-up, not that the action is allowed now: a risk hook's BLOCK
+      // (an address or an amount it refuses) holds for bearers too.
+      const hook = http.engine.config.policy.decide;
+      if (hook) {
+        const details = await detailsOf(input);
+        const ip = ctx.ip;
+        const verdict = await hook({
+          user,
+          rule,
+          ...(ip ? { ip } : {}),
+          ...(details ? { details } : {}),
+        });
+        if (verdict === "BLOCK") return { kind: "blocked", rule };
       }
+      return { kind: "pass", stepUp: tokenInfo(claims, rule) };
     }
+  } catch (error) {
+    // The revocation check reads the store: down means refused, never let in.
+    return { kind: "error", error };
   }
   return runGuard(http, request, ctx, rule, input);
 }
@@ -217,15 +230,19 @@ async function detailsOf(input: GuardInput): Promise<GuardDetails | undefined> {
  * The guard: one question to the engine, answered as data. A state-changing request from another
  * origin is refused before anything is read, stored or run (a cross-site form must neither run
  * the handler with a fresh step-up nor be kept for re-submission from our own origin). Any store
- * failure ends as an error outcome, never a pass (fail closed).
+ * failure ends as an error outcome, never a pass (fail closed), and nothing here throws.
+ *
+ * The hot path (a cached cookie, a fresh session) makes no promise of its own: the answer is
+ * synchronous when the store's coherent cache holds the session, else the store's one round trip
+ * and one step after it. Await it either way.
  */
-export async function runGuard(
+export function runGuard(
   http: HttpContext,
   request: GuardRequest,
   ctx: RequestContext,
   rule: Rule,
   input: GuardInput = NO_INPUT,
-): Promise<GuardOutcome> {
+): GuardOutcome | Promise<GuardOutcome> {
   const user = ctx.user;
   if (!user) return { kind: "error", error: new StepUpError("UNAUTHENTICATED", "Sign in first.") };
   try {
@@ -236,32 +253,127 @@ export async function runGuard(
     const header = request.headers.get("cookie");
     // A cache hit is synchronous: no await for the common case (the guard runs on every request).
     const peeked = http.cookie.peek(header, now, request);
-    const cookie = peeked === undefined ? await http.cookie.read(header, now, request) : peeked;
-    const sid = cookie && cookie.uid === user.id ? cookie.sid : undefined;
-    // Only what this rule's policy can read: for a plain rule the fresh path computes neither the
-    // client address (a getter: proxy-addr in Express) nor the device cookie, nor the app's details.
-    const { triggers, mode } = rule.policy;
-    const hook = http.engine.config.policy.decide !== undefined;
-    const ip = hook || triggers.newIp || triggers.when || mode === "log-only" ? ctx.ip : undefined;
-    const device =
-      rule.allowTrustedDevice || triggers.newDevice ? http.device.read(header, request) : undefined;
-    const details = hook || triggers.when ? await detailsOf(input) : undefined;
-    const decision = await http.engine.decide({ user, sid, rule, txn: input.txn, ip, device, details });
-    switch (decision.outcome) {
-      case "allow":
-      case "waived":
-        return { kind: "pass", stepUp: info(decision, rule) };
-      case "block":
-        return { kind: "blocked", rule };
-      case "enroll-required":
-        return { kind: "enrollment-required", rule };
-      case "locked":
-        return { kind: "locked", rule, userLocked: decision.userLocked, retryAfter: decision.retryAfter };
-      case "challenge":
-        return await openFor(http, request, user, sid, rule, input, decision.offer);
-    }
+    if (peeked === undefined) return unsealThenDecide(http, request, ctx, user, rule, input, header, now);
+    return decideFor(http, request, ctx, user, rule, input, header, peeked);
   } catch (error) {
     return { kind: "error", error };
+  }
+}
+
+/** A cookie the cache does not hold: unseal it (iron), then decide. */
+async function unsealThenDecide(
+  http: HttpContext,
+  request: GuardRequest,
+  ctx: RequestContext,
+  user: StepUpUser,
+  rule: Rule,
+  input: GuardInput,
+  header: string | null,
+  now: number,
+): Promise<GuardOutcome> {
+  try {
+    const cookie = await http.cookie.read(header, now, request);
+    return await decideFor(http, request, ctx, user, rule, input, header, cookie);
+  } catch (error) {
+    return { kind: "error", error };
+  }
+}
+
+/** Asks the engine for this user, session and rule; may throw (the caller turns it into an error outcome). */
+function decideFor(
+  http: HttpContext,
+  request: GuardRequest,
+  ctx: RequestContext,
+  user: StepUpUser,
+  rule: Rule,
+  input: GuardInput,
+  header: string | null,
+  cookie: CookieSession | null | undefined,
+): GuardOutcome | Promise<GuardOutcome> {
+  const sid = cookie && cookie.uid === user.id ? cookie.sid : undefined;
+  // Only what this rule's policy can read: for a plain rule the fresh path computes neither the
+  // client address (a getter: proxy-addr in Express) nor the device cookie, nor the app's details.
+  const { triggers, mode } = rule.policy;
+  const hook = http.engine.config.policy.decide !== undefined;
+  const ip = hook || triggers.newIp || triggers.when || mode === "log-only" ? ctx.ip : undefined;
+  const device =
+    rule.allowTrustedDevice || triggers.newDevice ? http.device.read(header, request) : undefined;
+  const txn = input.txn;
+  if (hook || triggers.when) {
+    return detailsOf(input).then((details) =>
+      settle(
+        http,
+        request,
+        user,
+        sid,
+        rule,
+        input,
+        http.engine.decideNow({ user, sid, rule, txn, ip, device, details }),
+      ),
+    );
+  }
+  return settle(
+    http,
+    request,
+    user,
+    sid,
+    rule,
+    input,
+    http.engine.decideNow({ user, sid, rule, txn, ip, device }),
+  );
+}
+
+/** The outcome of a decision (or of a decision to come); failures become error outcomes. */
+function settle(
+  http: HttpContext,
+  request: GuardRequest,
+  user: StepUpUser,
+  sid: string | undefined,
+  rule: Rule,
+  input: GuardInput,
+  decision: StepUpDecision | Promise<StepUpDecision>,
+): GuardOutcome | Promise<GuardOutcome> {
+  if (!(decision instanceof Promise)) return outcomeOf(http, request, user, sid, rule, input, decision);
+  return decision.then(
+    (d) => outcomeOf(http, request, user, sid, rule, input, d),
+    (error: unknown): GuardOutcome => ({ kind: "error", error }),
+  );
+}
+
+/** Pass outcomes of shared (frozen) allow decisions: the same object again, nothing allocated. */
+const passes = new WeakMap<StepUpDecision, GuardOutcome>();
+
+function outcomeOf(
+  http: HttpContext,
+  request: GuardRequest,
+  user: StepUpUser,
+  sid: string | undefined,
+  rule: Rule,
+  input: GuardInput,
+  decision: StepUpDecision,
+): GuardOutcome | Promise<GuardOutcome> {
+  switch (decision.outcome) {
+    case "allow": {
+      let pass = passes.get(decision);
+      if (pass === undefined) {
+        pass = Object.freeze({ kind: "pass", stepUp: Object.freeze(info(decision, rule)) });
+        // A frozen decision is the engine's shared one for this session and rule (one rule: one info).
+        if (Object.isFrozen(decision)) passes.set(decision, pass);
+      }
+      return pass;
+    }
+    case "waived":
+      return { kind: "pass", stepUp: info(decision, rule) };
+    case "block":
+      return { kind: "blocked", rule };
+    case "enroll-required":
+      return { kind: "enrollment-required", rule };
+    case "locked":
+      return { kind: "locked", rule, userLocked: decision.userLocked, retryAfter: decision.retryAfter };
+    case "challenge":
+      return openFor(http, request, user, sid, rule, input, decision.offer).catch(
+        (error: unknown): GuardOutcome => ({ kind: "error", error }),
+      );
   }
 }
 

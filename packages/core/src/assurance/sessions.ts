@@ -1,3 +1,4 @@
+import { StepUpError } from "../errors.js";
 import type { EngineContext } from "../internal/engine-context.js";
 import { keys } from "../internal/keys.js";
 import { parseSession } from "../internal/records.js";
@@ -174,16 +175,32 @@ export function createSessions(ctx: EngineContext) {
       if (assurance.txn !== undefined) {
         await store.set(uid, keys.txnGrant(record.familyId, assurance.txn), "1", ctx.config.sessionTtl);
       }
+      // A logout racing this verification (the same browser, the old cookie) must end the new id
+      // too, whichever finishes first: it finds the new id here, or this finds its mark below.
+      await store.set(uid, keys.rotatedTo(oldSid), sid, ctx.config.challengeTtl);
       await store.delete(uid, [keys.session(oldSid)]);
+      const [ended] = await store.getMany(uid, [keys.sessionEnded(oldSid)]);
+      if ((ended ?? null) !== null) {
+        await store.delete(uid, [keys.session(sid)]);
+        throw new StepUpError("CHALLENGE_NOT_FOUND", "This step-up session was signed out.");
+      }
       return sid;
     },
 
     /** Ends one step-up session (logout). */
     async revokeSession(uid: string, sid: string): Promise<void> {
-      const { session } = await read(uid, sid);
-      // Tokens minted in this session carry its family id: they end with it.
-      if (session) await store.set(uid, keys.familyRevoked(session.familyId), "1", ctx.config.sessionTtl);
-      await store.delete(uid, [keys.session(sid)]);
+      // First the mark: a verification still running on this id sees it after its own writes and
+      // undoes them (see `grant`), and no challenge of this session takes a code any more.
+      await store.set(uid, keys.sessionEnded(sid), "1", ctx.config.challengeTtl);
+      // A verification that finished first rotated this id: the browser may still receive the new
+      // cookie after this logout's answer, so the new id ends too.
+      const [rotated] = await store.getMany(uid, [keys.rotatedTo(sid)]);
+      for (const id of rotated ? [sid, rotated] : [sid]) {
+        const { session } = await read(uid, id);
+        // Tokens minted in this session carry its family id: they end with it.
+        if (session) await store.set(uid, keys.familyRevoked(session.familyId), "1", ctx.config.sessionTtl);
+        await store.delete(uid, [keys.session(id)]);
+      }
       await ctx.emit({ type: "session.revoked", userId: uid });
     },
 

@@ -98,11 +98,16 @@ export function createChallenges(
     }
   }
 
-  async function load(uid: string, id: unknown): Promise<Challenge> {
+  /** A challenge; with `sid`, one whose step-up session has not been signed out (same round trip). */
+  async function load(uid: string, id: unknown, sid?: string): Promise<Challenge> {
     if (typeof id !== "string" || !ID.test(id)) throw notFound();
-    const [raw] = await store.getMany(uid, [keys.challenge(id)]);
+    const [raw, ended] = await store.getMany(
+      uid,
+      sid === undefined ? [keys.challenge(id)] : [keys.challenge(id), keys.sessionEnded(sid)],
+    );
     const stored = parseChallenge(raw, uid) as StoredChallenge | undefined;
-    if (!stored || stored.expiresAtMs <= ctx.now()) throw notFound();
+    // A logout ends the challenges opened in that session: no code is checked for them any more.
+    if (!stored || stored.expiresAtMs <= ctx.now() || (ended ?? null) !== null) throw notFound();
     return unseal(stored);
   }
 
@@ -137,7 +142,7 @@ export function createChallenges(
   }
 
   async function loadOwn(user: StepUpUser, sid: string, id: unknown): Promise<Challenge> {
-    const challenge = await load(user.id, id);
+    const challenge = await load(user.id, id, sid);
     if (challenge.sid !== sid)
       throw new StepUpError("CHALLENGE_SESSION_MISMATCH", "This verification belongs to another session.");
     return challenge;

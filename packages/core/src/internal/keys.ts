@@ -7,6 +7,8 @@
  * | key | kind | lifetime |
  * |---|---|---|
  * | `session:<sid>` | step-up session record | `sessionTtl` |
+ * | `ended:<sid>` | a signed-out step-up session id: its challenges end, a grant racing the logout is undone | `challengeTtl` |
+ * | `rotated:<sid>` | the id a verification rotated this one to (a logout with the old cookie ends both) | `challengeTtl` |
  * | `revoked` | revokeUser mark (ms) | `sessionTtl` |
  * | `challenge:<id>` | open challenge, taken on success | `challengeTtl` |
  * | `challenges` | list of open challenge ids, capped | `challengeTtl` |
@@ -37,6 +39,8 @@
  */
 export const keys = {
   session: (sid: string) => `session:${sid}`,
+  sessionEnded: (sid: string) => `ended:${sid}`,
+  rotatedTo: (sid: string) => `rotated:${sid}`,
   revoked: "revoked",
   challenge: (id: string) => `challenge:${id}`,
   challenges: "challenges",

@@ -54,6 +54,24 @@ describe("step-up cookie cache: flooding with forged cookies", () => {
     expect(cookie.peek(good, now)).toEqual({ sid: "s1", uid: "alice" }); // still cached
   });
 
+  it("a cached seal's tail on another body is not a hit: the cache answers only for the exact seal it verified", async () => {
+    const cookie = createSessionCookie({ ...options, secrets: ["a".repeat(32)] });
+    const good = cookiePair(await cookie.issue({ sid: "s1", uid: "alice" }, url));
+    const now = Date.now();
+    expect(await cookie.read(good, now)).toEqual({ sid: "s1", uid: "alice" });
+    // One character of the sealed data changed, the tail (HMAC, expiry) kept: the key the cache
+    // files the seal under is the same; the seal is not.
+    const parts = good.split("*"); // stepup=Fe26.2, id, salt, iv, data, expiration, hmac salt, hmac~2
+    const data = parts[4] ?? "";
+    parts[4] = (data[0] === "A" ? "B" : "A") + data.slice(1);
+    const spliced = parts.join("*");
+    expect(spliced.slice(-100)).toBe(good.slice(-100));
+    expect(cookie.peek(spliced, now)).toBeUndefined();
+    unseal.mockClear();
+    expect(await cookie.read(spliced, now)).toBeUndefined();
+    expect(unseal).toHaveBeenCalledTimes(1); // checked by iron, and refused
+  });
+
   it("values not shaped like our seals are refused without unsealing", async () => {
     const cookie = createSessionCookie({ ...options, secrets: ["a".repeat(32)] });
     const sealed = cookiePair(await cookie.issue({ sid: "s1", uid: "alice" }, url)).slice("stepup=".length);

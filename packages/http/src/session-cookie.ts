@@ -50,6 +50,8 @@ export interface SessionCookie {
 
 /** Entries of the unseal cache: each holds a copy of one seal (~300 bytes) and its contents. */
 export const UNSEAL_CACHE_LIMIT = 10_000;
+/** The seal's last characters the cache is keyed by (they hold its 43-character HMAC). */
+const CACHE_KEY_CHARS = 48;
 
 /**
  * The shape iron-session 8 (iron-webcrypto 1) gives every seal we issue:
@@ -76,14 +78,20 @@ function flatCopy(s: string): string {
 export function createSessionCookie(options: SessionCookieOptions): SessionCookie {
   // iron-session seals with the highest password id; the first secret is current.
   const password = Object.fromEntries(options.secrets.map((s, i) => [String(options.secrets.length - i), s]));
-  const cache = new Map<string, { value: CookieSession; expiresAtMs: number }>();
+  // Kept by the seal's last characters (its HMAC: a short key to hash on every request), holding
+  // the whole seal, which a hit must equal exactly.
+  const cache = new Map<string, { sealed: string; value: CookieSession; expiresAtMs: number }>();
+  const cached = (sealed: string, nowMs: number): CookieSession | undefined => {
+    const hit = cache.get(sealed.slice(-CACHE_KEY_CHARS));
+    return hit !== undefined && hit.sealed === sealed && hit.expiresAtMs > nowMs ? hit.value : undefined;
+  };
 
   function remember(sealed: string, value: CookieSession, expiresAtMs: number): void {
     if (cache.size >= UNSEAL_CACHE_LIMIT) {
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
     }
-    cache.set(flatCopy(sealed), { value, expiresAtMs });
+    cache.set(flatCopy(sealed.slice(-CACHE_KEY_CHARS)), { sealed: flatCopy(sealed), value, expiresAtMs });
   }
 
   // `__Host-`/`__Secure-` prefixes and where the plain name is read: see `cookieScheme`.
@@ -100,16 +108,14 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
     peek(cookieHeader, nowMs, request) {
       const sealed = sealedIn(cookieHeader, request);
       if (!sealed) return null;
-      const hit = cache.get(sealed);
-      if (!hit || hit.expiresAtMs <= nowMs) return undefined;
-      return hit.value;
+      return cached(sealed, nowMs);
     },
 
     async read(cookieHeader, nowMs, request) {
       const sealed = sealedIn(cookieHeader, request);
       if (!sealed || sealed.length > 4096) return undefined;
-      const hit = cache.get(sealed);
-      if (hit && hit.expiresAtMs > nowMs) return hit.value;
+      const hit = cached(sealed, nowMs);
+      if (hit) return hit;
       const shape = SEAL_SHAPE.exec(sealed);
       if (!shape || !Object.hasOwn(password, shape[1] ?? "")) return undefined; // not one of our seals
       const expiresAtMs = Number(shape[2]);

@@ -216,14 +216,17 @@ export function redisStore(options: RedisStoreOptions): Store {
     getMany(scope, keys, options) {
       // MGET with no key is a syntax error in Redis. Not async: this is the guard's hot path.
       if (keys.length === 0) return Promise.resolve([]);
-      const ids = keys.map((key) => redisKey(scope, key));
+      // The scope's part once, not once per key (the guard reads two keys of one scope).
+      const scoped = `${keyPrefix}:{${encodeScope(scope)}}:`;
+      const ids = keys.map((key) => scoped + key);
       return options?.cache && cache ? cache.read(ids) : client.mget(ids);
     },
 
     ...(cache
       ? {
           peek(scope: string, keys: readonly string[]) {
-            return cache.peek(keys.map((key) => redisKey(scope, key)));
+            const scoped = `${keyPrefix}:{${encodeScope(scope)}}:`;
+            return cache.peek(keys.map((key) => scoped + key));
           },
         }
       : {}),

@@ -30,18 +30,18 @@ const MAX_ASSURANCES = 20;
 const NOT_FRESH: FreshnessResult = Object.freeze({ fresh: false });
 const CACHED = Object.freeze({ cache: true });
 
-/** Parsed session records kept by their exact stored text (the guard's hot path parses once). */
+/** Parsed session records kept (by session id, with the exact text parsed): the guard parses once. */
 const PARSED_SESSIONS = 1000;
 
 export function createSessions(ctx: EngineContext) {
   const { store } = ctx;
-  // The same record is read on every request of a session: parse its text once. Keyed by the whole
-  // stored value, so a changed record is a new key; the records are only ever read from here.
-  const parsed = new Map<string, SessionRecord>();
-  function parseCached(raw: string | null, uid: string): SessionRecord | undefined {
+  // The same record is read on every request of a session: parse its text once. Kept by session
+  // id (a short key to hash) with the exact text it was parsed from: a changed text is parsed again.
+  const parsed = new Map<string, { raw: string; session: SessionRecord }>();
+  function parseCached(sid: string, raw: string | null, uid: string): SessionRecord | undefined {
     if (raw === null) return undefined;
-    const hit = parsed.get(raw);
-    if (hit !== undefined) return hit.uid === uid ? hit : undefined;
+    const hit = parsed.get(sid);
+    if (hit !== undefined && hit.raw === raw) return hit.session.uid === uid ? hit.session : undefined;
     const session = parseSession(raw, uid);
     if (session) {
       // Shared by every request of the session from now on (and handed on as `req.stepUp.amr`).
@@ -51,8 +51,9 @@ export function createSessions(ctx: EngineContext) {
       }
       Object.freeze(session.assurances);
       Object.freeze(session);
-      if (parsed.size >= PARSED_SESSIONS) parsed.delete(parsed.keys().next().value as string);
-      parsed.set(raw, session);
+      if (hit === undefined && parsed.size >= PARSED_SESSIONS)
+        parsed.delete(parsed.keys().next().value as string);
+      parsed.set(sid, { raw, session });
     }
     return session;
   }
@@ -113,11 +114,12 @@ export function createSessions(ctx: EngineContext) {
   /** The answer for a rule from the two raw values (session record, revocation mark). */
   function answer(
     uid: string,
+    sid: string,
     [rawSession, rawRevoked]: readonly (string | null | undefined)[],
     rule: Rule,
     txn: string | undefined,
   ): FreshnessResult | Promise<FreshnessResult> {
-    const session = parseCached(rawSession ?? null, uid);
+    const session = parseCached(sid, rawSession ?? null, uid);
     if (!session) return NOT_FRESH;
     const revokedBeforeMs = Number(rawRevoked) || 0;
     if (rule.match !== "transaction") return fresh(session, rule, ctx.now(), revokedBeforeMs);
@@ -154,8 +156,8 @@ export function createSessions(ctx: EngineContext) {
       const wanted = [keys.session(sid), keys.revoked];
       // A store with a coherent cache answers from memory; otherwise one round trip (which may fill it).
       const peeked = store.peek?.(uid, wanted);
-      if (peeked !== undefined) return answer(uid, peeked, rule, txn);
-      return store.getMany(uid, wanted, CACHED).then((raw) => answer(uid, raw, rule, txn));
+      if (peeked !== undefined) return answer(uid, sid, peeked, rule, txn);
+      return store.getMany(uid, wanted, CACHED).then((raw) => answer(uid, sid, raw, rule, txn));
     },
 
     /**

@@ -1211,8 +1211,8 @@ export function checkDocumented(
   spec: RequestSpec,
 ): void {
   if (!ctx.checker) return;
-  // A made-up Host is refused by the adapter before stepup sees the request (a 400 problem+json on
-  // any route, pages included): the document describes requests to the app's own address.
+  // A made-up Host is refused by the adapter before stepup sees the request (a 400: problem+json on
+  // the API, a page on the pages): the document describes requests to the app's own address.
   if (req.headers.some(([k]) => k === "host")) return;
   const [method, template] = spec.op.split(" ");
   if (spec.bend !== "none" || method !== req.method) return;
@@ -1233,10 +1233,16 @@ export function checkDocumented(
   // (A HEAD with a body has no body in its answer to tell an adapter refusal by: see below.)
   if (req.method === "HEAD" && req.body) return;
   // The Express adapter's own refusals of a body the app's parser read (or failed on) before stepup
-  // saw the request: on any route, pages included, and in no operation's document.
-  if (/problem\+json/.test(res.headers.get("content-type") ?? "")) {
+  // saw the request: problem+json on any API route (a page answers with a page), and in no
+  // operation's document.
+  const type = res.headers.get("content-type") ?? "";
+  if (/problem\+json/.test(type)) {
     const detail = (JSON.parse(res.text || "{}") as { detail?: unknown }).detail;
     if (ADAPTER_REFUSALS.includes(String(detail))) return;
+  } else if (/^text\/html/.test(type)) {
+    // The same refusals on a page: its message, or the page for a form too large.
+    if (res.status === 400 && ADAPTER_REFUSALS.some((d) => res.text.includes(d))) return;
+    if (res.status === 413 && res.text.includes("Form too large")) return;
   }
   const guarded = ctx.guarded?.has(`${method} ${template}`);
   // A guarded route of the app answers with the guard's responses, or the app's own (not stepup's).

@@ -78,12 +78,11 @@ describe("a Host header that is more than a host and port", () => {
   const hosts = ["a@b", "user:pass@127.0.0.1", "evil.example/x", "evil.example#x", "evil.example?x", "a\\b"];
 
   it.each(hosts)(
-    "Host: %s is a 400 invalid_input on the API, the pages and the guard, never a 500",
+    "Host: %s is a 400 on the API and the guard (invalid_input) and on the pages (a page), never a 500",
     async (host) => {
       for (const [method, path] of [
         ["GET", "/stepup/api/factors"],
         ["POST", "/stepup/api/challenges"],
-        ["GET", "/stepup/console"],
         ["POST", "/delete"],
       ] as const) {
         const res = await send(method, path, host);
@@ -93,6 +92,9 @@ describe("a Host header that is more than a host and port", () => {
         });
         expect(JSON.parse(res.body).error).toBe("invalid_input");
       }
+      const page = await send("GET", "/stepup/console", host);
+      expect(page.status, page.body).toBe(400);
+      expect(page.type).toMatch(/^text\/html/);
     },
   );
 

@@ -104,7 +104,7 @@ export interface ExpressStepUp {
    * await stepup.track(req, { tag: "payout.approved", severity: "high", metadata: { amount } }, { webhook: true });
    */
   track(req: Request, input: TrackInput, options?: Pick<TrackOptions, "webhook">): Promise<StepUpEvent>;
-  /** Turns body-parser errors under `basePath` into problem+json (mount after the router). */
+  /** Turns body-parser errors under `basePath` into problem+json, or a page on the pages (mount after the router). */
   errorHandler: ErrorRequestHandler;
   /** The underlying HTTP layer and engine (revokeUser, events). */
   http: StepUpHttp;
@@ -179,7 +179,7 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
       request = toFetchRequest(req);
     } catch (error) {
       if (!(error instanceof StepUpError)) throw error;
-      await sendResponse(res, problem(error.code, error.message));
+      await sendResponse(res, http.refuse(req.originalUrl, error));
       return;
     }
     const user = await userOf(getUser, req);
@@ -277,11 +277,12 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
     errorHandler(error, req, res, next) {
       const status = typeof error?.status === "number" ? error.status : 500;
       if (!req.originalUrl.startsWith(http.basePath) || status >= 500 || res.headersSent) return next(error);
-      const response =
+      // A page (the challenge page's form, the console's) answers with a page, the API with problem+json.
+      const refusal =
         status === 413
-          ? problem("PAYLOAD_TOO_LARGE", "The body is too large.")
-          : problem("INVALID_INPUT", "The request body could not be read.");
-      sendResponse(res, response).catch(next);
+          ? new StepUpError("PAYLOAD_TOO_LARGE", "The body is too large.")
+          : new StepUpError("INVALID_INPUT", "The request body could not be read.");
+      sendResponse(res, http.refuse(req.originalUrl, refusal)).catch(next);
     },
   };
 }

@@ -22,7 +22,7 @@ import {
 } from "./guard/render-guard.js";
 import type { HttpContext, RequestContext } from "./http-context.js";
 import { serveOpenApi } from "./openapi/serve-open-api.js";
-import { toResponse } from "./problem.js";
+import { problemFromError, toResponse } from "./problem.js";
 import { createCsrf } from "./security.js";
 import { createSessionCookie } from "./session-cookie.js";
 import { resolveSignInUrl, type SignInUrl, signInRedirect } from "./sign-in.js";
@@ -331,6 +331,19 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
     /** The Set-Cookie header that deletes the step-up cookie (no store access). */
     clearCookie(request: GuardRequest): string {
       return http.cookie.clear(new URL(request.url));
+    },
+
+    /**
+     * The answer to a request under `basePath` refused before stepup read it (the app's own body
+     * parser: a body too large or unreadable): the pages (`challenge`, `console`) answer with a
+     * page, everything else with problem+json. `path` is the request's path (and query).
+     */
+    refuse(path: string, error: StepUpError): Response {
+      const pathname = path.split("?")[0] ?? "";
+      const area = pathname.startsWith(`${basePath}/`)
+        ? pathname.slice(basePath.length + 1).split("/")[0]
+        : "";
+      return area === "challenge" || area === "console" ? errorPage(http, error) : problemFromError(error);
     },
   });
 }

@@ -251,29 +251,33 @@ export function runGuard(
     }
     const now = http.engine.now();
     const header = request.headers.get("cookie");
+    const call: GuardCall = { http, request, ctx, user, rule, input, header };
     // A cache hit is synchronous: no await for the common case (the guard runs on every request).
     const peeked = http.cookie.peek(header, now, request);
-    if (peeked === undefined) return unsealThenDecide(http, request, ctx, user, rule, input, header, now);
-    return decideFor(http, request, ctx, user, rule, input, header, peeked);
+    if (peeked === undefined) return unsealThenDecide(call, now);
+    return decideFor(call, peeked);
   } catch (error) {
     return { kind: "error", error };
   }
 }
 
+/** One guarded request, as the steps after the first read it. */
+interface GuardCall {
+  http: HttpContext;
+  request: GuardRequest;
+  ctx: RequestContext;
+  user: StepUpUser;
+  rule: Rule;
+  input: GuardInput;
+  /** The request's Cookie header. */
+  header: string | null;
+}
+
 /** A cookie the cache does not hold: unseal it (iron), then decide. */
-async function unsealThenDecide(
-  http: HttpContext,
-  request: GuardRequest,
-  ctx: RequestContext,
-  user: StepUpUser,
-  rule: Rule,
-  input: GuardInput,
-  header: string | null,
-  now: number,
-): Promise<GuardOutcome> {
+async function unsealThenDecide(call: GuardCall, now: number): Promise<GuardOutcome> {
   try {
-    const cookie = await http.cookie.read(header, now, request);
-    return await decideFor(http, request, ctx, user, rule, input, header, cookie);
+    const cookie = await call.http.cookie.read(call.header, now, call.request);
+    return await decideFor(call, cookie);
   } catch (error) {
     return { kind: "error", error };
   }
@@ -281,15 +285,10 @@ async function unsealThenDecide(
 
 /** Asks the engine for this user, session and rule; may throw (the caller turns it into an error outcome). */
 function decideFor(
-  http: HttpContext,
-  request: GuardRequest,
-  ctx: RequestContext,
-  user: StepUpUser,
-  rule: Rule,
-  input: GuardInput,
-  header: string | null,
+  call: GuardCall,
   cookie: CookieSession | null | undefined,
 ): GuardOutcome | Promise<GuardOutcome> {
+  const { http, ctx, user, rule, input } = call;
   const sid = cookie && cookie.uid === user.id ? cookie.sid : undefined;
   // Only what this rule's policy can read: for a plain rule the fresh path computes neither the
   // client address (a getter: proxy-addr in Express) nor the device cookie, nor the app's details.
@@ -297,45 +296,25 @@ function decideFor(
   const hook = http.engine.config.policy.decide !== undefined;
   const ip = hook || triggers.newIp || triggers.when || mode === "log-only" ? ctx.ip : undefined;
   const device =
-    rule.allowTrustedDevice || triggers.newDevice ? http.device.read(header, request) : undefined;
+    rule.allowTrustedDevice || triggers.newDevice ? http.device.read(call.header, call.request) : undefined;
   const txn = input.txn;
   if (hook || triggers.when) {
     return detailsOf(input).then((details) =>
-      settle(
-        http,
-        request,
-        user,
-        sid,
-        rule,
-        input,
-        http.engine.decideNow({ user, sid, rule, txn, ip, device, details }),
-      ),
+      settle(call, sid, http.engine.decideNow({ user, sid, rule, txn, ip, device, details })),
     );
   }
-  return settle(
-    http,
-    request,
-    user,
-    sid,
-    rule,
-    input,
-    http.engine.decideNow({ user, sid, rule, txn, ip, device }),
-  );
+  return settle(call, sid, http.engine.decideNow({ user, sid, rule, txn, ip, device }));
 }
 
 /** The outcome of a decision (or of a decision to come); failures become error outcomes. */
 function settle(
-  http: HttpContext,
-  request: GuardRequest,
-  user: StepUpUser,
+  call: GuardCall,
   sid: string | undefined,
-  rule: Rule,
-  input: GuardInput,
   decision: StepUpDecision | Promise<StepUpDecision>,
 ): GuardOutcome | Promise<GuardOutcome> {
-  if (!(decision instanceof Promise)) return outcomeOf(http, request, user, sid, rule, input, decision);
+  if (!(decision instanceof Promise)) return outcomeOf(call, sid, decision);
   return decision.then(
-    (d) => outcomeOf(http, request, user, sid, rule, input, d),
+    (d) => outcomeOf(call, sid, d),
     (error: unknown): GuardOutcome => ({ kind: "error", error }),
   );
 }
@@ -344,14 +323,11 @@ function settle(
 const passes = new WeakMap<StepUpDecision, GuardOutcome>();
 
 function outcomeOf(
-  http: HttpContext,
-  request: GuardRequest,
-  user: StepUpUser,
+  call: GuardCall,
   sid: string | undefined,
-  rule: Rule,
-  input: GuardInput,
   decision: StepUpDecision,
 ): GuardOutcome | Promise<GuardOutcome> {
+  const rule = call.rule;
   switch (decision.outcome) {
     case "allow": {
       let pass = passes.get(decision);
@@ -371,19 +347,15 @@ function outcomeOf(
     case "locked":
       return { kind: "locked", rule, userLocked: decision.userLocked, retryAfter: decision.retryAfter };
     case "challenge":
-      return openFor(http, request, user, sid, rule, input, decision.offer).catch(
+      return openFor(call, sid, decision.offer).catch(
         (error: unknown): GuardOutcome => ({ kind: "error", error }),
       );
   }
 }
 
 async function openFor(
-  http: HttpContext,
-  request: GuardRequest,
-  user: StepUpUser,
+  { http, request, user, rule, input }: GuardCall,
   currentSid: string | undefined,
-  rule: Rule,
-  input: GuardInput,
   offer: ChallengeOffer,
 ): Promise<GuardOutcome> {
   const url = new URL(request.url);

@@ -96,14 +96,21 @@ export async function enrollAlice(t: ReturnType<typeof testEngine>) {
   return { ...started, recoveryCodes: confirmed.recoveryCodes ?? [] };
 }
 
-/** Steps alice up with her (RFC-seed) TOTP factor in session `sid`; the rotated session id. */
-export async function stepUpAlice(t: ReturnType<typeof testEngine>, sid = "s0"): Promise<string> {
-  const { challenge } = await t.engine.openChallenge(alice, sid, t.engine.rules.lookup("test", "step-up"));
+/**
+ * Steps alice up with her (RFC-seed) TOTP factor in session `sid` for `resource:action` (default
+ * `test:step-up`), then moves the clock by `advanceMs` (default past the step); the rotated session id.
+ */
+export async function stepUpAlice(
+  t: ReturnType<typeof testEngine>,
+  sid = "s0",
+  { resource = "test", action = "step-up", advanceMs = 30_000 } = {},
+): Promise<string> {
+  const { challenge } = await t.engine.openChallenge(alice, sid, t.engine.rules.lookup(resource, action));
   const result = await t.engine.challenges.verify(alice, sid, challenge.id, {
     factor: "totp",
     code: await codeAt(t.clock.now()),
   });
-  t.clock.advance(30_000);
+  t.clock.advance(advanceMs);
   return result.sid;
 }
 

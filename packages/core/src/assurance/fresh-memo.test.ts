@@ -1,20 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
+import { alice, codeAt, enrollAlice, stepUpAlice, testEngine } from "../../test/helpers.js";
 
 // The guard's hot path keeps a fresh answer per parsed session record and rule, and hands out the
 // same frozen object while it stays true. These tests attack the keeping: each would pass an old
 // answer where the record, the mark or the clock says otherwise.
 
-async function stepUp(t: ReturnType<typeof testEngine>, sid: string, resource = "a", action = "b") {
-  const rule = t.engine.rules.lookup(resource, action);
-  const { challenge } = await t.engine.openChallenge(alice, sid, rule);
-  const result = await t.engine.challenges.verify(alice, sid, challenge.id, {
-    factor: "totp",
-    code: await codeAt(t.clock.now()),
-  });
-  if (!result.sid) throw new Error("step-up failed");
-  return result.sid;
-}
+/** Alice's step-up for a:b in session `sid`, the clock left where it was. */
+const stepUp = (t: ReturnType<typeof testEngine>, sid: string) =>
+  stepUpAlice(t, sid, { resource: "a", action: "b", advanceMs: 0 });
 
 describe("the kept fresh answer (hot path)", () => {
   it("a revocation after a kept answer ends it at once: the answer is not reused under a new mark", async () => {

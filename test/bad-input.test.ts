@@ -74,11 +74,22 @@ describe("bad input gets a 4xx problem+json, never a 500 or a grant", () => {
     );
   });
 
-  it("a 2 MB form to the challenge page is refused before it is read", async () => {
+  it("a 2 MB form to the challenge page is refused before it is read (a page: the browser posted the page's form)", async () => {
     const res = await c.agent
       .post(`/stepup/challenge/${c.challengeId}`)
       .type("form")
       .send(`csrf=x&code=${"9".repeat(TWO_MB)}`);
+    expect(res.status).toBe(413);
+    expect(res.headers["content-type"]).toMatch(/^text\/html/);
+    expect(res.text).toContain("Form too large");
+    expect(res.text).not.toMatch(/PayloadTooLargeError|at .*\.(js|ts):\d+/);
+  });
+
+  it("a 2 MB body to the API is a 413 payload_too_large problem+json", async () => {
+    const res = await c.agent
+      .post(`/stepup/api/challenges/${c.challengeId}/verify`)
+      .type("form")
+      .send(`factor=totp&code=${"9".repeat(TWO_MB)}`);
     c.problem(res, 413, "payload_too_large");
   });
 

@@ -3,7 +3,9 @@
 // enrollment with no step-up and uses it to step up (reproduced over HTTP before the fix).
 import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
-import { alice, done, enrollAlice, outcome, stepUpAlice, testEngine } from "../../test/helpers.js";
+import { alice, done, enrollAlice, fakeClock, outcome, stepUpAlice, testEngine } from "../../test/helpers.js";
+import { memoryStore } from "../store/memory-store.js";
+import type { Store } from "../store/store.js";
 
 type T = ReturnType<typeof testEngine>;
 
@@ -110,6 +112,41 @@ describe("enrollment: a pending enrollment cannot become a second factor without
     );
     expect(ok.factor.primary).toBe(true);
     expect(ok.recoveryCodes).toHaveLength(10);
+  });
+
+  it("a claim the store applied but whose reply was lost (503) blocks enrolling for the claim's lease (a minute), not the enrollment's 10", async () => {
+    const clock = fakeClock();
+    const inner = memoryStore({ clock });
+    let loseReply = true;
+    const lossy: Store = {
+      ...(Object.fromEntries(
+        Object.entries(inner).map(([name, fn]) => [name, (fn as (...a: unknown[]) => unknown).bind(inner)]),
+      ) as unknown as Store),
+      async setIfAbsent(scope, key, value, ttl) {
+        const applied = await inner.setIfAbsent(scope, key, value, ttl);
+        if (key === "first-factor" && loseReply) {
+          loseReply = false;
+          throw new Error("connection reset after the write");
+        }
+        return applied;
+      },
+    };
+    const t = testEngine({}, lossy, clock);
+    const p = await startTotp(t);
+    const confirm = async () =>
+      t.engine.factors.enrollConfirm(
+        alice,
+        "totp",
+        p.factorId,
+        { code: await codeFor(t, p.secret) },
+        undefined,
+      );
+    expect(await outcome(confirm())).toBe("STORE_UNAVAILABLE");
+    // The claim stayed: the retry is asked for a step-up the user cannot do (no factor yet).
+    expect(await confirm()).toEqual({ stepUpRequired: t.engine.ownRules["factor.add"] });
+    t.clock.advance(61_000); // past the lease (30 x the 2 s store deadline)
+    const ok = done(await confirm());
+    expect(ok.factor.primary).toBe(true);
   });
 
   it("at most 10 pending enrollments per user: starting more drops the oldest", async () => {

@@ -77,12 +77,21 @@ export function createEnrollment(
   }
 
   /**
+   * How long a first-factor claim holds: long enough for one confirmation whose every store call
+   * takes its whole deadline (fewer than 30 calls; the claim only has to outlive the calls up to the
+   * factor's write, after which the factor itself keeps others out), short enough that a claim a
+   * confirmation could not release (the store lost the claim's reply, or failed after the proof)
+   * blocks the user's enrollments for a minute by default, not for the enrollment's 10.
+   */
+  const claimTtlSeconds = Math.max(1, Math.ceil((30 * config.storeTimeoutMs) / 1000));
+
+  /**
    * Claims "this confirmation creates the user's first factor", atomically: of two enrollments
    * confirmed at once by a user with no factor, one claims it; the other must step up with it.
    */
   async function claimFirst(uid: string, factorId: string): Promise<boolean> {
     if ((await realFactors(uid)).length > 0) return false;
-    return store.setIfAbsent(uid, keys.firstFactor, factorId, ENROLLMENT_TTL_SECONDS);
+    return store.setIfAbsent(uid, keys.firstFactor, factorId, claimTtlSeconds);
   }
 
   /** Every other pending enrollment ends when a first factor is confirmed. */

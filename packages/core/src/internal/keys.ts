@@ -14,7 +14,7 @@
  * | `challenges` | list of open challenge ids, capped | `challengeTtl` |
  * | `enroll:<factorId>` | pending enrollment | 10 min |
  * | `enrollments` | list of pending enrollment ids, capped | 10 min |
- * | `first-factor` | claim of the first factor's confirmation | 10 min |
+ * | `first-factor` | claim of the first factor's confirmation | 30 x `storeTimeoutMs` (1 min by default) |
  * | `reset` | mark of the last admin reset (random): an enrollment started under another mark is not confirmed | 1 hour |
  * | `factors` | factor records (hash) | durable |
  * | `attempts:challenge:<id>`, `attempts:factor:<factorId>`, `attempts:enroll:<factorId>` | guess counters | their window |

@@ -22,7 +22,13 @@ export type Kind =
   | "guard-after-logout"
   | "transfer"
   | "regen"
-  | "factors";
+  | "factors"
+  | "enrol-email-start"
+  | "enrol-email-confirm"
+  | "send-email"
+  | "verify-email"
+  | "replay-email"
+  | "cross-email";
 
 export const VERIFY_KINDS: ReadonlySet<Kind> = new Set<Kind>([
   "verify-totp",
@@ -31,7 +37,13 @@ export const VERIFY_KINDS: ReadonlySet<Kind> = new Set<Kind>([
   "replay-totp",
   "replay-recovery",
   "replay-old",
+  "verify-email",
+  "replay-email",
+  "cross-email",
 ]);
+
+/** Requests that mail a code (each counts against the client address's 20 sends an hour). */
+export const SEND_KINDS: ReadonlySet<Kind> = new Set<Kind>(["enrol-email-start", "send-email"]);
 
 /** One request and its answer. `status` 0: no answer (timeout or socket error, in `error`). */
 export interface Rec {
@@ -49,8 +61,20 @@ export interface Rec {
   /** The jar's session epoch when sent (a logout starts the next one). */
   epoch: number;
   user: number;
-  /** What the invariants need: the TOTP step, the recovery code, the transaction. */
-  tag?: { step?: number; code?: string; gen?: number; txn?: string };
+  /**
+   * What the invariants need: the TOTP step, the recovery code, the transaction; for an email code,
+   * the mail it came in (`mail`), the challenge (or enrolment) it was sent for (`sentFor`) and the
+   * one it was sent to (`challenge`).
+   */
+  tag?: {
+    step?: number;
+    code?: string;
+    gen?: number;
+    txn?: string;
+    mail?: string;
+    sentFor?: string;
+    challenge?: string;
+  };
 }
 
 export interface Answer {
@@ -98,6 +122,8 @@ export class Jar {
   epoch = 0;
   /** Verification attempts sent from the current address (the per-address limit is 100 per 15 min). */
   attempts = 0;
+  /** Codes mailed on behalf of the current address (the per-address limit is 20 an hour). */
+  sends = 0;
   address = newLoopbackAddress();
   private agent = this.newAgent();
 
@@ -111,13 +137,17 @@ export class Jar {
     return new Agent({ keepAlive: true, maxSockets: 4, localAddress: this.address });
   }
 
-  /** Moves to a new address (a phone changing networks), before the per-address limit is reached. */
-  moveIfNeeded(upcoming: number): void {
-    if (this.attempts + upcoming <= 80) return;
+  /**
+   * Moves to a new address (a phone changing networks), before a per-address limit is reached:
+   * `upcoming` verification attempts, `upcomingSends` codes mailed.
+   */
+  moveIfNeeded(upcoming: number, upcomingSends = 0): void {
+    if (this.attempts + upcoming <= 80 && this.sends + upcomingSends <= 20) return;
     this.agent.destroy();
     this.address = newLoopbackAddress();
     this.agent = this.newAgent();
     this.attempts = 0;
+    this.sends = 0;
   }
 
   /** A copy with the same cookies (stolen cookies, used from elsewhere). */
@@ -142,6 +172,7 @@ export class Jar {
     tag?: Rec["tag"],
   ): Promise<Answer> {
     if (VERIFY_KINDS.has(kind)) this.attempts++;
+    if (SEND_KINDS.has(kind)) this.sends++;
     const origin = this.ctx.origins[proc] ?? "";
     const epoch = this.epoch;
     return this.ctx.inFlight.run(async () => {

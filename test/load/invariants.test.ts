@@ -124,6 +124,35 @@ describe("the load test's invariants", () => {
     ).toHaveLength(1);
   });
 
+  it("flag an email code accepted twice, one accepted on a challenge it was not mailed for, more codes mailed than the limit, and an email factor added without a step-up", () => {
+    const mail = (challenge: string, sentFor = challenge) => ({
+      code: "123456",
+      mail: "a@example.com#3",
+      sentFor,
+      challenge,
+    });
+    const clean = run([
+      ok("verify-email", 0, mail("c1")),
+      ok("replay-email", 0, mail("c1"), { status: 400 }),
+      ok("cross-email", 0, mail("c2", "c1"), { status: 400 }),
+      ok("enrol-email-confirm", 0, { ...mail("enrolment f"), mail: "a@example.com#1" }),
+    ]);
+    expect(checkInvariants(clean, 10)).toEqual([]);
+    const twice = run([ok("replay-email", 0, mail("c1")), ok("replay-email", 0, mail("c1"), { proc: 1 })]);
+    expect(checkInvariants(twice, 10).join()).toMatch(/email code of mail a@example.com#3 accepted 2 times/);
+    const crossed = run([ok("cross-email", 0, mail("c2", "c1"))]);
+    expect(checkInvariants(crossed, 10).join()).toMatch(/email code mailed for c1 accepted on c2/);
+    const messages = Array.from({ length: 11 }, () => ({ to: "b@example.com", code: "654321" }));
+    const bombed = run([], { smtp: { messages } as unknown as Run["smtp"] });
+    expect(checkInvariants(bombed, 10).join()).toMatch(/11 codes mailed to b@example.com/);
+    const notices = Array.from({ length: 11 }, () => ({ to: "b@example.com", code: "" }));
+    expect(checkInvariants(run([], { smtp: { messages: notices } as unknown as Run["smtp"] }), 10)).toEqual(
+      [],
+    );
+    const added = run([ok("enrol-email-start", 0, undefined, { status: 201 })]);
+    expect(checkInvariants(added, 10).join()).toMatch(/enrol-email-start granted without a verification/);
+  });
+
   it("flag a wrong code or a sequential replay accepted", () => {
     expect(checkInvariants(run([ok("verify-wrong", 0, { step: -1 })]), 10)).toHaveLength(1);
     expect(checkInvariants(run([ok("replay-old", 0, { code: "X" })]), 10).join()).toMatch(

@@ -9,7 +9,18 @@ const CLOCK_SLACK_MS = 20;
 
 const TOTP_KINDS = new Set(["verify-totp", "replay-totp", "replay-old", "enrol-confirm"]);
 const RECOVERY_KINDS = new Set(["verify-recovery", "replay-recovery", "replay-old"]);
-const VERIFICATIONS = new Set(["verify-totp", "verify-recovery", "replay-totp", "replay-recovery"]);
+const VERIFICATIONS = new Set([
+  "verify-totp",
+  "verify-recovery",
+  "replay-totp",
+  "replay-recovery",
+  "verify-email",
+  "replay-email",
+  "cross-email",
+]);
+const EMAIL_KINDS = new Set(["verify-email", "replay-email", "cross-email", "enrol-email-confirm"]);
+/** Codes mailed to one address (and to one user) an hour, at most: the run is shorter than the hour. */
+const MAILS_PER_ADDRESS = 10;
 
 const at = (r: Rec) =>
   `${r.kind} on process ${r.proc} (sent +${r.sendMs % 100_000} ms, answered ${r.status} +${r.recvMs % 100_000} ms)`;
@@ -119,11 +130,11 @@ export function checkInvariants(run: Run, maxAgeS: number): string[] {
       if (r.status === 200) violations.push(`${r.kind} got 200: ${at(r)}`);
       continue;
     }
+    const own = r.kind === "regen" || r.kind === "enrol-email-start";
     const granted =
-      (r.status === 200 && (r.kind === "guard" || r.kind === "transfer")) ||
-      (r.status === 201 && r.kind === "regen");
+      (r.status === 200 && (r.kind === "guard" || r.kind === "transfer")) || (r.status === 201 && own);
     if (!granted) continue;
-    const maxAgeMs = (r.kind === "regen" ? OWN_MAX_AGE_S : maxAgeS) * 1000;
+    const maxAgeMs = (own ? OWN_MAX_AGE_S : maxAgeS) * 1000;
     const txn = r.kind === "transfer" ? r.tag?.txn : undefined;
     const behind = (verifications.get(r.jar) ?? []).filter(
       (v) =>
@@ -146,6 +157,31 @@ export function checkInvariants(run: Run, maxAgeS: number): string[] {
           `user ${r.user}: transfer ${txn} paid ${paid} times after ${behind.length} verification(s): ${at(r)}`,
         );
     }
+  }
+
+  // 5. Email codes: none accepted twice (a code is known by the mail it came in), none on a challenge
+  //    (or enrolment) other than the one it was mailed for, and no address mailed more codes than
+  //    the hourly limit allows, whichever process sent them.
+  const email = records.filter(
+    (r) => r.status === 200 && EMAIL_KINDS.has(r.kind) && r.tag?.mail !== undefined,
+  );
+  for (const [mail, same] of groupBy(email, (r) => r.tag?.mail)) {
+    if (same.length > 1)
+      violations.push(`email code of mail ${mail} accepted ${same.length} times: ${same.map(at).join("; ")}`);
+  }
+  for (const r of email) {
+    if (r.tag?.challenge !== r.tag?.sentFor)
+      violations.push(
+        `user ${r.user}: email code mailed for ${r.tag?.sentFor} accepted on ${r.tag?.challenge}: ${at(r)}`,
+      );
+  }
+  const mailed = groupBy(
+    (run.smtp?.messages ?? []).filter((m) => m.code !== ""),
+    (m) => m.to,
+  );
+  for (const [to, list] of mailed) {
+    if (list.length > MAILS_PER_ADDRESS)
+      violations.push(`${list.length} codes mailed to ${to} (at most ${MAILS_PER_ADDRESS} an hour)`);
   }
   return violations;
 }

@@ -1,7 +1,9 @@
 // Scale: four demo processes on one Redis under many virtual users at once, each browser's
-// requests spread over every process. Threats: a TOTP step or recovery code accepted twice when the
-// same code reaches several processes at once, a grant without a verification (or after a logout),
-// a transfer paid twice, a 5xx under load, memory that grows with traffic.
+// requests spread over every process. Threats: a TOTP step, recovery code or email code accepted
+// twice when the same code reaches several processes at once, an email code accepted on a challenge
+// it was not mailed for, more codes mailed than the send limits allow, a grant without a
+// verification (or after a logout), a transfer paid twice, a 5xx under load, memory that grows with
+// traffic.
 // The short form runs with the tests; `npm run load` runs the long form (load/vitest.config.ts).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -28,7 +30,7 @@ const LONG = seconds >= 45;
 const RSS_BOUND_MB = env("STEPUP_LOAD_RSS_MB", 10);
 const RSS_CEILING_MB = 256;
 
-it(`${users} users on 4 demo processes sharing one Redis for ${seconds} s: no code accepted twice, no grant without a verification, no 5xx, flat memory`, {
+it(`${users} users on 4 demo processes sharing one Redis for ${seconds} s: no code (TOTP, recovery, email) accepted twice or on another challenge, no grant without a verification, no 5xx, flat memory`, {
   timeout: (seconds + 120) * 1000,
 }, async () => {
   const report = await runLoad({
@@ -66,4 +68,11 @@ it(`${users} users on 4 demo processes sharing one Redis for ${seconds} s: no co
   expect(count("transfer", 200)).toBeGreaterThan(0);
   expect(count("guard", 200)).toBeGreaterThan(0);
   expect(count("guard", 401)).toBeGreaterThan(0);
+  // Email: enrolled through SMTP, and real step-ups with mailed codes (not only refusals).
+  expect(count("enrol-email-confirm", 200)).toBeGreaterThan(0);
+  expect(count("verify-email", 200) + count("replay-email", 200)).toBeGreaterThanOrEqual(3);
+  if (LONG) {
+    expect(count("replay-email")).toBeGreaterThan(0);
+    expect(count("cross-email")).toBeGreaterThan(0);
+  }
 });

@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { SESSION_SECRET, STEPUP_SECRET } from "../support/demo.js";
 import { type DemoProcess, spawnDemo } from "../support/process.js";
 import { waitReady } from "../support/redis.js";
+import { startSmtpCapture } from "../support/smtp.js";
 import { InFlight, type Rec, VERIFY_KINDS } from "./client.js";
 import { checkInvariants } from "./invariants.js";
 import { type RssSeries, rssFigures } from "./memory.js";
@@ -48,6 +49,8 @@ export interface LoadReport {
   /** Whether every demo process was still running at the end. */
   allAlive: boolean;
   redisMemoryMb: number;
+  /** Messages with a code the SMTP capture server received. */
+  mailedCodes: number;
 }
 
 /** A small seeded PRNG (mulberry32). */
@@ -87,6 +90,8 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   };
   const log = input.log ?? (() => {});
   const redis = await startRedisServer();
+  // A real SMTP server on loopback: the email codes the demo processes send arrive here.
+  const smtp = await startSmtpCapture();
   const demos: DemoProcess[] = [];
   const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   probe.on("error", () => {});
@@ -94,6 +99,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     await waitReady(probe, 10_000);
     const env = {
       REDIS_URL: redis.url,
+      SMTP_URL: smtp.url,
       SESSION_SECRET,
       STEPUP_SECRET,
       // REQUIRED: a user without a factor is asked too (OPTIONAL would let a fresh account pass).
@@ -126,6 +132,8 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       maxAccounts: options.users * 3,
       events: new Map(),
       overIssued: [],
+      smtp,
+      lostMail: [],
     };
     const rss: RssSeries[] = demos.map((_d, i) => ({ proc: i, samples: [] }));
     const sample = () => {
@@ -156,7 +164,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     const info = await probe.info("memory").catch(() => "");
     const redisMemoryMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 2 ** 20;
     const records = run.records;
-    const violations = [...checkInvariants(run, options.maxAge), ...run.overIssued];
+    const violations = [...checkInvariants(run, options.maxAge), ...run.overIssued, ...run.lostMail];
     const processErrors = demos.flatMap((d, i) =>
       d
         .output()
@@ -178,11 +186,13 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       processErrors,
       allAlive: demos.every((d) => d.child.exitCode === null && d.child.signalCode === null),
       redisMemoryMb,
+      mailedCodes: smtp.messages.filter((m) => m.code !== "").length,
     };
   } finally {
     await Promise.all(demos.map((d) => d.stop()));
     probe.disconnect();
     await redis.stop();
+    await smtp.close();
   }
 }
 
@@ -272,6 +282,23 @@ export function renderReport(
   lines.push("", "## The mix", "", "| event | count |", "|---|---:|");
   for (const [event, n] of [...report.events].sort(([a], [b]) => a.localeCompare(b)))
     lines.push(`| ${event} | ${n} |`);
+  const n = (kind: string, ok: (status: number) => boolean) =>
+    records.filter((r) => r.kind === kind && ok(r.status)).length;
+  const is = (s: number) => (status: number) => status === s;
+  const refused = (status: number) => status >= 400 && status < 500;
+  lines.push(
+    "",
+    "## Email codes",
+    "",
+    `Codes received by the SMTP server: ${report.mailedCodes}. Sends (challenge \`start\`, enrolment): ` +
+      `${n("send-email", is(200)) + n("enrol-email-start", is(201))} mailed, ` +
+      `${n("send-email", is(429)) + n("enrol-email-start", is(429))} refused 429 \`rate_limited\`. ` +
+      `Email enrolments confirmed: ${n("enrol-email-confirm", is(200))}. ` +
+      `Email step-ups accepted: ${n("verify-email", is(200)) + n("replay-email", is(200))} ` +
+      `(of them ${n("replay-email", is(200))} by a concurrent replay's winner). ` +
+      `Concurrent replays refused: ${n("replay-email", refused)}. ` +
+      `Codes of one challenge tried on another: ${n("cross-email", () => true)}, refused ${n("cross-email", refused)}.`,
+  );
   lines.push(
     "",
     `## Memory (VmRSS, sampled every second; warm-up: the first ${fmt(o.seconds / 3, 0)} s)`,

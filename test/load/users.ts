@@ -1,7 +1,10 @@
 // A virtual user: one account, a main browser and a second device, doing a random mix of step-ups,
 // guarded calls, wrong codes, replays (the same code to several processes at once), transfers and
-// logouts, spread over every process, until the deadline.
+// logouts, spread over every process, until the deadline. A third of the users also enrol email
+// and step up with the codes mailed to them.
+import { nowMs } from "../support/codes.js";
 import { PASSWORD } from "../support/demo.js";
+import type { CapturedMail, SmtpCapture } from "../support/smtp.js";
 import { codeFor, STEP_MS, wrongCode } from "../support/totp.js";
 import { type Answer, Jar, type Kind, type LoadContext } from "./client.js";
 
@@ -21,6 +24,10 @@ export interface Run extends LoadContext {
   events: Map<string, number>;
   /** `recoveryCodesRemaining` answers above the issued count (each one a violation). */
   overIssued: string[];
+  /** The SMTP server every demo process mails its codes to. */
+  smtp: Pick<SmtpCapture, "waitForMail" | "messages">;
+  /** Sends answered 200 whose mail never arrived (each one a violation). */
+  lostMail: string[];
 }
 
 const RECOVERY_COUNT = 10;
@@ -52,10 +59,17 @@ export class VirtualUser {
   main: Jar;
   second: Jar;
   private transfers = 0;
+  /** Whether this user adds email as a second factor after TOTP (a third of the users). */
+  readonly emailUser: boolean;
+  /** The email factor of the current account, once confirmed. */
+  emailFactorId = "";
+  /** Set when a send is refused (429 rate_limited: the hour's sends are spent): no more email for this account. */
+  emailLimited = false;
 
   constructor(readonly run: Run) {
     this.main = new Jar(run);
     this.second = new Jar(run);
+    this.emailUser = this.id % 3 === 0;
   }
 
   private count(event: string): void {
@@ -97,6 +111,7 @@ export class VirtualUser {
     this.email = `load-${this.id}-${Math.floor(this.run.random() * 1e9)}@example.com`;
     Object.assign(this, { codes: [], gen: 0, lastStep: -1, spentTotp: [], spentRecovery: [] });
     Object.assign(this, { totpFails: 0, fails: 0, secret: "", factorId: "", recoveryId: "" });
+    Object.assign(this, { emailFactorId: "", emailLimited: false });
     this.main.epoch++;
     this.second.epoch++;
     const signup = await this.main.send("signup", this.id, this.proc(), "POST", "/signup", {
@@ -135,7 +150,70 @@ export class VirtualUser {
       email: this.email,
       password: PASSWORD,
     });
-    return login.status === 200;
+    if (login.status !== 200) return false;
+    if (this.emailUser) this.count(`email enrolment: ${(await this.enrolEmail()) ? "done" : "failed"}`);
+    return true;
+  }
+
+  /**
+   * Adds email as a second factor: the first start asks for a step-up (`stepup:factor.add`), done
+   * with TOTP (or a recovery code); the start again on another process mails a code to the sign-up
+   * address, confirmed on a third.
+   */
+  private async enrolEmail(): Promise<boolean> {
+    this.main.moveIfNeeded(1, 2);
+    const p = this.proc();
+    const path = "/stepup/api/factors/email";
+    let t0 = nowMs();
+    let res = await this.main.send("enrol-email-start", this.id, p, "POST", path, {});
+    let q = p;
+    if (res.status === 401 && res.json.error === "step_up_required") {
+      const challenge = this.challengeOf(res);
+      if (!challenge || !(await this.stepUp(this.main, true, { ...challenge, proc: p }))) return false;
+      q = this.other(p);
+      t0 = nowMs();
+      res = await this.main.send("enrol-email-start", this.id, q, "POST", path, {});
+    }
+    if (res.status === 429) this.count("email send: 429 rate_limited");
+    const factorId = res.json.factorId;
+    if (res.status !== 201 || typeof factorId !== "string") return false;
+    const mail = await this.mailSince(t0, `enrolment start on process ${q}`);
+    if (!mail) return false;
+    const enrolment = `enrolment ${factorId}`;
+    const confirmed = await this.main.send(
+      "enrol-email-confirm",
+      this.id,
+      this.other(q),
+      "POST",
+      `${path}/${factorId}/confirm`,
+      { code: mail.code },
+      { code: mail.code, mail: this.mailId(mail), sentFor: enrolment, challenge: enrolment },
+    );
+    if (confirmed.status !== 200) return false;
+    this.emailFactorId = factorId;
+    return true;
+  }
+
+  /** A mail's identity in the record: its address and its place in the capture server's list. */
+  private mailId(mail: CapturedMail): string {
+    return `${mail.to}#${this.run.smtp.messages.indexOf(mail)}`;
+  }
+
+  /**
+   * The next mail with a code to this user's address received after `t0` (the send was answered,
+   * so it has arrived: the start waits for the SMTP server to accept it). A user mails one code at
+   * a time, so that is the one this send mailed.
+   */
+  private async mailSince(t0: number, what: string): Promise<CapturedMail | undefined> {
+    try {
+      return await this.run.smtp.waitForMail(this.email, {
+        timeoutMs: 5_000,
+        match: (m) => m.code !== "" && m.receivedAtMs >= t0,
+      });
+    } catch {
+      this.run.lostMail.push(`user ${this.id}: ${what} answered 201/200 but no code reached ${this.email}`);
+      return undefined;
+    }
   }
 
   private takeCodes(answer: Answer, gen: number): void {
@@ -214,9 +292,10 @@ export class VirtualUser {
   }
 
   /** Bookkeeping after a verification answer (the invariants are checked on the records, not here). */
-  private settle(res: Answer, how: "totp" | "recovery"): boolean {
+  private settle(res: Answer, how: "totp" | "recovery" | "email"): boolean {
     if (res.status === 200) {
       this.fails = 0;
+      if (how === "email") return true;
       if (how === "totp") {
         this.totpFails = 0;
         const step = res.rec.tag?.step ?? -1;
@@ -255,6 +334,116 @@ export class VirtualUser {
     }
     const code = this.codes.shift() as string;
     return this.settle(await this.verifyRecovery("verify-recovery", jar, p, opened, code, txn), "recovery");
+  }
+
+  /**
+   * Presses send (factor email) on a challenge, on process `proc`; the mail it sent. A refusal
+   * (429 rate_limited once the account's or the address's hour of sends is spent) is an answer the
+   * library owes, not a failure: recorded, and this account mails no more codes.
+   */
+  private async sendEmail(challengeId: string, proc: number): Promise<CapturedMail | undefined> {
+    const t0 = nowMs();
+    const res = await this.main.send(
+      "send-email",
+      this.id,
+      proc,
+      "POST",
+      `/stepup/api/challenges/${challengeId}/start`,
+      { factor: "email" },
+      { challenge: challengeId },
+    );
+    if (res.status === 429) {
+      this.emailLimited = true;
+      this.count("email send: 429 rate_limited");
+    }
+    if (res.status !== 200) return undefined;
+    return this.mailSince(t0, `send on process ${proc}`);
+  }
+
+  private verifyEmail(
+    kind: Kind,
+    proc: number,
+    challengeId: string,
+    mail: CapturedMail,
+    sentFor: string,
+  ): Promise<Answer> {
+    return this.main.send(
+      kind,
+      this.id,
+      proc,
+      "POST",
+      `/stepup/api/challenges/${challengeId}/verify`,
+      { factor: "email", code: mail.code },
+      { code: mail.code, mail: this.mailId(mail), sentFor, challenge: challengeId },
+    );
+  }
+
+  /** Whether an email action can run (`attempts` guesses, `sends` codes mailed); moves address if needed. */
+  private canEmail(attempts: number, sends: number): boolean {
+    if (this.emailFactorId === "" || this.emailLimited || this.fails + attempts > 8) return false;
+    this.main.moveIfNeeded(attempts, sends);
+    return true;
+  }
+
+  /** An email step-up: the challenge opened on one process, its code mailed from another, verified on a third. */
+  private async emailStepUp(): Promise<boolean> {
+    if (!this.canEmail(1, 1)) return false;
+    const [a = this.proc(), b = this.proc(), c = this.proc()] = this.procs(3);
+    const opened = await this.open(this.main, a);
+    if (!opened) return false;
+    const mail = await this.sendEmail(opened.id, b);
+    if (!mail) return true;
+    const ok = this.settle(await this.verifyEmail("verify-email", c, opened.id, mail, opened.id), "email");
+    this.count(`email step-up: ${ok ? "accepted" : "refused"}`);
+    return true;
+  }
+
+  /** One correct email code sent to 2-3 processes at once, on the challenge it was mailed for: one wins. */
+  private async emailReplay(): Promise<boolean> {
+    const k = Math.min(2 + Math.floor(this.run.random() * 2), this.run.origins.length);
+    if (!this.canEmail(k, 1)) return false;
+    const p = this.proc();
+    const opened = await this.open(this.main, p);
+    if (!opened) return false;
+    const mail = await this.sendEmail(opened.id, this.other(p));
+    if (!mail) return true;
+    const answers = await Promise.all(
+      this.procs(k).map((q) => this.verifyEmail("replay-email", q, opened.id, mail, opened.id)),
+    );
+    let accepted = 0;
+    for (const a of answers) if (this.settle(a, "email")) accepted++;
+    if (accepted > 0) this.fails = 0;
+    this.count(`replay-email x${k} (one challenge): ${accepted} accepted`);
+    return true;
+  }
+
+  /**
+   * Two challenges, each with its own code mailed: the code of A tried on B (refused), then B's own
+   * code on B (accepted).
+   */
+  private async emailCross(): Promise<boolean> {
+    if (!this.canEmail(2, 2)) return false;
+    const p = this.proc();
+    const a = await this.open(this.main, p);
+    if (!a) return false;
+    const mailA = await this.sendEmail(a.id, this.other(p));
+    if (!mailA) return true;
+    const q = this.proc();
+    const b = await this.open(this.main, q);
+    if (!b) return true;
+    const mailB = await this.sendEmail(b.id, this.other(q));
+    if (!mailB) return true;
+    // One time in a million both challenges draw the same code: then A's code is B's, and proves nothing.
+    if (mailA.code !== mailB.code) {
+      const crossed = this.settle(
+        await this.verifyEmail("cross-email", this.proc(), b.id, mailA, a.id),
+        "email",
+      );
+      this.count(`email code of challenge A tried on B: ${crossed ? "ACCEPTED" : "refused"}`);
+    }
+    const ok = this.settle(await this.verifyEmail("verify-email", this.proc(), b.id, mailB, b.id), "email");
+    this.count(`email step-up after a crossed code: ${ok ? "accepted" : "refused"}`);
+    return true;
   }
 
   private async guard(jar: Jar = this.main): Promise<void> {
@@ -460,7 +649,13 @@ export class VirtualUser {
     }
     const r = this.run.random() * 100;
     let done = true;
-    if (r < 30) await this.guard(this.run.random() < 0.85 ? this.main : this.second);
+    // The email actions take 18 of the 30 guarded-route points of an email user (a third of the
+    // users): 6% of the whole mix, 18% of what an email user does.
+    if (r < 30 && this.emailUser && r < 18) {
+      if (r < 9) done = await this.emailStepUp();
+      else if (r < 15) done = await this.emailReplay();
+      else done = await this.emailCross();
+    } else if (r < 30) await this.guard(this.run.random() < 0.85 ? this.main : this.second);
     else if (r < 40) done = await this.stepUp(this.main, true);
     else if (r < 47) done = await this.stepUp(this.run.random() < 0.7 ? this.main : this.second, false);
     else if (r < 52) done = await this.wrong();

@@ -4,33 +4,14 @@
 // step-up session, its Set-Cookie reached the browser after the logout's, and the next sign-in of
 // that browser was stepped up without a second factor. The Express demo on a private Redis; both
 // requests from one cookie jar, fired together, for several users at once.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  currentCode,
-  type Demo,
-  enrollTotp,
-  logIn,
-  openChallenge,
-  signUp,
-  startDemo,
-} from "./support/demo.js";
+import { describe, expect, it } from "vitest";
+import { currentCode, enrollTotp, logIn, openChallenge, signUp, startDemo } from "./support/demo.js";
 import { privateRedis } from "./support/redis.js";
-
-let redis: Awaited<ReturnType<typeof privateRedis>>;
-let demo: Demo;
-
-beforeAll(async () => {
-  redis = await privateRedis();
-  demo = await startDemo({ store: redis.store, policy: { requirement: "REQUIRED" } });
-});
-
-afterAll(async () => {
-  await demo?.close();
-  await redis?.close();
-});
 
 describe("a verification racing a logout in one browser (real Redis)", () => {
   it("whichever lands first, after signing in again the browser is not stepped up", async () => {
+    const redis = await privateRedis();
+    const demo = await startDemo({ store: redis.store, policy: { requirement: "REQUIRED" } });
     const outcomes = await Promise.all(
       Array.from({ length: 8 }, async () => {
         const agent = demo.agent();
@@ -50,7 +31,10 @@ describe("a verification racing a logout in one browser (real Redis)", () => {
         const guarded = await agent.get("/api/export").set("accept", "application/json");
         return { verify: verified.status, after: guarded.status, error: guarded.body.error };
       }),
-    );
+    ).finally(async () => {
+      await demo.close();
+      await redis.close();
+    });
     for (const o of outcomes)
       expect(o, JSON.stringify(outcomes)).toMatchObject({ after: 401, error: "step_up_required" });
   });

@@ -1,10 +1,12 @@
-// Four demo processes on one Redis under many virtual users for a bounded time; then the
-// invariants on the record of every request, and the figures. See README.md here.
+// Four demo processes (three Express, one Next.js) on one Redis under many virtual users for a
+// bounded time; then the invariants on the record of every request, and the figures. See README.md here.
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { startRedisServer } from "@stepup/testkit";
 import { Redis } from "ioredis";
-import { SESSION_SECRET, STEPUP_SECRET } from "../support/demo.js";
-import { type DemoProcess, spawnDemo } from "../support/process.js";
+import { SESSION_SECRET, STEPUP_SECRET, STEPUP_TOKEN_KEY } from "../support/demo.js";
+import { startNextDemo } from "../support/next.js";
+import { spawnDemo } from "../support/process.js";
 import { waitReady } from "../support/redis.js";
 import { startSmtpCapture } from "../support/smtp.js";
 import { InFlight, type Rec, VERIFY_KINDS } from "./client.js";
@@ -17,8 +19,10 @@ export interface LoadOptions {
   seconds: number;
   /** Virtual users. */
   users: number;
-  /** Demo processes. @default 4 */
+  /** Demo processes, both adapters together. @default 4 */
   processes?: number;
+  /** Of them, Next.js demo processes (`examples/next`); the others are Express. @default 1 */
+  nextProcesses?: number;
   /** Requests in flight at most, all users together. @default 32 */
   inFlight?: number;
   /** STEPUP_MAX_AGE of the demo processes, in seconds: guarded routes go stale after it. @default 10 */
@@ -48,9 +52,39 @@ export interface LoadReport {
   processErrors: string[];
   /** Whether every demo process was still running at the end. */
   allAlive: boolean;
+  /** The adapter of each demo process, by index (`proc` of the records and the RSS series). */
+  adapters: Adapter[];
   redisMemoryMb: number;
   /** Messages with a code the SMTP capture server received. */
   mailedCodes: number;
+}
+
+export type Adapter = "express" | "next";
+
+/** A demo process of either adapter, as the load test drives and measures it. */
+interface LoadDemo {
+  adapter: Adapter;
+  origin: string;
+  child: ChildProcess;
+  /** The process whose RSS is sampled: the Express server itself; for Next, `next-server`. */
+  serverPid: number | undefined;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The first child of a process (Linux: /proc), or the process itself off Linux. The Next demo's
+ * `scripts/start.mjs` checks the environment and runs `next start` as its child, which serves
+ * (`next-server`): its RSS is the Next demo's, the wrapper's stays flat.
+ */
+function childPid(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
+    return first ? Number(first) : pid;
+  } catch {
+    return pid;
+  }
 }
 
 /** A small seeded PRNG (mulberry32). */
@@ -83,6 +117,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     seconds: input.seconds,
     users: input.users,
     processes: input.processes ?? 4,
+    nextProcesses: input.nextProcesses ?? 1,
     inFlight: input.inFlight ?? 32,
     maxAge: input.maxAge ?? 10,
     timeoutMs: input.timeoutMs ?? 30_000,
@@ -92,7 +127,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   const redis = await startRedisServer();
   // A real SMTP server on loopback: the email codes the demo processes send arrive here.
   const smtp = await startSmtpCapture();
-  const demos: DemoProcess[] = [];
+  const demos: LoadDemo[] = [];
   const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   probe.on("error", () => {});
   try {
@@ -100,8 +135,11 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     const env = {
       REDIS_URL: redis.url,
       SMTP_URL: smtp.url,
+      // The same secrets on both adapters: the demos' login cookie (iron-session `demo_session`,
+      // sealed with SESSION_SECRET) and stepup's cookies are read by every process.
       SESSION_SECRET,
       STEPUP_SECRET,
+      STEPUP_TOKEN_KEY,
       // REQUIRED: a user without a factor is asked too (OPTIONAL would let a fresh account pass).
       STEPUP_POLICY: "REQUIRED",
       STEPUP_MAX_AGE: String(options.maxAge),
@@ -111,16 +149,30 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       // back to the OS when freed; anything that leaks still shows. No effect off glibc.
       MALLOC_MMAP_THRESHOLD_: "131072",
     };
-    demos.push(
-      ...(await Promise.all(Array.from({ length: options.processes }, () => spawnDemo(env, 30_000)))),
+    // The last `nextProcesses` are Next.js demos (`next start`, NODE_ENV=production), the others
+    // Express (NODE_ENV=test); the same environment otherwise.
+    const nextFrom = options.processes - options.nextProcesses;
+    const started = await Promise.allSettled(
+      Array.from({ length: options.processes }, async (_, i): Promise<LoadDemo> => {
+        if (i < nextFrom) {
+          const d = await spawnDemo(env, 30_000);
+          return { adapter: "express", ...d, serverPid: d.child.pid, output: d.output, stop: d.stop };
+        }
+        const d = await startNextDemo(env, 60_000);
+        return { adapter: "next", ...d, serverPid: childPid(d.child.pid), output: d.output, stop: d.stop };
+      }),
     );
+    for (const s of started) if (s.status === "fulfilled") demos.push(s.value);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
     log(
-      `load: ${options.processes} demo processes on ${redis.url}, ${options.users} users, ${options.seconds} s, seed ${options.seed}`,
+      `load: ${options.processes} demo processes (${demos.map((d) => d.adapter).join(", ")}) on ${redis.url}, ${options.users} users, ${options.seconds} s, seed ${options.seed}`,
     );
 
     const startMs = Date.now();
     const run: Run = {
       origins: demos.map((d) => d.origin),
+      adapters: demos.map((d) => d.adapter),
       inFlight: new InFlight(options.inFlight),
       records: [],
       timeoutMs: options.timeoutMs,
@@ -139,7 +191,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     const sample = () => {
       const t = (Date.now() - startMs) / 1000;
       for (const [i, d] of demos.entries()) {
-        const mb = rssMb(d.child.pid);
+        const mb = rssMb(d.serverPid);
         if (mb !== undefined) rss[i]?.samples.push({ t, mb });
       }
     };
@@ -185,6 +237,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       peakInFlight: run.inFlight.peak,
       processErrors,
       allAlive: demos.every((d) => d.child.exitCode === null && d.child.signalCode === null),
+      adapters: demos.map((d) => d.adapter),
       redisMemoryMb,
       mailedCodes: smtp.messages.filter((m) => m.code !== "").length,
     };
@@ -219,7 +272,7 @@ export function renderReport(
   const lines: string[] = [];
   const o = options;
   lines.push(
-    `# Load test: ${o.processes} demo processes on one Redis`,
+    `# Load test: ${o.processes} demo processes (${o.processes - o.nextProcesses} Express, ${o.nextProcesses} Next.js) on one Redis`,
     "",
     `${new Date().toISOString()}, Node ${process.version}, ${o.users} virtual users, ${o.seconds} s (ran ${fmt(elapsedS)} s), ` +
       `at most ${o.inFlight} requests in flight (peak ${report.peakInFlight}), STEPUP_MAX_AGE=${o.maxAge}, seed ${o.seed}, ` +
@@ -247,6 +300,11 @@ export function renderReport(
     lines.push(`| ${name} | ${rs.length} | ${fmt(rs.length / elapsedS)} | ${fmt(l.p50)} | ${fmt(l.p99)} |`);
   };
   row("**all**", records);
+  for (const adapter of ["express", "next"] as const)
+    row(
+      `all, on ${adapter === "next" ? "Next.js" : "Express"} processes`,
+      records.filter((r) => report.adapters[r.proc] === adapter),
+    );
   row(
     "**verify** (every kind of code sent)",
     answered.filter((r) => VERIFY_KINDS.has(r.kind)),
@@ -269,6 +327,21 @@ export function renderReport(
       kind,
       records.filter((r) => r.kind === kind),
     );
+  lines.push(
+    "",
+    "## Per process",
+    "",
+    "| process | adapter | requests | req/s | 5xx | no answer | p50 ms | p99 ms |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const [proc, adapter] of report.adapters.entries()) {
+    const rs = records.filter((r) => r.proc === proc);
+    const l = latency(rs);
+    lines.push(
+      `| ${proc} | ${adapter === "next" ? "Next.js" : "Express"} | ${rs.length} | ${fmt(rs.length / elapsedS)} | ` +
+        `${rs.filter((r) => r.status >= 500).length} | ${rs.filter((r) => r.status === 0).length} | ${fmt(l.p50)} | ${fmt(l.p99)} |`,
+    );
+  }
   lines.push("", "## Outcomes", "", "| kind | status | error | count |", "|---|---:|---|---:|");
   const outcomes = new Map<string, number>();
   for (const r of records) {
@@ -307,22 +380,22 @@ export function renderReport(
       `third (what survives collection: a leak raises it), ${
         rssBoundMb === undefined
           ? "not judged in a short run (the heap is still growing to its steady size)"
-          : `at most ${rssBoundMb} MB`
+          : `at most ${rssBoundMb} MB for the Express processes (the Next.js process's is printed, not judged: its heap grows on to its limit before V8 collects)`
       }. Slope growth: the least-squares slope over the window times its length (garbage not yet ` +
       `collected moves it too). Peak: at most ${rssCeilingMb} MB.`,
     "",
-    "| process | start MB | after warm-up MB | end MB | peak MB | floor growth MB | slope growth MB | samples |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| process | adapter | start MB | after warm-up MB | end MB | peak MB | floor growth MB | slope growth MB | samples |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const f of rssFigures(report.rss, o.seconds / 3)) {
     lines.push(
-      `| ${f.proc} | ${fmt(f.startMb)} | ${fmt(f.warmMb)} | ${fmt(f.endMb)} | ${fmt(f.peakMb)} | ${fmt(f.floorGrowthMb, 2)} | ${fmt(f.growthMb, 2)} | ${f.samples} |`,
+      `| ${f.proc} | ${report.adapters[f.proc] ?? ""} | ${fmt(f.startMb)} | ${fmt(f.warmMb)} | ${fmt(f.endMb)} | ${fmt(f.peakMb)} | ${fmt(f.floorGrowthMb, 2)} | ${fmt(f.growthMb, 2)} | ${f.samples} |`,
     );
   }
   lines.push("", "VmRSS every 5 s (MB):", "");
   for (const series of report.rss) {
     const every5 = series.samples.filter((_, i) => i % 5 === 0).map((x) => fmt(x.mb, 0));
-    lines.push(`    process ${series.proc}: ${every5.join(" ")}`);
+    lines.push(`    process ${series.proc} (${report.adapters[series.proc] ?? ""}): ${every5.join(" ")}`);
   }
   lines.push("", `Redis used_memory at the end: ${fmt(report.redisMemoryMb)} MB.`, "");
   if (report.processErrors.length > 0) {

@@ -10,6 +10,8 @@ import { type Answer, Jar, type Kind, type LoadContext } from "./client.js";
 
 /** What the virtual users share, beyond the HTTP side. */
 export interface Run extends LoadContext {
+  /** The adapter of each process (`express`, `next`), by index. */
+  adapters: readonly string[];
   deadlineMs: number;
   /** Random numbers (seeded, so a run's mix can be replayed). */
   random: () => number;
@@ -328,12 +330,22 @@ export class VirtualUser {
     const opened = challenge ?? (await this.open(jar, openedOn));
     if (!opened) return false;
     const p = this.other(openedOn);
+    let ok: boolean;
     if (useTotp && step !== undefined) {
       const code = await codeFor(this.secret, step * STEP_MS);
-      return this.settle(await this.verifyTotp("verify-totp", jar, p, opened.id, step, code, txn), "totp");
+      ok = this.settle(await this.verifyTotp("verify-totp", jar, p, opened.id, step, code, txn), "totp");
+    } else {
+      const code = this.codes.shift() as string;
+      ok = this.settle(await this.verifyRecovery("verify-recovery", jar, p, opened, code, txn), "recovery");
     }
-    const code = this.codes.shift() as string;
-    return this.settle(await this.verifyRecovery("verify-recovery", jar, p, opened, code, txn), "recovery");
+    this.count(
+      `step-up opened on ${this.adapter(openedOn)}, verified on ${this.adapter(p)}: ${ok ? "accepted" : "refused"}`,
+    );
+    return ok;
+  }
+
+  private adapter(proc: number): string {
+    return this.run.adapters[proc] ?? "?";
   }
 
   /**
@@ -395,6 +407,10 @@ export class VirtualUser {
     if (!mail) return true;
     const ok = this.settle(await this.verifyEmail("verify-email", c, opened.id, mail, opened.id), "email");
     this.count(`email step-up: ${ok ? "accepted" : "refused"}`);
+    const where = [a, b, c].map((x) => this.adapter(x));
+    this.count(
+      `email step-up opened on ${where[0]}, sent on ${where[1]}, verified on ${where[2]}: ${ok ? "accepted" : "refused"}`,
+    );
     return true;
   }
 

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SESSION_SECRET, STEPUP_SECRET, STEPUP_TOKEN_KEY } from "./demo.js";
@@ -12,6 +12,8 @@ const MANIFEST = `${APP}.next/server/server-reference-manifest.json`;
 export interface NextDemo {
   /** `http://localhost:<port>`: the host the browser sees, so WebAuthn and Origin checks line up. */
   readonly origin: string;
+  /** `node scripts/start.mjs`: `next start` (the `next-server` process) runs as its child. */
+  readonly child: ChildProcess;
   output(): string;
   stop(): Promise<void>;
 }
@@ -56,7 +58,7 @@ export async function startNextDemo(env: Record<string, string> = {}, timeoutMs 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { origin, output: supervised.output, stop };
+  return { origin, child, output: supervised.output, stop };
 }
 
 /** The id Next gave a Server Action at build time (what a browser sends as `Next-Action`). */

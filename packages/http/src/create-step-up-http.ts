@@ -88,6 +88,9 @@ export interface GuardOptions extends RuleOptions {
   action: string;
 }
 
+/** The areas under `basePath` that are pages for browsers (everything else answers JSON). */
+const PAGE_AREAS: ReadonlySet<string> = new Set(["challenge", "console"]);
+
 /**
  * The framework-neutral HTTP layer: Fetch `Request` in, `Response` out. Adapters (Express, Next)
  * only translate I/O and call `handle`, `guard` and `clear`.
@@ -343,7 +346,7 @@ export function createStepUpHttp(options: StepUpHttpOptions) {
       const area = pathname.startsWith(`${basePath}/`)
         ? pathname.slice(basePath.length + 1).split("/")[0]
         : "";
-      return area === "challenge" || area === "console" ? errorPage(http, error) : problemFromError(error);
+      return area !== undefined && PAGE_AREAS.has(area) ? errorPage(http, error) : problemFromError(error);
     },
   });
 }

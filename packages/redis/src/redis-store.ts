@@ -182,7 +182,9 @@ export function redisStore(options: RedisStoreOptions): Store {
     throw new TypeError("redisStore: `keyPrefix` must be a non-empty string without `{`, `}` or whitespace");
   }
 
-  const redisKey = (scope: string, key: string): string => `${keyPrefix}:{${encodeScope(scope)}}:${key}`;
+  /** A scope's part of its keys (the hash tag keeps a scope in one Cluster slot). */
+  const scopePrefix = (scope: string): string => `${keyPrefix}:{${encodeScope(scope)}}:`;
+  const redisKey = (scope: string, key: string): string => scopePrefix(scope) + key;
   if (options.cache !== undefined && "nodes" in client && typeof client.nodes === "function")
     throw new TypeError("redisStore: `cache` is not available with a Redis Cluster client");
   const cache = options.cache === undefined ? undefined : createClientCache(client as Redis, options.cache);
@@ -217,7 +219,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       // MGET with no key is a syntax error in Redis. Not async: this is the guard's hot path.
       if (keys.length === 0) return Promise.resolve([]);
       // The scope's part once, not once per key (the guard reads two keys of one scope).
-      const scoped = `${keyPrefix}:{${encodeScope(scope)}}:`;
+      const scoped = scopePrefix(scope);
       const ids = keys.map((key) => scoped + key);
       return options?.cache && cache ? cache.read(ids) : client.mget(ids);
     },
@@ -225,7 +227,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     ...(cache
       ? {
           peek(scope: string, keys: readonly string[]) {
-            const scoped = `${keyPrefix}:{${encodeScope(scope)}}:`;
+            const scoped = scopePrefix(scope);
             return cache.peek(keys.map((key) => scoped + key));
           },
         }

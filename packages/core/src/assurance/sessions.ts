@@ -33,6 +33,16 @@ const CACHED = Object.freeze({ cache: true });
 /** Parsed session records kept (by session id, with the exact text parsed): the guard parses once. */
 const PARSED_SESSIONS = 1000;
 
+/** What a fresh session answers for a rule: the assurance, and until when it counts (frozen: may be shared). */
+function freshResult(assurance: Assurance, rule: Rule): FreshResult {
+  return Object.freeze({
+    fresh: true,
+    assurance,
+    verifiedAtMs: assurance.atMs,
+    expiresAtMs: assurance.atMs + rule.maxAge * 1000,
+  });
+}
+
 export function createSessions(ctx: EngineContext) {
   const { store } = ctx;
   // The same record is read on every request of a session: parse its text once. Kept by session
@@ -96,12 +106,7 @@ export function createSessions(ctx: EngineContext) {
       return hit.result;
     const assurance = findAssurance(session, rule, nowMs, revokedBeforeMs);
     if (!assurance) return NOT_FRESH;
-    const result: FreshResult = Object.freeze({
-      fresh: true,
-      assurance,
-      verifiedAtMs: assurance.atMs,
-      expiresAtMs: assurance.atMs + rule.maxAge * 1000,
-    });
+    const result = freshResult(assurance, rule);
     if (!session.assurances.some((a) => a.atMs > nowMs + FUTURE_SKEW_MS)) {
       const kept = rules ?? new Map<Rule, FreshMemo>();
       if (rules === undefined) memo.set(session, kept);
@@ -126,17 +131,9 @@ export function createSessions(ctx: EngineContext) {
     const assurance = findAssurance(session, rule, ctx.now(), revokedBeforeMs, txn);
     if (!assurance || txn === undefined) return NOT_FRESH;
     // The grant is consumed: one verification pays for one transaction.
-    return store.take(uid, keys.txnGrant(session.familyId, txn)).then(
-      (grant): FreshnessResult =>
-        grant === null
-          ? NOT_FRESH
-          : {
-              fresh: true,
-              assurance,
-              verifiedAtMs: assurance.atMs,
-              expiresAtMs: assurance.atMs + rule.maxAge * 1000,
-            },
-    );
+    return store
+      .take(uid, keys.txnGrant(session.familyId, txn))
+      .then((grant): FreshnessResult => (grant === null ? NOT_FRESH : freshResult(assurance, rule)));
   }
 
   return {

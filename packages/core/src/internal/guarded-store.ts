@@ -5,9 +5,10 @@ import type { Store } from "../store/store.js";
  * Wraps a store so that any failure becomes STORE_UNAVAILABLE (503): a store that cannot answer
  * must never be read as "no record", or a broken Redis would open every door (fail closed).
  * A store that hangs is a failure too: each call that has not settled within `timeoutMs`
- * (milliseconds, the resolved `storeTimeoutMs`; up to a twentieth more, see `deadlineBatches`) rejects, so a stalled Redis (connection open, no
- * replies) answers 503 instead of hanging every guarded request. A call that timed out may still be
- * applied by the store later (Redis runs what it already received); the request has failed closed.
+ * (milliseconds, the resolved `storeTimeoutMs`; up to a twentieth more, see `deadlineBatches`)
+ * rejects, so a stalled Redis (connection open, no replies) answers 503 instead of hanging every
+ * guarded request. A call that timed out may still be applied by the store later (Redis runs what
+ * it already received); the request has failed closed.
  */
 export function guardedStore(store: Store, timeoutMs: number): Store {
   const deadlines = deadlineBatches(timeoutMs);

@@ -135,15 +135,17 @@ export function createDecider(
     return freshness.fresh ? allow(freshness) : undefined;
   }
 
-  /** The allow decision of a fresh answer: the same (frozen) object for the same answer. */
+  /**
+   * The allow decision of a fresh answer: the same (frozen) object for the same answer (a kept
+   * answer comes again; a one-off's entry goes with it).
+   */
   const allowed = new WeakMap<FreshResult, StepUpDecision>();
   function allow(fresh: FreshResult): StepUpDecision {
     let decision = allowed.get(fresh);
     if (decision === undefined) {
       const { assurance, verifiedAtMs, expiresAtMs } = fresh;
       decision = Object.freeze({ outcome: "allow", assurance, verifiedAtMs, expiresAtMs });
-      // Only a kept answer (frozen) comes again: a one-off (a transaction's) is not remembered.
-      if (Object.isFrozen(fresh)) allowed.set(fresh, decision);
+      allowed.set(fresh, decision);
     }
     return decision;
   }

@@ -319,7 +319,11 @@ function settle(
   );
 }
 
-/** Pass outcomes of shared (frozen) allow decisions: the same object again, nothing allocated. */
+/**
+ * Pass outcomes of allow decisions: the engine hands out one decision per session and rule while it
+ * holds, so its pass (and `req.stepUp`) is the same object again, nothing allocated. One rule per
+ * decision, so one info; a one-off decision's entry goes with it.
+ */
 const passes = new WeakMap<StepUpDecision, GuardOutcome>();
 
 function outcomeOf(
@@ -333,8 +337,7 @@ function outcomeOf(
       let pass = passes.get(decision);
       if (pass === undefined) {
         pass = Object.freeze({ kind: "pass", stepUp: Object.freeze(info(decision, rule)) });
-        // A frozen decision is the engine's shared one for this session and rule (one rule: one info).
-        if (Object.isFrozen(decision)) passes.set(decision, pass);
+        passes.set(decision, pass);
       }
       return pass;
     }

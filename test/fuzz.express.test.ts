@@ -46,6 +46,7 @@ import {
   fillPools,
   fuzzWorld,
   type GuardedRoute,
+  guardedOperations,
   httpTarget,
   printStats,
   proofsNeverGrant,
@@ -66,33 +67,7 @@ const GUARDED: GuardedRoute[] = [
   { method: "POST", path: "/transfer", json: { amount: 5, to: "alice" } },
 ];
 /** The same routes as operations to fuzz (they are the app's, not in stepup's document). */
-const GUARDED_OPS: Operation[] = [
-  {
-    method: "GET",
-    template: "/api/export",
-    segments: ["api", "export"],
-    query: [],
-    fields: [],
-    contentTypes: [],
-  },
-  { method: "GET", template: "/admin", segments: ["admin"], query: [], fields: [], contentTypes: [] },
-  {
-    method: "POST",
-    template: "/account/delete",
-    segments: ["account", "delete"],
-    query: [],
-    fields: [],
-    contentTypes: ["application/json", "application/x-www-form-urlencoded"],
-  },
-  {
-    method: "POST",
-    template: "/transfer",
-    segments: ["transfer"],
-    query: [],
-    fields: ["amount", "to"],
-    contentTypes: ["application/json", "application/x-www-form-urlencoded"],
-  },
-];
+const GUARDED_OPS = guardedOperations(GUARDED);
 /** Real rule names and values the document cannot know (they are the app's). */
 const HINTS = {
   resource: ["data", "admin", "account", "payment", "stepup", "session"],

@@ -46,6 +46,7 @@ import {
   fillPools,
   fuzzWorld,
   type GuardedRoute,
+  guardedOperations,
   printStats,
   proofsNeverGrant,
   sendIn,
@@ -65,24 +66,7 @@ const GUARDED: GuardedRoute[] = [
   { method: "GET", path: "/api/export" },
   { method: "POST", path: "/api/transfer", json: { amount: 5, to: "alice" } },
 ];
-const GUARDED_OPS: Operation[] = [
-  {
-    method: "GET",
-    template: "/api/export",
-    segments: ["api", "export"],
-    query: [],
-    fields: [],
-    contentTypes: [],
-  },
-  {
-    method: "POST",
-    template: "/api/transfer",
-    segments: ["api", "transfer"],
-    query: [],
-    fields: ["amount", "to"],
-    contentTypes: ["application/json", "application/x-www-form-urlencoded"],
-  },
-];
+const GUARDED_OPS = guardedOperations(GUARDED);
 const HINTS = {
   resource: ["data", "payment", "account", "stepup", "session"],
   action: ["export", "transfer", "delete", "factor.add", "sign-in"],

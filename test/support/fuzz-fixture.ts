@@ -18,6 +18,7 @@ import {
   type Identity,
   learn,
   materializeProof,
+  type Operation,
   type PoolName,
   type Pools,
   proofArb,
@@ -259,6 +260,21 @@ export interface GuardedRoute {
   method: string;
   path: string;
   json?: unknown;
+}
+
+/**
+ * The app's guarded routes as operations to fuzz (they are not in stepup's document): a route with
+ * a body takes its fields as JSON or as a form, as the demos' routes do.
+ */
+export function guardedOperations(routes: readonly GuardedRoute[]): Operation[] {
+  return routes.map(({ method, path, json }) => ({
+    method,
+    template: path,
+    segments: path.split("/").slice(1),
+    query: [],
+    fields: json && typeof json === "object" ? Object.keys(json) : [],
+    contentTypes: json === undefined ? [] : ["application/json", "application/x-www-form-urlencoded"],
+  }));
 }
 
 /** Events that only a verification (or a fresh step-up) can cause. */

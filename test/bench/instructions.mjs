@@ -13,7 +13,7 @@
 // divided by the requests. Redis and the load generator are other processes, not counted.
 // Instructions are not time (cache misses, syscalls' own cost), so this complements run.mjs.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -95,8 +95,10 @@ async function count(scenario, redisUrl) {
     if (dumps.length !== 1) throw new Error(`${scenario}: expected one dump, found ${dumps.join(", ")}`);
     const text = readFileSync(join(dir, dumps[0]), "utf8");
     // STEPUP_INSN_KEEP=<dir>: keep the dump (callgrind_annotate shows it by function).
-    if (process.env.STEPUP_INSN_KEEP)
+    if (process.env.STEPUP_INSN_KEEP) {
+      mkdirSync(process.env.STEPUP_INSN_KEEP, { recursive: true });
       copyFileSync(join(dir, dumps[0]), join(process.env.STEPUP_INSN_KEEP, `${scenario}.callgrind`));
+    }
     const total = Number(/^(?:summary|totals): (\d+)/m.exec(text)?.[1]);
     if (!Number.isFinite(total)) throw new Error(`${scenario}: no total in the dump`);
     return { scenario, requests: done.requests.total, insnPerRequest: total / done.requests.total };

@@ -125,3 +125,49 @@ export const outcome = (p: Promise<unknown>): Promise<string> =>
 export function wrong(code: string): string {
   return code === "000000" ? "111111" : "000000";
 }
+
+/** A point where a store call waits: `reached` once a matching call arrives, which then waits for `open()`. */
+export interface StoreGate {
+  reached: Promise<void>;
+  open(): void;
+}
+
+/**
+ * A store whose calls can be held, to put concurrent operations in a chosen order: `hold` returns a
+ * gate that the first later call of one of `methods` whose arguments match stops at.
+ */
+export function gatedStore(inner: Store) {
+  const holds: {
+    methods: string[];
+    match: (args: unknown[]) => boolean;
+    reach(): void;
+    opened: Promise<void>;
+  }[] = [];
+  const store = Object.fromEntries(
+    Object.entries(inner).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        const i = holds.findIndex((h) => h.methods.includes(name) && h.match(args));
+        const held = i === -1 ? undefined : holds.splice(i, 1)[0];
+        if (held) {
+          held.reach();
+          await held.opened;
+        }
+        return (fn as (...a: unknown[]) => unknown).apply(inner, args);
+      },
+    ]),
+  ) as unknown as Store;
+  function hold(methods: string[], match: (args: unknown[]) => boolean): StoreGate {
+    let reach = () => {};
+    let open = () => {};
+    const reached = new Promise<void>((r) => {
+      reach = r;
+    });
+    const opened = new Promise<void>((r) => {
+      open = r;
+    });
+    holds.push({ methods, match, reach, opened });
+    return { reached, open };
+  }
+  return { store, hold };
+}

@@ -114,6 +114,7 @@ const CALLS = {
   ],
   advance: (s, scope) => [s.advance(scope, "step", 5, 60)],
   take: (s, scope) => [s.take(scope, KEY)],
+  deleteIfEquals: (s, scope) => [s.deleteIfEquals(scope, "nx", "v"), s.deleteIfEquals(scope, KEY, "other")],
   increment: (s, scope) => [s.increment(scope, "attempts", 60)],
   append: (s, scope) => [
     s.append(scope, "challenges", "a", 1, 60),

@@ -58,6 +58,14 @@ end
 return 0
 `);
 
+// Compare and delete in one step: a late release of a claim never deletes the next holder's.
+const DELETE_IF_EQUALS = lua(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`);
+
 // Compare and write in one step: of two concurrent callers, the smaller value can never land after
 // the larger one (a TOTP time step older than the last one used stays refused).
 const ADVANCE = lua(`
@@ -290,6 +298,11 @@ export function redisStore(options: RedisStoreOptions): Store {
       wrote(scope, key);
       // GETDEL (Redis 6.2+): read and delete in one command, so one caller gets the value.
       return client.getdel(redisKey(scope, key));
+    },
+
+    async deleteIfEquals(scope, key, expected) {
+      wrote(scope, key);
+      return (await run(DELETE_IF_EQUALS, redisKey(scope, key), [expected])) === 1;
     },
 
     async increment(scope, key, ttlSeconds) {

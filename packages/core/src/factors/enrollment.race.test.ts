@@ -3,7 +3,16 @@
 // enrollment with no step-up and uses it to step up (reproduced over HTTP before the fix).
 import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
-import { alice, done, enrollAlice, fakeClock, outcome, stepUpAlice, testEngine } from "../../test/helpers.js";
+import {
+  alice,
+  done,
+  enrollAlice,
+  fakeClock,
+  gatedStore,
+  outcome,
+  stepUpAlice,
+  testEngine,
+} from "../../test/helpers.js";
 import { memoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.js";
 
@@ -147,6 +156,39 @@ describe("enrollment: a pending enrollment cannot become a second factor without
     t.clock.advance(61_000); // past the lease (30 x the 2 s store deadline)
     const ok = done(await confirm());
     expect(ok.factor.primary).toBe(true);
+  });
+
+  it("a release that comes after its claim expired does not free the next confirmation's claim (no second first factor)", async () => {
+    // A's confirmation hangs after claiming (a store call stalled past the claim's lease), B claims
+    // the expired key and is writing its factor when A finally fails and releases: A must delete
+    // only its own claim, or C, confirmed now, would be a first factor too, with no step-up.
+    const clock = fakeClock();
+    const gated = gatedStore(memoryStore({ clock }));
+    const t = testEngine({}, gated.store, clock);
+    const [a, b, c] = [await startTotp(t), await startTotp(t), await startTotp(t)];
+    // A stops at its attempt counter, after claiming; B at its factor write, after claiming and proving.
+    const heldA = gated.hold(["increment"], ([, key]) => String(key).includes(a.factorId));
+    const heldB = gated.hold(["hashSet"], ([, , field]) => field === b.factorId);
+    const confirm = async (p: { factorId: string; secret: string }, code?: string) =>
+      t.engine.factors.enrollConfirm(
+        alice,
+        "totp",
+        p.factorId,
+        { code: code ?? (await codeFor(t, p.secret)) },
+        undefined,
+      );
+    const confirmA = outcome(confirm(a, "000000"));
+    await heldA.reached;
+    t.clock.advance(61_000); // A's claim expires while it hangs
+    const confirmB = confirm(b);
+    await heldB.reached;
+    heldA.open();
+    expect(await confirmA).toBe("INVALID_CODE"); // A fails and releases its (expired) claim
+    expect(await confirm(c)).toEqual({ stepUpRequired: t.engine.ownRules["factor.add"] });
+    heldB.open();
+    expect(done(await confirmB).factor.primary).toBe(true);
+    const totps = (await t.engine.factors.list(alice.id)).filter((f) => f.type === "totp");
+    expect(totps.map((f) => f.id)).toEqual([b.factorId]);
   });
 
   it("at most 10 pending enrollments per user: starting more drops the oldest", async () => {

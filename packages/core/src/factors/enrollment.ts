@@ -228,7 +228,11 @@ export function createEnrollment(
         const required = await own.check(user, sid, "factor.add");
         if (required) return required;
       }
-      const release = () => (first ? store.delete(user.id, [keys.firstFactor]) : Promise.resolve());
+      // Only this confirmation's own claim: a release that comes late (its claim expired while a
+      // store call hung, and another confirmation has claimed since) must not free the other's.
+      const release = async () => {
+        if (first) await store.deleteIfEquals(user.id, keys.firstFactor, found.factorId);
+      };
       let result: EnrollmentResult;
       try {
         result = await prove(user, type, found, input);

@@ -13,6 +13,8 @@ export interface FactorStore {
   set(key: string, value: string, ttlSeconds: number | null): Promise<void>;
   setIfAbsent(key: string, value: string, ttlSeconds: number | null): Promise<boolean>;
   take(key: string): Promise<string | null>;
+  /** Deletes a key only while it holds `expected` (releases a claim, never the next holder's; see `Store.deleteIfEquals`). */
+  deleteIfEquals(key: string, expected: string): Promise<boolean>;
   /** Counts in a fixed window: the first increment sets the TTL (see `Store.increment`). */
   increment(key: string, ttlSeconds: number): Promise<{ count: number; ttlSeconds: number }>;
   advance(key: string, value: number, ttlSeconds: number): Promise<boolean>;

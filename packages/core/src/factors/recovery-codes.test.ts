@@ -2,8 +2,18 @@
 // database, used twice, raced, or guessed.
 import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
-import { alice, done, enrollAlice, outcome, stepUpAlice, testEngine } from "../../test/helpers.js";
+import {
+  alice,
+  done,
+  enrollAlice,
+  fakeClock,
+  gatedStore,
+  outcome,
+  stepUpAlice,
+  testEngine,
+} from "../../test/helpers.js";
 import { keys } from "../internal/keys.js";
+import { memoryStore } from "../store/memory-store.js";
 
 async function useRecovery(t: ReturnType<typeof testEngine>, code: string, sid = "s") {
   const { challenge, factors } = await t.engine.openChallenge(alice, sid, t.engine.rules.lookup("a", "b"));
@@ -104,6 +114,37 @@ describe("recovery codes", () => {
     const next = await regenerate();
     expect(Array.isArray(next)).toBe(true);
     expect(await useRecovery(t, issued[1] ?? "")).toBe("INVALID_CODE");
+  });
+
+  it("a regeneration whose lock release comes late (after the lock expired) does not unlock the next one", async () => {
+    // A's release of the issuing lock is held up (a store call stuck in a reconnecting client)
+    // until the lock has expired and B has taken it: A must free only its own lock, or C, started
+    // while B writes its codes, would issue a third set alongside B's.
+    const clock = fakeClock();
+    const gated = gatedStore(memoryStore({ clock }));
+    const t = testEngine({}, gated.store, clock);
+    await enrollAlice(t);
+    const sid = await stepUpAlice(t);
+    const regenerate = () =>
+      t.engine.factors.regenerateRecoveryCodes(alice, sid).then(
+        (r) => done(r).recoveryCodes,
+        (e: unknown) => (e as { code?: string }).code,
+      );
+    const isLock = ([, keyList]: unknown[]) => [keyList].flat().some((k) => String(k).endsWith(":issuing"));
+    const releaseA = gated.hold(["delete", "deleteIfEquals"], isLock);
+    const a = regenerate();
+    await releaseA.reached; // A has issued its codes; its release waits
+    t.clock.advance(61_000); // past the lock's 60 s
+    const writesB = gated.hold(["hashSet"], () => true);
+    const b = regenerate();
+    await writesB.reached; // B holds the lock and is writing its codes
+    releaseA.open();
+    expect(Array.isArray(await a)).toBe(true);
+    expect(await regenerate()).toBe("RATE_LIMITED"); // C: B still holds the lock
+    writesB.open();
+    const issued = (await b) as string[];
+    expect(await t.engine.factors.recoveryCodesRemaining("alice")).toBe(10);
+    expect(await useRecovery(t, issued[0] ?? "")).toBe("ok");
   });
 
   it("regenerating kills every old code; removing the last real factor removes the codes too", async () => {

@@ -99,7 +99,10 @@ export function recoveryCodes(options: RecoveryCodesOptions = {}): RecoveryCodes
     async issue(ctx) {
       // One replacement at a time per user (a double click, two tabs, two processes): the second
       // is refused, so every set a response shows is the one that works.
-      if (!(await ctx.store.setIfAbsent(ISSUING, "1", ISSUING_TTL_SECONDS))) {
+      // The lock holds this issue's own mark, so a release that comes late (the lock expired while a
+      // store call hung, and another issue holds it now) cannot free the other's.
+      const mark = Buffer.from(ctx.randomBytes(16)).toString("hex");
+      if (!(await ctx.store.setIfAbsent(ISSUING, mark, ISSUING_TTL_SECONDS))) {
         throw new StepUpError(
           "RATE_LIMITED",
           "New recovery codes are already being issued. Try again in a moment.",
@@ -117,7 +120,7 @@ export function recoveryCodes(options: RecoveryCodesOptions = {}): RecoveryCodes
         return codes;
       } finally {
         // Best effort: a store that fails here keeps the lock until its TTL, which only delays the next issue.
-        await ctx.store.delete([ISSUING]).catch(() => {});
+        await ctx.store.deleteIfEquals(ISSUING, mark).catch(() => {});
       }
     },
     async remaining(ctx) {

@@ -54,7 +54,8 @@ export function webauthn(options: WebAuthnOptions): FactorPlugin {
     async removed(ctx, factor) {
       // The credential id is free again, for this user or another, once its factor is gone.
       const id = factor.data.credentialId;
-      if (typeof id === "string") await ctx.shared.delete([credentialIndexKey(id)]);
+      // Only while it names this user: a late removal never frees an id another user holds now.
+      if (typeof id === "string") await ctx.shared.deleteIfEquals(credentialIndexKey(id), ctx.user.id);
     },
   } satisfies FactorPlugin);
 }

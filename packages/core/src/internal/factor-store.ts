@@ -16,6 +16,7 @@ export function factorStore(store: Store, scope: string, type: string): FactorSt
     setIfAbsent: (key: string, value: string, ttlSeconds: number | null) =>
       store.setIfAbsent(scope, k(key), value, ttlSeconds),
     take: (key: string) => store.take(scope, k(key)),
+    deleteIfEquals: (key: string, expected: string) => store.deleteIfEquals(scope, k(key), expected),
     increment: (key: string, ttlSeconds: number) => store.increment(scope, k(key), ttlSeconds),
     advance: (key: string, value: number, ttlSeconds: number) =>
       store.advance(scope, k(key), value, ttlSeconds),

@@ -70,6 +70,7 @@ describe("a hung store fails closed within storeTimeoutMs", () => {
       delete: () => guarded.delete("u", ["k"]),
       hashSet: () => guarded.hashSet("u", "h", "f", "v"),
       hashReplace: () => guarded.hashReplace("u", "h", "f", "v"),
+      deleteIfEquals: () => guarded.deleteIfEquals("u", "k", "v"),
       hashGetAll: () => guarded.hashGetAll("u", "h"),
       hashDelete: () => guarded.hashDelete("u", "h", "f"),
       appendAfter: () => guarded.appendAfter("u", "l", null, "v", 5, 60),

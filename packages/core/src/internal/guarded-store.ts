@@ -46,6 +46,7 @@ export function guardedStore(store: Store, timeoutMs: number): Store {
     append: wrap(store.append.bind(store)),
     list: wrap(store.list.bind(store)),
     take: wrap(store.take.bind(store)),
+    deleteIfEquals: wrap(store.deleteIfEquals.bind(store)),
     increment: wrap(store.increment.bind(store)),
     delete: wrap(store.delete.bind(store)),
     hashSet: wrap(store.hashSet.bind(store)),

@@ -147,6 +147,25 @@ export function storeContract(name: string, setup: StoreContractSetup): void {
       expect(results.filter((r) => r !== null)).toEqual(["secret"]);
     });
 
+    it("deleteIfEquals: a late release deletes nothing once another caller holds the claim", async () => {
+      const s = scope("cad");
+      expect(await store().deleteIfEquals(s, "claim", "a")).toBe(false); // absent
+      await store().set(s, "claim", "b", 60);
+      expect(await store().deleteIfEquals(s, "claim", "a")).toBe(false); // another holder's
+      expect(await store().getMany(s, ["claim"])).toEqual(["b"]);
+      expect(await store().deleteIfEquals(s, "claim", "b")).toBe(true);
+      expect(await store().getMany(s, ["claim"])).toEqual([null]);
+      expect(await store().setIfAbsent(s, "claim", "c", 60)).toBe(true); // free again
+    });
+
+    it("deleteIfEquals: of 50 concurrent releases of one claim exactly one deletes it", async () => {
+      const s = scope("cad-race");
+      await store().set(s, "claim", "mine", 60);
+      const results = await Promise.all(range(50).map(() => store().deleteIfEquals(s, "claim", "mine")));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store().getMany(s, ["claim"])).toEqual([null]);
+    });
+
     it("increment: 100 concurrent calls lose no count and return 1..100 once each", async () => {
       const s = scope("incr-race");
       const results = await Promise.all(range(100).map(() => store().increment(s, "n", 60)));

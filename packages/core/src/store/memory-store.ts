@@ -164,6 +164,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return entry.value;
     },
 
+    async deleteIfEquals(scope, key, expected) {
+      const id = storeId(scope, key);
+      if (read(id)?.value !== expected) return false;
+      strings.delete(id);
+      return true;
+    },
+
     async increment(scope, key, ttlSeconds) {
       assertTtl(ttlSeconds);
       const id = storeId(scope, key);

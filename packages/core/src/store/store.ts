@@ -41,6 +41,12 @@ export interface Store {
   /** Reads and deletes a key at once: of concurrent callers, exactly one gets the value. */
   take(scope: string, key: string): Promise<string | null>;
   /**
+   * Deletes a key only while it holds `expected`, atomically; `true` when deleted. Releases a claim
+   * (`setIfAbsent`) without touching the next holder's: a release that arrives late (its claim
+   * expired, another caller claimed the key since) deletes nothing.
+   */
+  deleteIfEquals(scope: string, key: string, expected: string): Promise<boolean>;
+  /**
    * Adds one to a counter and returns the new count with the seconds left before it resets.
    * The TTL is set when the counter is created and not extended (a fixed window).
    */

@@ -4,7 +4,7 @@
 //   pnpm --filter @stepup/tests run bench     (after `pnpm turbo run build`; `npm run bench` does both)
 //
 // Environment: STEPUP_BENCH_SECONDS (measured seconds per run, default 8), STEPUP_BENCH_WARMUP (2),
-// STEPUP_BENCH_ROUNDS (3), STEPUP_BENCH_CONNECTIONS (32), STEPUP_BENCH_SCENARIOS (comma list).
+// STEPUP_BENCH_ROUNDS (5), STEPUP_BENCH_CONNECTIONS (32), STEPUP_BENCH_SCENARIOS (comma list).
 //
 // Plain JavaScript over the built packages: Node 20 cannot strip TypeScript types.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -34,7 +34,7 @@ function intEnv(name, fallback, min) {
 
 const SECONDS = intEnv("STEPUP_BENCH_SECONDS", 8, 1);
 const WARMUP = intEnv("STEPUP_BENCH_WARMUP", 2, 0);
-const ROUNDS = intEnv("STEPUP_BENCH_ROUNDS", 3, 1);
+const ROUNDS = intEnv("STEPUP_BENCH_ROUNDS", 5, 1);
 const CONNECTIONS = intEnv("STEPUP_BENCH_CONNECTIONS", 32, 1);
 const SCENARIOS = process.env.STEPUP_BENCH_SCENARIOS
   ? process.env.STEPUP_BENCH_SCENARIOS.split(",").map((s) => s.trim())

@@ -132,6 +132,25 @@ export interface StoreGate {
   open(): void;
 }
 
+/** A store whose every call goes through `around(name, args, call)` (`call` runs it on `inner`). */
+export function interceptStore(
+  inner: Store,
+  around: (name: string, args: unknown[], call: () => unknown) => unknown,
+): Store {
+  return Object.fromEntries(
+    Object.entries(inner).map(([name, fn]) => [
+      name,
+      (...args: unknown[]) =>
+        around(name, args, () => (fn as (...a: unknown[]) => unknown).apply(inner, args)),
+    ]),
+  ) as unknown as Store;
+}
+
+/** `inner` with some methods replaced (the rest call `inner`). */
+export function storeWith(inner: Store, overrides: Partial<Store>): Store {
+  return { ...interceptStore(inner, (_name, _args, call) => call()), ...overrides };
+}
+
 /**
  * A store whose calls can be held, to put concurrent operations in a chosen order: `hold` returns a
  * gate that the first later call of one of `methods` whose arguments match stops at.
@@ -143,20 +162,15 @@ export function gatedStore(inner: Store) {
     reach(): void;
     opened: Promise<void>;
   }[] = [];
-  const store = Object.fromEntries(
-    Object.entries(inner).map(([name, fn]) => [
-      name,
-      async (...args: unknown[]) => {
-        const i = holds.findIndex((h) => h.methods.includes(name) && h.match(args));
-        const held = i === -1 ? undefined : holds.splice(i, 1)[0];
-        if (held) {
-          held.reach();
-          await held.opened;
-        }
-        return (fn as (...a: unknown[]) => unknown).apply(inner, args);
-      },
-    ]),
-  ) as unknown as Store;
+  const store = interceptStore(inner, async (name, args, call) => {
+    const i = holds.findIndex((h) => h.methods.includes(name) && h.match(args));
+    const held = i === -1 ? undefined : holds.splice(i, 1)[0];
+    if (held) {
+      held.reach();
+      await held.opened;
+    }
+    return call();
+  });
   function hold(methods: string[], match: (args: unknown[]) => boolean): StoreGate {
     let reach = () => {};
     let open = () => {};

@@ -130,4 +130,20 @@ describe("the issuer's JWKS over HTTP (a real node:http server)", () => {
     );
     expect(error?.code).toBe("WRONG_AUDIENCE");
   });
+
+  it("verifyStepUpToken keeps at most 32 key sets: callers with ever new addresses cannot grow the process", async () => {
+    const key = await newKey();
+    const server = await jwksServer((_req, res) => json(res, jwksOf(key)));
+    const token = await sign(key);
+    // The cache is per address and timeout: 33 timeouts are 33 key sets of one server.
+    const call = (timeoutMs: number) =>
+      verifyStepUpToken(token, { jwksUrl: server.url, ...expected, jwksTimeoutMs: timeoutMs });
+    await call(1000);
+    await call(1000);
+    expect(server.requests).toHaveLength(1); // kept
+    for (let t = 1001; t <= 1032; t++) await call(t);
+    expect(server.requests).toHaveLength(33);
+    await call(1000); // pushed out by the 32 newer ones: fetched again
+    expect(server.requests).toHaveLength(34);
+  });
 });

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
+import { alice, codeAt, enrollAlice, interceptStore, testEngine } from "../../test/helpers.js";
 import { recoveryCodes } from "../factors/recovery-codes.js";
 import { totp } from "../factors/totp.js";
 import { webauthn } from "../factors/webauthn.js";
 import { memoryStore } from "../store/memory-store.js";
-import type { Store } from "../store/store.js";
 
 async function stepUp(
   t: ReturnType<typeof testEngine>,
@@ -122,13 +121,9 @@ describe("assurance freshness", () => {
   it("fail closed: a store that errors makes decide() throw STORE_UNAVAILABLE, never 'allow'", async () => {
     const inner = memoryStore();
     let broken = false;
-    const flaky = Object.fromEntries(
-      Object.entries(inner).map(([name, fn]) => [
-        name,
-        (...args: unknown[]) =>
-          broken ? Promise.reject(new Error("ECONNREFUSED")) : (fn as (...a: unknown[]) => unknown)(...args),
-      ]),
-    ) as unknown as Store;
+    const flaky = interceptStore(inner, (_name, _args, call) =>
+      broken ? Promise.reject(new Error("ECONNREFUSED")) : call(),
+    );
     const t = testEngine({}, flaky);
     broken = true;
     await expect(

@@ -3,7 +3,7 @@
 // Whichever finishes first, no step-up may outlive the logout: not the old session id, and not the
 // id the verification rotated it to (whose cookie can reach the browser after the logout's answer).
 import { describe, expect, it } from "vitest";
-import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
+import { alice, codeAt, enrollAlice, interceptStore, storeWith, testEngine } from "../../test/helpers.js";
 import { StepUpError } from "../errors.js";
 import { memoryStore } from "../store/memory-store.js";
 import type { Store } from "../store/store.js";
@@ -12,16 +12,13 @@ import type { Store } from "../store/store.js";
 function hookedStore(): { store: Store; beforeSet?: (key: string) => Promise<void> } {
   const inner = memoryStore();
   const control: { store: Store; beforeSet?: (key: string) => Promise<void> } = { store: inner };
-  control.store = {
-    ...Object.fromEntries(
-      Object.entries(inner).map(([name, fn]) => [name, (fn as (...a: unknown[]) => unknown).bind(inner)]),
-    ),
+  control.store = storeWith(inner, {
     async set(scope, key, value, ttl) {
       const hook = control.beforeSet;
       if (hook) await hook(key);
       return inner.set(scope, key, value, ttl);
     },
-  } as Store;
+  });
   return control;
 }
 
@@ -90,15 +87,10 @@ describe("a verification racing a logout in one browser", () => {
     for (let run = 0; run < 25; run++) {
       const inner = memoryStore();
       // Every call answers after a random 0-3 ms: the two requests' steps interleave differently each run.
-      const jittered = Object.fromEntries(
-        Object.entries(inner).map(([name, fn]) => [
-          name,
-          async (...args: unknown[]) => {
-            await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 4)));
-            return (fn as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
-          },
-        ]),
-      ) as unknown as Store;
+      const jittered = interceptStore(inner, async (_name, _args, call) => {
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 4)));
+        return call();
+      });
       const t = testEngine({}, jittered);
       await enrollAlice(t);
       const { rule, challengeId } = await openFor(t, "x");

@@ -2,8 +2,9 @@
 // to hide what happened; concurrent events fork the chain; the log keeps something it must not (a
 // code); the log grows without bound.
 import { describe, expect, it, vi } from "vitest";
-import { alice, codeAt, enrollAlice, testEngine } from "../../test/helpers.js";
+import { alice, codeAt, enrollAlice, storeWith, testEngine } from "../../test/helpers.js";
 import { keys } from "../internal/keys.js";
+import { memoryStore } from "../store/memory-store.js";
 
 type T = ReturnType<typeof testEngine>;
 
@@ -98,5 +99,32 @@ describe("audit log", () => {
     expect(entries).toHaveLength(200);
     expect(entries.at(-1)?.seq).toBe(51);
     expect(await t.engine.verifyAuditChain(alice.id)).toEqual({ ok: true, entries: 200 });
+  });
+});
+
+describe("audit log: the per-process memory of each user's last entry is bounded", () => {
+  it("1,000 users are remembered, the oldest out first: a user pushed out costs one extra round trip, not memory", async () => {
+    const inner = memoryStore();
+    const appends = new Map<string, number>();
+    const counting = storeWith(inner, {
+      appendAfter(scope, ...rest) {
+        appends.set(scope, (appends.get(scope) ?? 0) + 1);
+        return inner.appendAfter(scope, ...rest);
+      },
+    });
+    const t = testEngine({}, counting);
+    const track = async (uid: string) => {
+      const before = appends.get(uid) ?? 0;
+      await t.engine.track(uid, { tag: "app.action" });
+      return (appends.get(uid) ?? 0) - before;
+    };
+    expect(await track("u0")).toBe(1);
+    expect(await track("u0")).toBe(1); // its last entry is remembered: one compare-and-append
+    for (let i = 1; i <= 1_000; i++) await track(`u${i}`);
+    // Pushed out by 1,000 newer users: the append guesses an empty log, the store answers the
+    // actual last entry, and the second try lands (the chain stays whole).
+    expect(await track("u0")).toBe(2);
+    expect(await track("u0")).toBe(1);
+    expect(await t.engine.verifyAuditChain("u0")).toEqual({ ok: true, entries: 4 });
   });
 });

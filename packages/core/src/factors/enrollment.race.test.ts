@@ -11,10 +11,10 @@ import {
   gatedStore,
   outcome,
   stepUpAlice,
+  storeWith,
   testEngine,
 } from "../../test/helpers.js";
 import { memoryStore } from "../store/memory-store.js";
-import type { Store } from "../store/store.js";
 
 type T = ReturnType<typeof testEngine>;
 
@@ -127,10 +127,7 @@ describe("enrollment: a pending enrollment cannot become a second factor without
     const clock = fakeClock();
     const inner = memoryStore({ clock });
     let loseReply = true;
-    const lossy: Store = {
-      ...(Object.fromEntries(
-        Object.entries(inner).map(([name, fn]) => [name, (fn as (...a: unknown[]) => unknown).bind(inner)]),
-      ) as unknown as Store),
+    const lossy = storeWith(inner, {
       async setIfAbsent(scope, key, value, ttl) {
         const applied = await inner.setIfAbsent(scope, key, value, ttl);
         if (key === "first-factor" && loseReply) {
@@ -139,7 +136,7 @@ describe("enrollment: a pending enrollment cannot become a second factor without
         }
         return applied;
       },
-    };
+    });
     const t = testEngine({}, lossy, clock);
     const p = await startTotp(t);
     const confirm = async () =>

@@ -3,7 +3,7 @@
 // its deadline, never hang and never fall through to "allow". Real timers with a short deadline:
 // the fake clock of `testEngine` drives the engine's time, not `setTimeout`.
 import { describe, expect, it } from "vitest";
-import { alice, testEngine } from "../../test/helpers.js";
+import { alice, interceptStore, testEngine } from "../../test/helpers.js";
 import type { StepUpOptions } from "../config.js";
 import { StepUpError } from "../errors.js";
 import { memoryStore } from "../store/memory-store.js";
@@ -22,12 +22,7 @@ function controlledStore(): { store: Store; mode: Mode } {
     if (mode.kind === "slow") return new Promise((r) => setTimeout(r, mode.ms)).then(call);
     return call();
   };
-  control.store = Object.fromEntries(
-    Object.entries(inner).map(([name, fn]) => [
-      name,
-      (...args: unknown[]) => gate(() => (fn as (...a: unknown[]) => Promise<unknown>)(...args)),
-    ]),
-  ) as unknown as Store;
+  control.store = interceptStore(inner, (_name, _args, call) => gate(call as () => Promise<unknown>));
   return control;
 }
 

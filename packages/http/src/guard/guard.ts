@@ -93,10 +93,14 @@ export function relativeUrl(url: URL): string {
  * `verifiedAt`, and formatting a date costs more than the lookup.
  */
 const isoCache = new Map<number, string>();
-function iso(ms: number): string {
+/** Entries of the ISO memo before it is emptied. */
+export const ISO_CACHE_LIMIT = 4096;
+/** How many entries the ISO memo holds now (its bound's test fills it). */
+export const isoCacheSize = (): number => isoCache.size;
+export function iso(ms: number): string {
   let text = isoCache.get(ms);
   if (text === undefined) {
-    if (isoCache.size >= 4096) isoCache.clear();
+    if (isoCache.size >= ISO_CACHE_LIMIT) isoCache.clear();
     text = new Date(ms).toISOString();
     isoCache.set(ms, text);
   }

@@ -3,10 +3,9 @@
 // reading the store; and uses the send button to bomb someone's inbox.
 import { describe, expect, it } from "vitest";
 import { codeEngine, codeIn, enrollEmail, openFor } from "../../../test/code-factors.js";
-import { alice, outcome } from "../../../test/helpers.js";
+import { alice, interceptStore, outcome } from "../../../test/helpers.js";
 import { StepUpError } from "../../errors.js";
 import { memoryStore } from "../../store/memory-store.js";
-import type { Store } from "../../store/store.js";
 
 const start = (t: ReturnType<typeof codeEngine>, id: string, ip?: string) =>
   t.engine.challenges.start(alice, "s", id, { factor: "email" }, ip);
@@ -177,15 +176,10 @@ describe("email codes", () => {
     const written: string[] = [];
     const inner = memoryStore();
     // Every argument of every store call, whatever the operation.
-    const store = Object.fromEntries(
-      Object.entries(inner).map(([name, fn]) => [
-        name,
-        (...args: unknown[]) => {
-          written.push(JSON.stringify(args));
-          return (fn as (...a: unknown[]) => unknown)(...args);
-        },
-      ]),
-    ) as unknown as Store;
+    const store = interceptStore(inner, (_name, args, call) => {
+      written.push(JSON.stringify(args));
+      return call();
+    });
     const t = codeEngine({ engine: { store } });
     await enrollEmail(t);
     const c = await openFor(t);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { Rec } from "./client.js";
 import { checkInvariants } from "./invariants.js";
-import { rssFigures } from "./memory.js";
+import { type MemoryBounds, memoryFailures, rssFigures } from "./memory.js";
 import type { Run } from "./users.js";
 
 function run(records: Partial<Rec>[], extra: Partial<Run> = {}): Run {
@@ -162,11 +162,22 @@ describe("the load test's invariants", () => {
 });
 
 describe("the load test's memory figures", () => {
-  const series = (mb: (t: number) => number) => [
-    { proc: 0, samples: Array.from({ length: 61 }, (_, t) => ({ t, mb: mb(t) })) },
+  /** 61 s sampled every second; after a collection every 4 s from the warm-up's end (20 s) on. */
+  const series = (
+    mb: (t: number) => number,
+    afterGc: (t: number) => { heapMb: number; rssMb: number } = () => ({ heapMb: 40, rssMb: 100 }),
+  ) => [
+    {
+      proc: 0,
+      samples: Array.from({ length: 61 }, (_, t) => ({ t, mb: mb(t) })),
+      afterGc: Array.from({ length: 11 }, (_, k) => ({ t: 20 + 4 * k, ...afterGc(20 + 4 * k) })),
+    },
   ];
+  const long: MemoryBounds = { ceilingMb: 256, heapMb: 4, rssMb: 10 };
+  const judged = (s: ReturnType<typeof series>, bounds = long) =>
+    memoryFailures(rssFigures(s, 20), ["express"], bounds);
 
-  it("a steady rise (a leak) raises the floor; a transient peak near the end does not", () => {
+  it("a steady rise (a leak) raises the sampled floor; a transient peak near the end does not", () => {
     const [leak] = rssFigures(
       series((t) => 100 + t / 2),
       20,
@@ -178,5 +189,48 @@ describe("the load test's memory figures", () => {
     );
     expect(spike?.floorGrowthMb).toBe(0);
     expect(spike?.growthMb).toBeGreaterThan(10); // what the slope alone would have said
+  });
+
+  it("garbage that rises and falls passes, even when it is not collected in the last third; a floor after collection that grows fails", () => {
+    // Sampled RSS: garbage piles up from 110 MB and is collected every 12 s, the last third's
+    // troughs 30 MB higher (V8 collected later): the sampled floor says +30 MB, as in the flaky runs.
+    const garbage = (t: number) => (t < 40 ? 110 + (t % 12) * 4 : 140 + (t % 12) * 2);
+    const sawtooth = series(garbage);
+    const [f] = rssFigures(sawtooth, 20);
+    expect(f?.floorGrowthMb).toBeGreaterThan(25);
+    // After each collection the heap and RSS are flat (a little noise): no failure.
+    const noisy = series(garbage, (t) => ({ heapMb: 40 + (t % 3) * 0.5, rssMb: 100 + (t % 5) }));
+    expect(judged(noisy)).toEqual([]);
+    expect(rssFigures(noisy, 20)[0]?.heap.floorGrowthMb).toBeLessThan(1);
+
+    // A leak of JS objects: the heap after collection grows 6 MB over the window.
+    const heapLeak = series(garbage, (t) => ({ heapMb: 40 + (t - 20) * 0.15, rssMb: 100 }));
+    expect(judged(heapLeak).join()).toMatch(
+      /used heap after collection grew [\d.]+ MB after warm-up, not under 4 MB/,
+    );
+    // A native leak: RSS after collection grows 16 MB while the heap stays flat.
+    const nativeLeak = series(garbage, (t) => ({ heapMb: 40, rssMb: 100 + (t - 20) * 0.4 }));
+    expect(judged(nativeLeak).join()).toMatch(
+      /RSS after collection grew [\d.]+ MB after warm-up, not under 10 MB/,
+    );
+    // The short form judges neither floor, only the ceiling.
+    expect(judged(heapLeak, { ceilingMb: 256 })).toEqual([]);
+  });
+
+  it("the ceiling holds in every form, and a long run without measures after collection fails", () => {
+    expect(
+      judged(
+        series((t) => (t === 30 ? 300 : 120)),
+        { ceilingMb: 256 },
+      ).join(),
+    ).toMatch(/RSS peak 300.0 MB, not under 256 MB/);
+    const [unmeasured] = series(() => 120);
+    expect(judged([{ ...(unmeasured as NonNullable<typeof unmeasured>), afterGc: [] }]).join()).toMatch(
+      /0 measures after a collection/,
+    );
+    // Off Linux (no /proc): nothing measured, nothing judged.
+    expect(memoryFailures(rssFigures([{ proc: 0, samples: [], afterGc: [] }], 20), ["next"], long)).toEqual(
+      [],
+    );
   });
 });

@@ -1,7 +1,7 @@
 // The load test's invariant checker flags each kind of violation it claims to (fed made-up records),
 // so a load run that reports "all held" has been checked, not skipped.
 import { describe, expect, it } from "vitest";
-import type { Rec } from "./client.js";
+import { CHANNELS, type Channel, type Rec } from "./client.js";
 import { checkInvariants } from "./invariants.js";
 import { type MemoryBounds, memoryFailures, rssFigures } from "./memory.js";
 import type { Run } from "./users.js";
@@ -124,33 +124,97 @@ describe("the load test's invariants", () => {
     ).toHaveLength(1);
   });
 
-  it("flag an email code accepted twice, one accepted on a challenge it was not mailed for, more codes mailed than the limit, and an email factor added without a step-up", () => {
-    const mail = (challenge: string, sentFor = challenge) => ({
-      code: "123456",
-      mail: "a@example.com#3",
-      sentFor,
-      challenge,
-    });
-    const clean = run([
-      ok("verify-email", 0, mail("c1")),
-      ok("replay-email", 0, mail("c1"), { status: 400 }),
-      ok("cross-email", 0, mail("c2", "c1"), { status: 400 }),
-      ok("enrol-email-confirm", 0, { ...mail("enrolment f"), mail: "a@example.com#1" }),
+  const inboxes = (channel: Channel, messages: { to: string; code: string; receivedAtMs?: number }[]) =>
+    ({ [channel]: { messages, next: () => Promise.reject(new Error("none")) } }) as unknown as Run["inboxes"];
+
+  it.each(CHANNELS)(
+    "flag a %s code accepted twice, one accepted on a challenge it was not sent for, more codes sent to one destination than the limit, and the factor added without a step-up",
+    (c) => {
+      const to = c === "email" ? "a@example.com" : "+15550001111";
+      const code = (challenge: string, sentFor = challenge, message = `${c}:${to}#3`) => ({
+        code: "123456",
+        message,
+        sentFor,
+        challenge,
+      });
+      const clean = run(
+        [
+          ok("verify-totp", 0, { step: 1 }),
+          ok(`enrol-${c}-start`, 10, { to }, { status: 201 }),
+          ok(`enrol-${c}-confirm`, 20, code("enrolment f", "enrolment f", `${c}:${to}#1`)),
+          ok(`verify-${c}`, 100, code("c1")),
+          ok("guard", 110, undefined),
+          ok(`replay-${c}`, 100, code("c1"), { status: 400 }),
+          ok(`cross-${c}`, 200, code("c2", "c1"), { status: 400 }),
+        ],
+        { inboxes: inboxes(c, [{ to, code: "222222", receivedAtMs: 12 }]) },
+      );
+      expect(checkInvariants(clean, 10)).toEqual([]);
+      const twice = run([ok(`replay-${c}`, 0, code("c1")), ok(`replay-${c}`, 0, code("c1"), { proc: 1 })]);
+      expect(checkInvariants(twice, 10).join()).toMatch(`code of message ${c}:${to}#3 accepted 2 times`);
+      const crossed = run([ok(`cross-${c}`, 0, code("c2", "c1"))]);
+      expect(checkInvariants(crossed, 10).join()).toMatch(
+        `code of message ${c}:${to}#3 sent for c1 accepted on c2`,
+      );
+      const enrolledElsewhere = run([ok(`enrol-${c}-confirm`, 0, code("enrolment g", "enrolment f"))]);
+      expect(checkInvariants(enrolledElsewhere, 10).join()).toMatch(
+        /sent for enrolment f accepted on enrolment g/,
+      );
+      const bombed = run([], {
+        inboxes: inboxes(
+          c,
+          Array.from({ length: 11 }, () => ({ to, code: "654321" })),
+        ),
+      });
+      expect(checkInvariants(bombed, 10)).toEqual([`11 ${c} codes sent to ${to} (at most 10 an hour)`]);
+      const ten = run([], {
+        inboxes: inboxes(
+          c,
+          Array.from({ length: 10 }, () => ({ to, code: "654321" })),
+        ),
+      });
+      expect(checkInvariants(ten, 10)).toEqual([]);
+      const notices = run([], {
+        inboxes: inboxes(
+          c,
+          Array.from({ length: 11 }, () => ({ to, code: "" })),
+        ),
+      });
+      expect(checkInvariants(notices, 10)).toEqual([]);
+      // A send answered 200 (or an enrolment's 201) with no message meanwhile; one with its message.
+      const lost = run([ok(`send-${c}`, 1_000, { challenge: "c1", to })], {
+        inboxes: inboxes(c, [{ to, code: "111111", receivedAtMs: 900 }]),
+      });
+      expect(checkInvariants(lost, 10)).toEqual([
+        expect.stringMatching(`send-${c} answered 200 but no code reached ${to.replace("+", "\\+")}`),
+      ]);
+      const delivered = run([ok(`send-${c}`, 1_000, { challenge: "c1", to })], {
+        inboxes: inboxes(c, [{ to, code: "111111", receivedAtMs: 1_003 }]),
+      });
+      expect(checkInvariants(delivered, 10)).toEqual([]);
+      const added = run([ok(`enrol-${c}-start`, 0, undefined, { status: 201 })]);
+      expect(checkInvariants(added, 10).join()).toMatch(`enrol-${c}-start granted without a verification`);
+      const addedLater = run([
+        ok("verify-totp", 0, { step: 1 }),
+        ok(`enrol-${c}-start`, 301_000, undefined, { status: 201 }),
+      ]);
+      expect(checkInvariants(addedLater, 10).join()).toMatch(
+        `enrol-${c}-start granted without a verification`,
+      );
+    },
+  );
+
+  it("flag more texts to one calling code than the library's SMS pumping limit (100 an hour)", () => {
+    // 101 numbers, one text each: no number over its limit, the calling code +44 over its.
+    const texts = Array.from({ length: 101 }, (_, i) => ({
+      to: `+44${String(i).padStart(9, "0")}`,
+      code: "1",
+    }));
+    expect(checkInvariants(run([], { inboxes: inboxes("sms", texts) }), 10)).toEqual([
+      "101 SMS codes sent to calling code +44 (at most 100 an hour)",
     ]);
-    expect(checkInvariants(clean, 10)).toEqual([]);
-    const twice = run([ok("replay-email", 0, mail("c1")), ok("replay-email", 0, mail("c1"), { proc: 1 })]);
-    expect(checkInvariants(twice, 10).join()).toMatch(/email code of mail a@example.com#3 accepted 2 times/);
-    const crossed = run([ok("cross-email", 0, mail("c2", "c1"))]);
-    expect(checkInvariants(crossed, 10).join()).toMatch(/email code mailed for c1 accepted on c2/);
-    const messages = Array.from({ length: 11 }, () => ({ to: "b@example.com", code: "654321" }));
-    const bombed = run([], { smtp: { messages } as unknown as Run["smtp"] });
-    expect(checkInvariants(bombed, 10).join()).toMatch(/11 codes mailed to b@example.com/);
-    const notices = Array.from({ length: 11 }, () => ({ to: "b@example.com", code: "" }));
-    expect(checkInvariants(run([], { smtp: { messages: notices } as unknown as Run["smtp"] }), 10)).toEqual(
-      [],
-    );
-    const added = run([ok("enrol-email-start", 0, undefined, { status: 201 })]);
-    expect(checkInvariants(added, 10).join()).toMatch(/enrol-email-start granted without a verification/);
+    const spread = texts.map((m, i) => ({ ...m, to: i % 2 ? m.to : m.to.replace("+44", "+33") }));
+    expect(checkInvariants(run([], { inboxes: inboxes("sms", spread) }), 10)).toEqual([]);
   });
 
   it("flag a wrong code or a sequential replay accepted", () => {

@@ -1,10 +1,10 @@
 // Scale: four demo processes on one Redis, three Express and one Next.js (both adapters), under
 // many virtual users at once, each browser's requests spread over every process: a challenge opened
-// on the Next process is verified on an Express one, and the other way round. Threats: a TOTP step, recovery code or email code accepted
-// twice when the same code reaches several processes at once, an email code accepted on a challenge
-// it was not mailed for, more codes mailed than the send limits allow, a grant without a
-// verification (or after a logout), a transfer paid twice, a 5xx under load, memory that grows with
-// traffic.
+// on the Next process is verified on an Express one, and the other way round. Threats: a TOTP step,
+// recovery code, email or SMS code accepted twice when the same code reaches several processes at
+// once, an email or SMS code accepted on a challenge it was not sent for, more codes sent than the
+// send limits allow, a grant without a verification (or after a logout), a transfer paid twice, a
+// 5xx under load, memory that grows with traffic.
 // The short form runs with the tests; `npm run load` runs the long form (load/vitest.config.ts).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -35,7 +35,7 @@ const HEAP_BOUND_MB = env("STEPUP_LOAD_HEAP_MB", 4);
 const RSS_BOUND_MB = env("STEPUP_LOAD_RSS_MB", 10);
 const RSS_CEILING_MB = 256;
 
-it(`${users} users on 4 demo processes (3 Express, 1 Next.js) sharing one Redis for ${seconds} s: no code (TOTP, recovery, email) accepted twice or on another challenge, no grant without a verification, no 5xx, flat memory`, {
+it(`${users} users on 4 demo processes (3 Express, 1 Next.js) sharing one Redis for ${seconds} s: no code (TOTP, recovery, email, SMS) accepted twice or on another challenge, no grant without a verification, no 5xx, flat memory`, {
   timeout: (seconds + 120) * 1000,
 }, async () => {
   const report = await runLoad({
@@ -87,11 +87,19 @@ it(`${users} users on 4 demo processes (3 Express, 1 Next.js) sharing one Redis 
   expect(count("transfer", 200)).toBeGreaterThan(0);
   expect(count("guard", 200)).toBeGreaterThan(0);
   expect(count("guard", 401)).toBeGreaterThan(0);
-  // Email: enrolled through SMTP, and real step-ups with mailed codes (not only refusals).
-  expect(count("enrol-email-confirm", 200)).toBeGreaterThan(0);
-  expect(count("verify-email", 200) + count("replay-email", 200)).toBeGreaterThanOrEqual(3);
-  if (LONG) {
-    expect(count("replay-email")).toBeGreaterThan(0);
-    expect(count("cross-email")).toBeGreaterThan(0);
+  // Email and SMS: enrolled through the real SMTP server and SMS webhook, and real step-ups with
+  // the codes they received (not only refusals): at least 3 by email, 1 by SMS.
+  for (const [c, least] of [
+    ["email", 3],
+    ["sms", 1],
+  ] as const) {
+    expect(count(`enrol-${c}-confirm`, 200), `${c} enrolments`).toBeGreaterThan(0);
+    expect(count(`verify-${c}`, 200) + count(`replay-${c}`, 200), `${c} step-ups`).toBeGreaterThanOrEqual(
+      least,
+    );
+    if (LONG) {
+      expect(count(`replay-${c}`), `${c} concurrent replays`).toBeGreaterThan(0);
+      expect(count(`cross-${c}`), `${c} crossed codes`).toBeGreaterThan(0);
+    }
   }
 });

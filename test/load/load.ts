@@ -16,8 +16,9 @@ import {
 import { startNextDemo } from "../support/next.js";
 import { spawnDemo } from "../support/process.js";
 import { waitReady } from "../support/redis.js";
+import { startSmsReceiver } from "../support/sms-receiver.js";
 import { startSmtpCapture } from "../support/smtp.js";
-import { InFlight, type Rec, VERIFY_KINDS } from "./client.js";
+import { CHANNELS, type Channel, InFlight, type Rec, VERIFY_KINDS } from "./client.js";
 import { checkInvariants } from "./invariants.js";
 import { type MemoryBounds, type RssSeries, rssFigures } from "./memory.js";
 import { type Run, VirtualUser } from "./users.js";
@@ -63,8 +64,8 @@ export interface LoadReport {
   /** The adapter of each demo process, by index (`proc` of the records and the RSS series). */
   adapters: Adapter[];
   redisMemoryMb: number;
-  /** Messages with a code the SMTP capture server received. */
-  mailedCodes: number;
+  /** Messages with a code each capture server (SMTP, SMS webhook) received. */
+  sentCodes: Record<Channel, number>;
   /**
    * Every inspector the demo processes opened (`--inspect=127.0.0.1:0`; the Next demo's wrapper
    * opens one too): its address, and whether every socket listening on its port is on loopback.
@@ -162,8 +163,9 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   };
   const log = input.log ?? (() => {});
   const redis = await startRedisServer();
-  // A real SMTP server on loopback: the email codes the demo processes send arrive here.
+  // A real SMTP server and a real SMS webhook on loopback: the codes the demo processes send arrive here.
   const smtp = await startSmtpCapture();
+  const sms = await startSmsReceiver();
   const demos: LoadDemo[] = [];
   const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   probe.on("error", () => {});
@@ -172,6 +174,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     const env = {
       REDIS_URL: redis.url,
       SMTP_URL: smtp.url,
+      SMS_WEBHOOK_URL: sms.url,
       // The same secrets on both adapters: the demos' login cookie (iron-session `demo_session`,
       // sealed with SESSION_SECRET) and stepup's cookies are read by every process.
       SESSION_SECRET,
@@ -237,8 +240,18 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       maxAccounts: options.users * 3,
       events: new Map(),
       overIssued: [],
-      smtp,
-      lostMail: [],
+      inboxes: {
+        email: {
+          messages: smtp.messages,
+          next: (to, sinceMs) =>
+            smtp.waitForMail(to, { match: (m) => m.code !== "" && m.receivedAtMs >= sinceMs }),
+        },
+        sms: {
+          messages: sms.messages,
+          next: (to, sinceMs) =>
+            sms.waitForSms(to, { match: (m) => m.code !== "" && m.receivedAtMs >= sinceMs }),
+        },
+      },
     };
     const rss: RssSeries[] = demos.map((_d, i) => ({ proc: i, samples: [], afterGc: [] }));
     const sample = () => {
@@ -305,7 +318,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     const info = await probe.info("memory").catch(() => "");
     const redisMemoryMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 2 ** 20;
     const records = run.records;
-    const violations = [...checkInvariants(run, options.maxAge), ...run.overIssued, ...run.lostMail];
+    const violations = [...checkInvariants(run, options.maxAge), ...run.overIssued];
     const processErrors = demos.flatMap((d, i) =>
       d
         .output()
@@ -328,7 +341,10 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       allAlive: demos.every((d) => d.child.exitCode === null && d.child.signalCode === null),
       adapters: demos.map((d) => d.adapter),
       redisMemoryMb,
-      mailedCodes: smtp.messages.filter((m) => m.code !== "").length,
+      sentCodes: {
+        email: smtp.messages.filter((m) => m.code !== "").length,
+        sms: sms.messages.filter((m) => m.code !== "").length,
+      },
       inspectors,
     };
   } finally {
@@ -338,6 +354,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     probe.disconnect();
     await redis.stop();
     await smtp.close();
+    await sms.close();
   }
 }
 
@@ -447,19 +464,21 @@ export function renderReport(report: LoadReport, bounds: MemoryBounds): string {
     records.filter((r) => r.kind === kind && ok(r.status)).length;
   const is = (s: number) => (status: number) => status === s;
   const refused = (status: number) => status >= 400 && status < 500;
-  lines.push(
-    "",
-    "## Email codes",
-    "",
-    `Codes received by the SMTP server: ${report.mailedCodes}. Sends (challenge \`start\`, enrolment): ` +
-      `${n("send-email", is(200)) + n("enrol-email-start", is(201))} mailed, ` +
-      `${n("send-email", is(429)) + n("enrol-email-start", is(429))} refused 429 \`rate_limited\`. ` +
-      `Email enrolments confirmed: ${n("enrol-email-confirm", is(200))}. ` +
-      `Email step-ups accepted: ${n("verify-email", is(200)) + n("replay-email", is(200))} ` +
-      `(of them ${n("replay-email", is(200))} by a concurrent replay's winner). ` +
-      `Concurrent replays refused: ${n("replay-email", refused)}. ` +
-      `Codes of one challenge tried on another: ${n("cross-email", () => true)}, refused ${n("cross-email", refused)}.`,
-  );
+  lines.push("", "## Codes sent by email and SMS", "");
+  for (const c of CHANNELS) {
+    const name = c === "email" ? "Email" : "SMS";
+    lines.push(
+      `${name}: codes received by the ${c === "email" ? "SMTP server" : "SMS webhook"}: ${report.sentCodes[c]}. ` +
+        `Sends (challenge \`start\`, enrolment): ${n(`send-${c}`, is(200)) + n(`enrol-${c}-start`, is(201))} sent, ` +
+        `${n(`send-${c}`, is(429)) + n(`enrol-${c}-start`, is(429))} refused 429 \`rate_limited\`. ` +
+        `Enrolments confirmed: ${n(`enrol-${c}-confirm`, is(200))}. ` +
+        `Step-ups accepted: ${n(`verify-${c}`, is(200)) + n(`replay-${c}`, is(200))} ` +
+        `(of them ${n(`replay-${c}`, is(200))} by a concurrent replay's winner). ` +
+        `Concurrent replays refused: ${n(`replay-${c}`, refused)}. ` +
+        `Codes of one challenge tried on another: ${n(`cross-${c}`, () => true)}, refused ${n(`cross-${c}`, refused)}.`,
+      "",
+    );
+  }
   const judged = bounds.heapMb !== undefined;
   lines.push(
     "",

@@ -215,7 +215,9 @@ export class VirtualUser {
     let q = p;
     if (res.status === 401 && res.json.error === "step_up_required") {
       const challenge = this.challengeOf(res);
-      if (!challenge || !(await this.stepUp(this.main, true, { ...challenge, proc: p }))) return false;
+      // TOTP or, half the time, a recovery code (every run then accepts some of both, however slow).
+      const preferTotp = this.run.random() < 0.5;
+      if (!challenge || !(await this.stepUp(this.main, preferTotp, { ...challenge, proc: p }))) return false;
       q = this.other(p);
       t0 = nowMs();
       res = await this.main.send(`enrol-${channel}-start`, this.id, q, "POST", path, body, to);
@@ -731,9 +733,10 @@ export class VirtualUser {
   async live(): Promise<void> {
     let enrolled = false;
     while (this.timeLeft() && !enrolled) enrolled = await this.enrol();
-    // The first thing an email or SMS user does with its new factor is a step-up with it (part of
-    // its enrolment, even past the deadline): a run that enrols one also steps up with it.
-    if (enrolled && this.channel) await this.codeStepUp();
+    // The first thing an email or SMS user does with its new factor is a step-up with it, then a
+    // guarded route (part of its enrolment, even past the deadline): a run that enrols one also
+    // steps up with it, however slow the machine.
+    if (enrolled && this.channel && (await this.codeStepUp())) await this.guard();
     while (this.timeLeft()) {
       await this.act();
       await new Promise((r) => setTimeout(r, this.run.random() * 20));

@@ -420,6 +420,7 @@ export class VirtualUser {
     challengeId: string,
     message: CodeMessage,
     sentFor: string,
+    txn?: string,
   ): Promise<Answer> {
     const channel = this.channel as Channel;
     return this.main.send(
@@ -429,7 +430,13 @@ export class VirtualUser {
       "POST",
       `/stepup/api/challenges/${challengeId}/verify`,
       { factor: channel, code: message.code },
-      { code: message.code, message: this.messageId(message), sentFor, challenge: challengeId },
+      {
+        code: message.code,
+        message: this.messageId(message),
+        sentFor,
+        challenge: challengeId,
+        ...(txn ? { txn } : {}),
+      },
     );
   }
 
@@ -440,22 +447,32 @@ export class VirtualUser {
     return true;
   }
 
-  /** A step-up with the user's code factor: the challenge opened on one process, its code sent from another, verified on a third. */
-  private async codeStepUp(): Promise<boolean> {
-    if (!this.canSendCode(1, 1)) return false;
-    const [a = this.proc(), b = this.proc(), c = this.proc()] = this.procs(3);
-    const opened = await this.open(this.main, a);
-    if (!opened) return false;
+  /**
+   * A step-up with the user's code factor: the challenge opened on one process (or `challenge`,
+   * opened already), its code sent from another, verified on a third (bound to `txn`, when given).
+   * Undefined when it cannot run; else whether it was accepted.
+   */
+  private async codeStepUp(
+    challenge?: { id: string; recoveryId: string; proc: number },
+    txn?: string,
+  ): Promise<boolean | undefined> {
+    if (!this.canSendCode(1, 1)) return undefined;
+    const procs = this.procs(this.run.origins.length);
+    const [a = this.proc(), b = this.proc(), c = this.proc()] = challenge
+      ? [challenge.proc, ...procs.filter((x) => x !== challenge.proc)]
+      : procs;
+    const opened = challenge ?? (await this.open(this.main, a));
+    if (!opened) return undefined;
     const message = await this.sendCode(opened.id, b);
-    if (!message) return true;
-    const ok = this.settle(await this.verifyCode("verify", c, opened.id, message, opened.id), "code");
+    if (!message) return false;
+    const ok = this.settle(await this.verifyCode("verify", c, opened.id, message, opened.id, txn), "code");
     const outcome = ok ? "accepted" : "refused";
     this.count(`${this.channel} step-up: ${outcome}`);
     const where = [a, b, c].map((x) => this.adapter(x));
     this.count(
       `${this.channel} step-up opened on ${where[0]}, sent on ${where[1]}, verified on ${where[2]}: ${outcome}`,
     );
-    return true;
+    return ok;
   }
 
   /** One correct code sent to 2-3 processes at once, on the challenge it was sent for: one wins. */
@@ -597,9 +614,12 @@ export class VirtualUser {
     return true;
   }
 
-  /** A transfer: refused, stepped up for that transaction, then sent to 2-3 processes at once (pays once). */
-  private async transfer(): Promise<boolean> {
-    if (this.usableStep() === undefined && this.codes.length === 0) return false;
+  /**
+   * A transfer: refused, stepped up for that transaction (TOTP or a recovery code, or with `code`,
+   * the user's email or SMS factor), then sent to 2-3 processes at once (pays once).
+   */
+  private async transfer(code = false): Promise<boolean> {
+    if (!code && this.usableStep() === undefined && this.codes.length === 0) return false;
     const txn = `u${this.id}t${++this.transfers}`;
     const body = { amount: 1 + Math.floor(this.run.random() * 900), to: txn };
     const p = this.proc();
@@ -607,12 +627,19 @@ export class VirtualUser {
     if (first.status !== 401 || first.json.error !== "step_up_required") return true;
     const challenge = this.challengeOf(first);
     if (!challenge) return true;
-    if (!(await this.stepUp(this.main, this.run.random() < 0.5, { ...challenge, proc: p }, txn))) return true;
+    const opened = { ...challenge, proc: p };
+    const stepped = code
+      ? await this.codeStepUp(opened, txn)
+      : await this.stepUp(this.main, this.run.random() < 0.5, opened, txn);
+    if (!stepped) return true;
     const k = 2 + Math.floor(this.run.random() * 2);
     const answers = await Promise.all(
       this.procs(k).map((q) => this.main.send("transfer", this.id, q, "POST", "/transfer", body, { txn })),
     );
-    this.count(`transfer x${k} after one step-up: ${answers.filter((a) => a.status === 200).length} paid`);
+    const how = code ? ` ${this.channel}` : "";
+    this.count(
+      `transfer x${k} after one${how} step-up: ${answers.filter((a) => a.status === 200).length} paid`,
+    );
     return true;
   }
 
@@ -709,7 +736,7 @@ export class VirtualUser {
     // The code actions take 18 of the 30 guarded-route points of an email or SMS user (a third of
     // the users each): 6% of the whole mix for each channel, 18% of what such a user does.
     if (r < 30 && this.channel && r < 18) {
-      if (r < 9) done = await this.codeStepUp();
+      if (r < 9) done = (await this.codeStepUp()) !== undefined;
       else if (r < 15) done = await this.codeReplay();
       else done = await this.codeCross();
     } else if (r < 30) await this.guard(this.run.random() < 0.85 ? this.main : this.second);
@@ -733,10 +760,12 @@ export class VirtualUser {
   async live(): Promise<void> {
     let enrolled = false;
     while (this.timeLeft() && !enrolled) enrolled = await this.enrol();
-    // The first thing an email or SMS user does with its new factor is a step-up with it, then a
-    // guarded route (part of its enrolment, even past the deadline): a run that enrols one also
-    // steps up with it, however slow the machine.
-    if (enrolled && this.channel && (await this.codeStepUp())) await this.guard();
+    // The first thing an email or SMS user does with its new factor (part of its enrolment, even
+    // past the deadline): an email user steps up with it, then calls a guarded route; an SMS user
+    // pays a transfer stepped up with it (the code bound to the transaction). A run that enrols
+    // either also uses it, and pays a transfer, however slow the machine.
+    if (enrolled && this.channel === "email" && (await this.codeStepUp()) !== undefined) await this.guard();
+    if (enrolled && this.channel === "sms") await this.transfer(true);
     while (this.timeLeft()) {
       await this.act();
       await new Promise((r) => setTimeout(r, this.run.random() * 20));

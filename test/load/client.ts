@@ -3,6 +3,10 @@
 // that record at the end).
 import { Agent, request as httpRequest } from "node:http";
 
+/** The channels a one-time code is sent through. */
+export type Channel = "email" | "sms";
+export const CHANNELS: readonly Channel[] = ["email", "sms"];
+
 /** What a request was for: throughput and outcomes are counted per kind. */
 export type Kind =
   | "signup"
@@ -23,12 +27,17 @@ export type Kind =
   | "transfer"
   | "regen"
   | "factors"
-  | "enrol-email-start"
-  | "enrol-email-confirm"
-  | "send-email"
-  | "verify-email"
-  | "replay-email"
-  | "cross-email";
+  | `enrol-${Channel}-start`
+  | `enrol-${Channel}-confirm`
+  | `send-${Channel}`
+  | `verify-${Channel}`
+  | `replay-${Channel}`
+  | `cross-${Channel}`;
+
+/** Requests that send a code (email or SMS) to a challenge: a verification, a replay, a crossed code. */
+export const CODE_VERIFY_KINDS: ReadonlySet<Kind> = new Set<Kind>(
+  CHANNELS.flatMap((c) => [`verify-${c}`, `replay-${c}`, `cross-${c}`] as const),
+);
 
 export const VERIFY_KINDS: ReadonlySet<Kind> = new Set<Kind>([
   "verify-totp",
@@ -37,13 +46,13 @@ export const VERIFY_KINDS: ReadonlySet<Kind> = new Set<Kind>([
   "replay-totp",
   "replay-recovery",
   "replay-old",
-  "verify-email",
-  "replay-email",
-  "cross-email",
+  ...CODE_VERIFY_KINDS,
 ]);
 
-/** Requests that mail a code (each counts against the client address's 20 sends an hour). */
-export const SEND_KINDS: ReadonlySet<Kind> = new Set<Kind>(["enrol-email-start", "send-email"]);
+/** Requests that send a code (each counts against the client address's 20 sends an hour). */
+export const SEND_KINDS: ReadonlySet<Kind> = new Set<Kind>(
+  CHANNELS.flatMap((c) => [`enrol-${c}-start`, `send-${c}`] as const),
+);
 
 /** One request and its answer. `status` 0: no answer (timeout or socket error, in `error`). */
 export interface Rec {
@@ -62,18 +71,20 @@ export interface Rec {
   epoch: number;
   user: number;
   /**
-   * What the invariants need: the TOTP step, the recovery code, the transaction; for an email code,
-   * the mail it came in (`mail`), the challenge (or enrolment) it was sent for (`sentFor`) and the
-   * one it was sent to (`challenge`).
+   * What the invariants need: the TOTP step, the recovery code, the transaction; for an email or
+   * SMS code, the message it came in (`message`: channel, destination and place in the capture
+   * server's list), the challenge (or enrolment) it was sent for (`sentFor`) and the one it was
+   * sent to (`challenge`); for a send, the address or number it is for (`to`).
    */
   tag?: {
     step?: number;
     code?: string;
     gen?: number;
     txn?: string;
-    mail?: string;
+    message?: string;
     sentFor?: string;
     challenge?: string;
+    to?: string;
   };
 }
 
@@ -122,7 +133,7 @@ export class Jar {
   epoch = 0;
   /** Verification attempts sent from the current address (the per-address limit is 100 per 15 min). */
   attempts = 0;
-  /** Codes mailed on behalf of the current address (the per-address limit is 20 an hour). */
+  /** Codes sent (email, SMS) on behalf of the current address (the per-address limit is 20 an hour). */
   sends = 0;
   address = newLoopbackAddress();
   private agent = this.newAgent();
@@ -139,7 +150,7 @@ export class Jar {
 
   /**
    * Moves to a new address (a phone changing networks), before a per-address limit is reached:
-   * `upcoming` verification attempts, `upcomingSends` codes mailed.
+   * `upcoming` verification attempts, `upcomingSends` codes sent.
    */
   moveIfNeeded(upcoming: number, upcomingSends = 0): void {
     if (this.attempts + upcoming <= 80 && this.sends + upcomingSends <= 20) return;

@@ -1,6 +1,6 @@
 // The invariants, checked on the client-side record of every request and answer.
-import type { Rec } from "./client.js";
-import type { Run } from "./users.js";
+import { CHANNELS, CODE_VERIFY_KINDS, type Kind, type Rec } from "./client.js";
+import { callingCode, type Run } from "./users.js";
 
 /** Own actions (new recovery codes) need a step-up of the last 5 minutes, whatever STEPUP_MAX_AGE says. */
 const OWN_MAX_AGE_S = 300;
@@ -9,18 +9,24 @@ const CLOCK_SLACK_MS = 20;
 
 const TOTP_KINDS = new Set(["verify-totp", "replay-totp", "replay-old", "enrol-confirm"]);
 const RECOVERY_KINDS = new Set(["verify-recovery", "replay-recovery", "replay-old"]);
-const VERIFICATIONS = new Set([
+const VERIFICATIONS = new Set<Kind>([
   "verify-totp",
   "verify-recovery",
   "replay-totp",
   "replay-recovery",
-  "verify-email",
-  "replay-email",
-  "cross-email",
+  ...CODE_VERIFY_KINDS,
 ]);
-const EMAIL_KINDS = new Set(["verify-email", "replay-email", "cross-email", "enrol-email-confirm"]);
-/** Codes mailed to one address (and to one user) an hour, at most: the run is shorter than the hour. */
-const MAILS_PER_ADDRESS = 10;
+/** Answers that accept an email or SMS code: a challenge's, or an enrolment's confirmation. */
+const CODE_KINDS = new Set<Kind>([
+  ...CODE_VERIFY_KINDS,
+  ...CHANNELS.map((c) => `enrol-${c}-confirm` as const),
+]);
+/** Starts of an email or SMS enrolment: adding a factor needs a step-up, like new recovery codes. */
+const CODE_ENROL_STARTS = new Set<Kind>(CHANNELS.map((c) => `enrol-${c}-start` as const));
+/** Codes sent to one address or number (and to one user) an hour, at most: the run is shorter than the hour. */
+const CODES_PER_DESTINATION = 10;
+/** Texts sent to one calling code an hour, all users together, at most (the library's SMS pumping limit). */
+const TEXTS_PER_CALLING_CODE = 100;
 
 const at = (r: Rec) =>
   `${r.kind} on process ${r.proc} (sent +${r.sendMs % 100_000} ms, answered ${r.status} +${r.recvMs % 100_000} ms)`;
@@ -130,7 +136,7 @@ export function checkInvariants(run: Run, maxAgeS: number): string[] {
       if (r.status === 200) violations.push(`${r.kind} got 200: ${at(r)}`);
       continue;
     }
-    const own = r.kind === "regen" || r.kind === "enrol-email-start";
+    const own = r.kind === "regen" || CODE_ENROL_STARTS.has(r.kind);
     const granted =
       (r.status === 200 && (r.kind === "guard" || r.kind === "transfer")) || (r.status === 201 && own);
     if (!granted) continue;
@@ -159,29 +165,61 @@ export function checkInvariants(run: Run, maxAgeS: number): string[] {
     }
   }
 
-  // 5. Email codes: none accepted twice (a code is known by the mail it came in), none on a challenge
-  //    (or enrolment) other than the one it was mailed for, and no address mailed more codes than
-  //    the hourly limit allows, whichever process sent them.
-  const email = records.filter(
-    (r) => r.status === 200 && EMAIL_KINDS.has(r.kind) && r.tag?.mail !== undefined,
+  // 5. Email and SMS codes: none accepted twice (a code is known by the message it came in), none
+  //    on a challenge (or enrolment) other than the one it was sent for, no address or number sent
+  //    more codes than the hourly limit allows, and no calling code more texts, whichever process
+  //    sent them.
+  const accepted = records.filter(
+    (r) => r.status === 200 && CODE_KINDS.has(r.kind) && r.tag?.message !== undefined,
   );
-  for (const [mail, same] of groupBy(email, (r) => r.tag?.mail)) {
+  for (const [message, same] of groupBy(accepted, (r) => r.tag?.message)) {
     if (same.length > 1)
-      violations.push(`email code of mail ${mail} accepted ${same.length} times: ${same.map(at).join("; ")}`);
+      violations.push(`code of message ${message} accepted ${same.length} times: ${same.map(at).join("; ")}`);
   }
-  for (const r of email) {
+  for (const r of accepted) {
     if (r.tag?.challenge !== r.tag?.sentFor)
       violations.push(
-        `user ${r.user}: email code mailed for ${r.tag?.sentFor} accepted on ${r.tag?.challenge}: ${at(r)}`,
+        `user ${r.user}: code of message ${r.tag?.message} sent for ${r.tag?.sentFor} accepted on ${r.tag?.challenge}: ${at(r)}`,
       );
   }
-  const mailed = groupBy(
-    (run.smtp?.messages ?? []).filter((m) => m.code !== ""),
-    (m) => m.to,
-  );
-  for (const [to, list] of mailed) {
-    if (list.length > MAILS_PER_ADDRESS)
-      violations.push(`${list.length} codes mailed to ${to} (at most ${MAILS_PER_ADDRESS} an hour)`);
+  for (const channel of CHANNELS) {
+    const sent = (run.inboxes?.[channel]?.messages ?? []).filter((m) => m.code !== "");
+    for (const [to, list] of groupBy(sent, (m) => m.to)) {
+      if (list.length > CODES_PER_DESTINATION)
+        violations.push(
+          `${list.length} ${channel} codes sent to ${to} (at most ${CODES_PER_DESTINATION} an hour)`,
+        );
+    }
+    if (channel !== "sms") continue;
+    for (const [cc, list] of groupBy(sent, (m) => callingCode(m.to))) {
+      if (list.length > TEXTS_PER_CALLING_CODE)
+        violations.push(
+          `${list.length} SMS codes sent to calling code +${cc} (at most ${TEXTS_PER_CALLING_CODE} an hour)`,
+        );
+    }
+  }
+
+  // 6. No successful send without its message: every start answered 200 (a challenge's) or 201 (an
+  //    enrolment's) had a code reach the capture server for its address or number while it ran
+  //    (the start answers once the relay or gateway has accepted the message).
+  for (const channel of CHANNELS) {
+    const sent = (run.inboxes?.[channel]?.messages ?? []).filter((m) => m.code !== "");
+    for (const r of records) {
+      const ok =
+        (r.kind === `send-${channel}` && r.status === 200) ||
+        (r.kind === `enrol-${channel}-start` && r.status === 201);
+      if (!ok) continue;
+      const arrived = sent.some(
+        (m) =>
+          m.to === r.tag?.to &&
+          m.receivedAtMs >= r.sendMs - CLOCK_SLACK_MS &&
+          m.receivedAtMs <= r.recvMs + CLOCK_SLACK_MS,
+      );
+      if (!arrived)
+        violations.push(
+          `user ${r.user}: ${r.kind} answered ${r.status} but no code reached ${r.tag?.to}: ${at(r)}`,
+        );
+    }
   }
   return violations;
 }

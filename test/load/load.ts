@@ -5,13 +5,22 @@ import { existsSync, readFileSync } from "node:fs";
 import { startRedisServer } from "@stepup/testkit";
 import { Redis } from "ioredis";
 import { SESSION_SECRET, STEPUP_SECRET, STEPUP_TOKEN_KEY } from "../support/demo.js";
+import {
+  connectDevTools,
+  type DevTools,
+  evaluate,
+  heapAfterGc,
+  inspectorUrls,
+  listensOnLoopbackOnly,
+} from "../support/inspector.js";
 import { startNextDemo } from "../support/next.js";
 import { spawnDemo } from "../support/process.js";
 import { waitReady } from "../support/redis.js";
+import { startSmsReceiver } from "../support/sms-receiver.js";
 import { startSmtpCapture } from "../support/smtp.js";
-import { InFlight, type Rec, VERIFY_KINDS } from "./client.js";
+import { CHANNELS, type Channel, InFlight, type Rec, VERIFY_KINDS } from "./client.js";
 import { checkInvariants } from "./invariants.js";
-import { type RssSeries, rssFigures } from "./memory.js";
+import { type MemoryBounds, type RssSeries, rssFigures } from "./memory.js";
 import { type Run, VirtualUser } from "./users.js";
 
 export interface LoadOptions {
@@ -55,8 +64,13 @@ export interface LoadReport {
   /** The adapter of each demo process, by index (`proc` of the records and the RSS series). */
   adapters: Adapter[];
   redisMemoryMb: number;
-  /** Messages with a code the SMTP capture server received. */
-  mailedCodes: number;
+  /** Messages with a code each capture server (SMTP, SMS webhook) received. */
+  sentCodes: Record<Channel, number>;
+  /**
+   * Every inspector the demo processes opened (`--inspect=127.0.0.1:0`; the Next demo's wrapper
+   * opens one too): its address, and whether every socket listening on its port is on loopback.
+   */
+  inspectors: { proc: number; url: string; loopbackOnly: boolean | undefined }[];
 }
 
 export type Adapter = "express" | "next";
@@ -68,6 +82,8 @@ interface LoadDemo {
   child: ChildProcess;
   /** The process whose RSS is sampled: the Express server itself; for Next, `next-server`. */
   serverPid: number | undefined;
+  /** The DevTools session with that process's inspector (the load test's only client of it). */
+  devtools?: DevTools;
   output(): string;
   stop(): Promise<void>;
 }
@@ -84,6 +100,43 @@ function childPid(pid: number | undefined): number | undefined {
     return first ? Number(first) : pid;
   } catch {
     return pid;
+  }
+}
+
+/**
+ * Every demo process runs with its V8 inspector on a free loopback port, so that the load test can
+ * force a full collection before it reads the memory (the floor judged is what survives one). The
+ * port never listens beyond loopback (checked), and the test is its only client.
+ */
+const INSPECT = "--inspect=127.0.0.1:0";
+
+/**
+ * Connects to the inspector of the process whose memory is measured: of those its output
+ * announced (next-server's and its wrapper's both: NODE_OPTIONS reaches both), the one whose
+ * `process.pid` is `serverPid`.
+ */
+async function attachInspector(d: LoadDemo, proc: number): Promise<DevTools> {
+  const urls = inspectorUrls(d.output());
+  for (const url of urls) {
+    const devtools = await connectDevTools(url);
+    if ((await evaluate(devtools, "process.pid")) === d.serverPid) return devtools;
+    devtools.close();
+  }
+  throw new Error(`process ${proc}: no inspector of pid ${d.serverPid} among ${urls.join(", ") || "none"}`);
+}
+
+/**
+ * Starts a demo process, again (twice at most) when its port was taken meanwhile: the port is found
+ * free, then bound by the demo a moment later, and in between the processes starting alongside bind
+ * ephemeral ports for their inspectors (one took a demo's port once: "port ... is already in use").
+ */
+async function startRetrying<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !/already in use|EADDRINUSE/.test(String(error))) throw error;
+    }
   }
 }
 
@@ -125,8 +178,9 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   };
   const log = input.log ?? (() => {});
   const redis = await startRedisServer();
-  // A real SMTP server on loopback: the email codes the demo processes send arrive here.
+  // A real SMTP server and a real SMS webhook on loopback: the codes the demo processes send arrive here.
   const smtp = await startSmtpCapture();
+  const sms = await startSmsReceiver();
   const demos: LoadDemo[] = [];
   const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   probe.on("error", () => {});
@@ -135,6 +189,7 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     const env = {
       REDIS_URL: redis.url,
       SMTP_URL: smtp.url,
+      SMS_WEBHOOK_URL: sms.url,
       // The same secrets on both adapters: the demos' login cookie (iron-session `demo_session`,
       // sealed with SESSION_SECRET) and stepup's cookies are read by every process.
       SESSION_SECRET,
@@ -149,26 +204,37 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       // back to the OS when freed; anything that leaks still shows. No effect off glibc.
       MALLOC_MMAP_THRESHOLD_: "131072",
     };
+    const inspect = { NODE_OPTIONS: INSPECT };
     // The last `nextProcesses` are Next.js demos (`next start`, NODE_ENV=production), the others
     // Express (NODE_ENV=test); the same environment otherwise.
     const nextFrom = options.processes - options.nextProcesses;
     const started = await Promise.allSettled(
       Array.from({ length: options.processes }, async (_, i): Promise<LoadDemo> => {
         if (i < nextFrom) {
-          const d = await spawnDemo(env, 30_000);
+          const d = await startRetrying(() => spawnDemo({ ...env, ...inspect }, 30_000));
           return { adapter: "express", ...d, serverPid: d.child.pid, output: d.output, stop: d.stop };
         }
         // A heap budget, as a container would give it: without one, next-server's V8 heap grows
         // towards its default limit for the whole minute before it collects (100 to 265 MB, not
         // a leak: capped at 96 MB the same run stayed at 135-162 MB), and no memory check means
         // anything. With it the Next process is held to the same checks as the Express ones.
-        const d = await startNextDemo({ ...env, NODE_OPTIONS: "--max-old-space-size=128" }, 60_000);
+        const d = await startRetrying(() =>
+          startNextDemo({ ...env, NODE_OPTIONS: `--max-old-space-size=128 ${INSPECT}` }, 60_000),
+        );
         return { adapter: "next", ...d, serverPid: childPid(d.child.pid), output: d.output, stop: d.stop };
       }),
     );
     for (const s of started) if (s.status === "fulfilled") demos.push(s.value);
     const failed = started.find((s) => s.status === "rejected");
     if (failed) throw failed.reason;
+    const inspectors = demos.flatMap((d, proc) =>
+      inspectorUrls(d.output()).map((url) => ({
+        proc,
+        url,
+        loopbackOnly: listensOnLoopbackOnly(Number(new URL(url).port)),
+      })),
+    );
+    for (const [i, d] of demos.entries()) d.devtools = await attachInspector(d, i);
     log(
       `load: ${options.processes} demo processes (${demos.map((d) => d.adapter).join(", ")}) on ${redis.url}, ${options.users} users, ${options.seconds} s, seed ${options.seed}`,
     );
@@ -188,10 +254,20 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       maxAccounts: options.users * 3,
       events: new Map(),
       overIssued: [],
-      smtp,
-      lostMail: [],
+      inboxes: {
+        email: {
+          messages: smtp.messages,
+          next: (to, sinceMs) =>
+            smtp.waitForMail(to, { match: (m) => m.code !== "" && m.receivedAtMs >= sinceMs }),
+        },
+        sms: {
+          messages: sms.messages,
+          next: (to, sinceMs) =>
+            sms.waitForSms(to, { match: (m) => m.code !== "" && m.receivedAtMs >= sinceMs }),
+        },
+      },
     };
-    const rss: RssSeries[] = demos.map((_d, i) => ({ proc: i, samples: [] }));
+    const rss: RssSeries[] = demos.map((_d, i) => ({ proc: i, samples: [], afterGc: [] }));
     const sample = () => {
       const t = (Date.now() - startMs) / 1000;
       for (const [i, d] of demos.entries()) {
@@ -199,6 +275,39 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
         if (mb !== undefined) rss[i]?.samples.push({ t, mb });
       }
     };
+    // After a full collection in every process at once: the used heap, then VmRSS.
+    const sampleAfterGc = () =>
+      Promise.all(
+        demos.map(async (d, i) => {
+          if (!d.devtools) return;
+          const heapMb = await heapAfterGc(d.devtools);
+          const mb = rssMb(d.serverPid);
+          const t = (Date.now() - startMs) / 1000;
+          if (mb !== undefined) rss[i]?.afterGc.push({ t, heapMb, rssMb: mb });
+        }),
+      );
+    // At the end of the warm-up, then every tenth of the window (at least 2 s apart), then once
+    // more when the users are done: 3-4 measures in each third of the long form's window.
+    const warmupS = options.seconds / 3;
+    const everyS = Math.max(2, (options.seconds - warmupS) / 10);
+    let stopGc = () => {};
+    const gcStopped = new Promise<void>((r) => {
+      stopGc = r;
+    });
+    const gcLoop = (async () => {
+      for (let k = 0; warmupS + k * everyS < options.seconds; k++) {
+        const wait = startMs + (warmupS + k * everyS) * 1000 - Date.now();
+        const stopped = await new Promise<boolean>((r) => {
+          const timer = setTimeout(() => r(false), Math.max(0, wait));
+          void gcStopped.then(() => {
+            clearTimeout(timer);
+            r(true);
+          });
+        });
+        if (stopped) return;
+        await sampleAfterGc();
+      }
+    })();
     sample();
     const sampler = setInterval(sample, 1_000);
     const ticker = setInterval(() => {
@@ -214,13 +323,16 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     );
     clearInterval(sampler);
     clearInterval(ticker);
+    stopGc();
+    await gcLoop;
+    await sampleAfterGc();
     sample();
     const elapsedS = (Date.now() - startMs) / 1000;
 
     const info = await probe.info("memory").catch(() => "");
     const redisMemoryMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 2 ** 20;
     const records = run.records;
-    const violations = [...checkInvariants(run, options.maxAge), ...run.overIssued, ...run.lostMail];
+    const violations = [...checkInvariants(run, options.maxAge), ...run.overIssued];
     const processErrors = demos.flatMap((d, i) =>
       d
         .output()
@@ -243,13 +355,20 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
       allAlive: demos.every((d) => d.child.exitCode === null && d.child.signalCode === null),
       adapters: demos.map((d) => d.adapter),
       redisMemoryMb,
-      mailedCodes: smtp.messages.filter((m) => m.code !== "").length,
+      sentCodes: {
+        email: smtp.messages.filter((m) => m.code !== "").length,
+        sms: sms.messages.filter((m) => m.code !== "").length,
+      },
+      inspectors,
     };
   } finally {
+    // Sessions first: a process that exits with a debugger attached waits for it to leave.
+    for (const d of demos) d.devtools?.close();
     await Promise.all(demos.map((d) => d.stop()));
     probe.disconnect();
     await redis.stop();
     await smtp.close();
+    await sms.close();
   }
 }
 
@@ -266,11 +385,7 @@ function latency(records: readonly Rec[]): { n: number; p50: number; p99: number
 }
 
 /** The figures as markdown: throughput, latencies, outcomes, memory, invariants. */
-export function renderReport(
-  report: LoadReport,
-  rssBoundMb: number | undefined,
-  rssCeilingMb: number,
-): string {
+export function renderReport(report: LoadReport, bounds: MemoryBounds): string {
   const { records, options, elapsedS } = report;
   const answered = records.filter((r) => r.status !== 0);
   const lines: string[] = [];
@@ -363,44 +478,65 @@ export function renderReport(
     records.filter((r) => r.kind === kind && ok(r.status)).length;
   const is = (s: number) => (status: number) => status === s;
   const refused = (status: number) => status >= 400 && status < 500;
+  lines.push("", "## Codes sent by email and SMS", "");
+  for (const c of CHANNELS) {
+    const name = c === "email" ? "Email" : "SMS";
+    lines.push(
+      `${name}: codes received by the ${c === "email" ? "SMTP server" : "SMS webhook"}: ${report.sentCodes[c]}. ` +
+        `Sends (challenge \`start\`, enrolment): ${n(`send-${c}`, is(200)) + n(`enrol-${c}-start`, is(201))} sent, ` +
+        `${n(`send-${c}`, is(429)) + n(`enrol-${c}-start`, is(429))} refused 429 \`rate_limited\`. ` +
+        `Enrolments confirmed: ${n(`enrol-${c}-confirm`, is(200))}. ` +
+        `Step-ups accepted: ${n(`verify-${c}`, is(200)) + n(`replay-${c}`, is(200))} ` +
+        `(of them ${n(`replay-${c}`, is(200))} by a concurrent replay's winner). ` +
+        `Concurrent replays refused: ${n(`replay-${c}`, refused)}. ` +
+        `Codes of one challenge tried on another: ${n(`cross-${c}`, () => true)}, refused ${n(`cross-${c}`, refused)}.`,
+      "",
+    );
+  }
+  const judged = bounds.heapMb !== undefined;
   lines.push(
     "",
-    "## Email codes",
+    `## Memory (warm-up: the first ${fmt(o.seconds / 3, 0)} s)`,
     "",
-    `Codes received by the SMTP server: ${report.mailedCodes}. Sends (challenge \`start\`, enrolment): ` +
-      `${n("send-email", is(200)) + n("enrol-email-start", is(201))} mailed, ` +
-      `${n("send-email", is(429)) + n("enrol-email-start", is(429))} refused 429 \`rate_limited\`. ` +
-      `Email enrolments confirmed: ${n("enrol-email-confirm", is(200))}. ` +
-      `Email step-ups accepted: ${n("verify-email", is(200)) + n("replay-email", is(200))} ` +
-      `(of them ${n("replay-email", is(200))} by a concurrent replay's winner). ` +
-      `Concurrent replays refused: ${n("replay-email", refused)}. ` +
-      `Codes of one challenge tried on another: ${n("cross-email", () => true)}, refused ${n("cross-email", refused)}.`,
-  );
-  lines.push(
+    "After a full collection (`HeapProfiler.collectGarbage` through each process's inspector, on " +
+      "loopback), at the end of the warm-up, every tenth of the window and at the end: the used V8 heap " +
+      "(`Runtime.getHeapUsage`) and VmRSS. Floor growth: the least value in the last third of the " +
+      `window minus the least in its first third (garbage cannot move it; kept memory raises it), ${
+        judged
+          ? `at most ${bounds.heapMb} MB for the heap and ${bounds.rssMb} MB for RSS, every process`
+          : "printed, not judged, in a short run (its window holds the first requests' warm-up)"
+      }. Sampled VmRSS (every second): its floor growth and slope growth (the least-squares slope ` +
+      `times the window) are printed only (uncollected garbage moves both). Peak: at most ${bounds.ceilingMb} MB.`,
     "",
-    `## Memory (VmRSS, sampled every second; warm-up: the first ${fmt(o.seconds / 3, 0)} s)`,
-    "",
-    "Floor growth: the least RSS in the last third of the measured window minus the least in its first " +
-      `third (what survives collection: a leak raises it), ${
-        rssBoundMb === undefined
-          ? "not judged in a short run (the heap is still growing to its steady size)"
-          : `at most ${rssBoundMb} MB for every process (the Next.js one runs with a 128 MB heap budget: without one its heap grows on to its default limit before V8 collects)`
-      }. Slope growth: the least-squares slope over the window times its length (garbage not yet ` +
-      `collected moves it too). Peak: at most ${rssCeilingMb} MB.`,
-    "",
-    "| process | adapter | start MB | after warm-up MB | end MB | peak MB | floor growth MB | slope growth MB | samples |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| process | adapter | heap after GC: warm-up end MB | end MB | floor growth MB | RSS after GC: warm-up end MB | end MB | floor growth MB | GCs | RSS start MB | peak MB | end MB | sampled floor growth MB | slope growth MB | samples |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const f of rssFigures(report.rss, o.seconds / 3)) {
     lines.push(
-      `| ${f.proc} | ${report.adapters[f.proc] ?? ""} | ${fmt(f.startMb)} | ${fmt(f.warmMb)} | ${fmt(f.endMb)} | ${fmt(f.peakMb)} | ${fmt(f.floorGrowthMb, 2)} | ${fmt(f.growthMb, 2)} | ${f.samples} |`,
+      `| ${f.proc} | ${report.adapters[f.proc] ?? ""} | ${fmt(f.heap.warmMb)} | ${fmt(f.heap.endMb)} | ${fmt(f.heap.floorGrowthMb, 2)} | ` +
+        `${fmt(f.rssAfterGc.warmMb)} | ${fmt(f.rssAfterGc.endMb)} | ${fmt(f.rssAfterGc.floorGrowthMb, 2)} | ${f.gcSamples} | ` +
+        `${fmt(f.startMb)} | ${fmt(f.peakMb)} | ${fmt(f.endMb)} | ${fmt(f.floorGrowthMb, 2)} | ${fmt(f.growthMb, 2)} | ${f.samples} |`,
     );
+  }
+  lines.push("", "After each collection, used heap / VmRSS (MB):", "");
+  for (const series of report.rss) {
+    const points = series.afterGc.map((x) => `${fmt(x.heapMb, 0)}/${fmt(x.rssMb, 0)}`);
+    lines.push(`    process ${series.proc} (${report.adapters[series.proc] ?? ""}): ${points.join(" ")}`);
   }
   lines.push("", "VmRSS every 5 s (MB):", "");
   for (const series of report.rss) {
     const every5 = series.samples.filter((_, i) => i % 5 === 0).map((x) => fmt(x.mb, 0));
     lines.push(`    process ${series.proc} (${report.adapters[series.proc] ?? ""}): ${every5.join(" ")}`);
   }
+  lines.push(
+    "",
+    `Inspectors (the test runner their only client): ${report.inspectors
+      .map(
+        (i) =>
+          `process ${i.proc} ${i.url.replace(/\/[^/]*$/, "")} (${i.loopbackOnly ? "loopback only" : "NOT LOOPBACK ONLY"})`,
+      )
+      .join(", ")}.`,
+  );
   lines.push("", `Redis used_memory at the end: ${fmt(report.redisMemoryMb)} MB.`, "");
   if (report.processErrors.length > 0) {
     lines.push(

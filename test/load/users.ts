@@ -1,12 +1,40 @@
 // A virtual user: one account, a main browser and a second device, doing a random mix of step-ups,
 // guarded calls, wrong codes, replays (the same code to several processes at once), transfers and
 // logouts, spread over every process, until the deadline. A third of the users also enrol email
-// and step up with the codes mailed to them.
+// and step up with the codes mailed to them, another third SMS, with the codes texted to them.
 import { nowMs } from "../support/codes.js";
 import { PASSWORD } from "../support/demo.js";
-import type { CapturedMail, SmtpCapture } from "../support/smtp.js";
 import { codeFor, STEP_MS, wrongCode } from "../support/totp.js";
-import { type Answer, Jar, type Kind, type LoadContext } from "./client.js";
+import { type Answer, type Channel, Jar, type Kind, type LoadContext } from "./client.js";
+
+/** A message with a code, as a capture server (SMTP, SMS webhook) received it. */
+export interface CodeMessage {
+  to: string;
+  /** The code in it ("" for a message without one, e.g. a security notice). */
+  code: string;
+  receivedAtMs: number;
+}
+
+/** One channel's capture server, as the users and the invariants read it. */
+export interface Inbox {
+  /** Every message it received, in arrival order. */
+  readonly messages: readonly CodeMessage[];
+  /**
+   * The next message with a code to `to` received at or after `sinceMs` that no earlier call
+   * returned (rejects after a few seconds without one).
+   */
+  next(to: string, sinceMs: number): Promise<CodeMessage>;
+}
+
+/**
+ * Calling codes of the load test's phone numbers (prefix-free, like E.164's): the library also
+ * limits the texts sent to one calling code (100 an hour, all users together, against SMS pumping),
+ * so the numbers are spread over ten of them and that limit stays out of the way.
+ */
+export const CALLING_CODES = ["1", "44", "33", "49", "61", "81", "34", "39", "31", "46"] as const;
+
+/** The calling code of one of the load test's numbers. */
+export const callingCode = (phone: string) => CALLING_CODES.find((c) => phone.startsWith(`+${c}`)) ?? "?";
 
 /** What the virtual users share, beyond the HTTP side. */
 export interface Run extends LoadContext {
@@ -26,10 +54,8 @@ export interface Run extends LoadContext {
   events: Map<string, number>;
   /** `recoveryCodesRemaining` answers above the issued count (each one a violation). */
   overIssued: string[];
-  /** The SMTP server every demo process mails its codes to. */
-  smtp: Pick<SmtpCapture, "waitForMail" | "messages">;
-  /** Sends answered 200 whose mail never arrived (each one a violation). */
-  lostMail: string[];
+  /** The capture servers every demo process sends its codes to: SMTP for email, a webhook for SMS. */
+  inboxes: Record<Channel, Inbox>;
 }
 
 const RECOVERY_COUNT = 10;
@@ -61,17 +87,22 @@ export class VirtualUser {
   main: Jar;
   second: Jar;
   private transfers = 0;
-  /** Whether this user adds email as a second factor after TOTP (a third of the users). */
-  readonly emailUser: boolean;
-  /** The email factor of the current account, once confirmed. */
-  emailFactorId = "";
-  /** Set when a send is refused (429 rate_limited: the hour's sends are spent): no more email for this account. */
-  emailLimited = false;
+  /**
+   * The factor that sends codes this user adds after TOTP: email (a third of the users) or SMS
+   * (another third); none for the rest.
+   */
+  readonly channel: Channel | undefined;
+  /** Where its codes go: the sign-up address, or the account's phone number. */
+  destination = "";
+  /** The code factor of the current account, once confirmed. */
+  codeFactorId = "";
+  /** Set when a send is refused (429 rate_limited: the hour's sends are spent): no more codes for this account. */
+  codeLimited = false;
 
   constructor(readonly run: Run) {
     this.main = new Jar(run);
     this.second = new Jar(run);
-    this.emailUser = this.id % 3 === 0;
+    this.channel = this.id % 3 === 0 ? "email" : this.id % 3 === 1 ? "sms" : undefined;
   }
 
   private count(event: string): void {
@@ -113,7 +144,7 @@ export class VirtualUser {
     this.email = `load-${this.id}-${Math.floor(this.run.random() * 1e9)}@example.com`;
     Object.assign(this, { codes: [], gen: 0, lastStep: -1, spentTotp: [], spentRecovery: [] });
     Object.assign(this, { totpFails: 0, fails: 0, secret: "", factorId: "", recoveryId: "" });
-    Object.assign(this, { emailFactorId: "", emailLimited: false });
+    Object.assign(this, { destination: "", codeFactorId: "", codeLimited: false });
     this.main.epoch++;
     this.second.epoch++;
     const signup = await this.main.send("signup", this.id, this.proc(), "POST", "/signup", {
@@ -153,69 +184,77 @@ export class VirtualUser {
       password: PASSWORD,
     });
     if (login.status !== 200) return false;
-    if (this.emailUser) this.count(`email enrolment: ${(await this.enrolEmail()) ? "done" : "failed"}`);
+    if (this.channel)
+      this.count(`${this.channel} enrolment: ${(await this.enrolCode()) ? "done" : "failed"}`);
     return true;
   }
 
+  /** A number of its own for an SMS account: a calling code of the ten, then 9 digits (E.164). */
+  private newPhone(): string {
+    const cc = this.pick(CALLING_CODES);
+    const digits = String(Math.floor(this.run.random() * 1e9)).padStart(9, "0");
+    return cc === "1" ? `+1555${digits.slice(2)}` : `+${cc}${digits}`;
+  }
+
   /**
-   * Adds email as a second factor: the first start asks for a step-up (`stepup:factor.add`), done
-   * with TOTP (or a recovery code); the start again on another process mails a code to the sign-up
-   * address, confirmed on a third.
+   * Adds the user's code factor (email to its sign-up address, or SMS to a new number): the first
+   * start asks for a step-up (`stepup:factor.add`), done with TOTP (or a recovery code); the start
+   * again on another process sends a code, confirmed on a third.
    */
-  private async enrolEmail(): Promise<boolean> {
+  private async enrolCode(): Promise<boolean> {
+    const channel = this.channel;
+    if (!channel) return false;
+    this.destination = channel === "email" ? this.email : this.newPhone();
+    const body = channel === "email" ? {} : { phone: this.destination };
     this.main.moveIfNeeded(1, 2);
     const p = this.proc();
-    const path = "/stepup/api/factors/email";
+    const path = `/stepup/api/factors/${channel}`;
     let t0 = nowMs();
-    let res = await this.main.send("enrol-email-start", this.id, p, "POST", path, {});
+    const to = { to: this.destination };
+    let res = await this.main.send(`enrol-${channel}-start`, this.id, p, "POST", path, body, to);
     let q = p;
     if (res.status === 401 && res.json.error === "step_up_required") {
       const challenge = this.challengeOf(res);
-      if (!challenge || !(await this.stepUp(this.main, true, { ...challenge, proc: p }))) return false;
+      // TOTP or, half the time, a recovery code (every run then accepts some of both, however slow).
+      const preferTotp = this.run.random() < 0.5;
+      if (!challenge || !(await this.stepUp(this.main, preferTotp, { ...challenge, proc: p }))) return false;
       q = this.other(p);
       t0 = nowMs();
-      res = await this.main.send("enrol-email-start", this.id, q, "POST", path, {});
+      res = await this.main.send(`enrol-${channel}-start`, this.id, q, "POST", path, body, to);
     }
-    if (res.status === 429) this.count("email send: 429 rate_limited");
+    if (res.status === 429) this.count(`${channel} send: 429 rate_limited`);
     const factorId = res.json.factorId;
     if (res.status !== 201 || typeof factorId !== "string") return false;
-    const mail = await this.mailSince(t0, `enrolment start on process ${q}`);
-    if (!mail) return false;
+    const message = await this.received(t0);
+    if (!message) return false;
     const enrolment = `enrolment ${factorId}`;
     const confirmed = await this.main.send(
-      "enrol-email-confirm",
+      `enrol-${channel}-confirm`,
       this.id,
       this.other(q),
       "POST",
       `${path}/${factorId}/confirm`,
-      { code: mail.code },
-      { code: mail.code, mail: this.mailId(mail), sentFor: enrolment, challenge: enrolment },
+      { code: message.code },
+      { code: message.code, message: this.messageId(message), sentFor: enrolment, challenge: enrolment },
     );
     if (confirmed.status !== 200) return false;
-    this.emailFactorId = factorId;
+    this.codeFactorId = factorId;
     return true;
   }
 
-  /** A mail's identity in the record: its address and its place in the capture server's list. */
-  private mailId(mail: CapturedMail): string {
-    return `${mail.to}#${this.run.smtp.messages.indexOf(mail)}`;
+  /** A message's identity in the record: its channel, destination and place in its capture server's list. */
+  private messageId(message: CodeMessage): string {
+    const channel = this.channel as Channel;
+    return `${channel}:${message.to}#${this.run.inboxes[channel].messages.indexOf(message)}`;
   }
 
   /**
-   * The next mail with a code to this user's address received after `t0` (the send was answered,
-   * so it has arrived: the start waits for the SMTP server to accept it). A user mails one code at
-   * a time, so that is the one this send mailed.
+   * The next message with a code to this user's destination received after `t0` (the send was
+   * answered, so it has arrived: the start waits for the relay or gateway to accept it). A user
+   * sends one code at a time, so that is the one this send sent. None: the invariants flag the send.
    */
-  private async mailSince(t0: number, what: string): Promise<CapturedMail | undefined> {
-    try {
-      return await this.run.smtp.waitForMail(this.email, {
-        timeoutMs: 5_000,
-        match: (m) => m.code !== "" && m.receivedAtMs >= t0,
-      });
-    } catch {
-      this.run.lostMail.push(`user ${this.id}: ${what} answered 201/200 but no code reached ${this.email}`);
-      return undefined;
-    }
+  private received(t0: number): Promise<CodeMessage | undefined> {
+    return this.run.inboxes[this.channel as Channel].next(this.destination, t0).catch(() => undefined);
   }
 
   private takeCodes(answer: Answer, gen: number): void {
@@ -294,10 +333,10 @@ export class VirtualUser {
   }
 
   /** Bookkeeping after a verification answer (the invariants are checked on the records, not here). */
-  private settle(res: Answer, how: "totp" | "recovery" | "email"): boolean {
+  private settle(res: Answer, how: "totp" | "recovery" | "code"): boolean {
     if (res.status === 200) {
       this.fails = 0;
-      if (how === "email") return true;
+      if (how === "code") return true;
       if (how === "totp") {
         this.totpFails = 0;
         const step = res.rec.tag?.step ?? -1;
@@ -349,116 +388,135 @@ export class VirtualUser {
   }
 
   /**
-   * Presses send (factor email) on a challenge, on process `proc`; the mail it sent. A refusal
-   * (429 rate_limited once the account's or the address's hour of sends is spent) is an answer the
-   * library owes, not a failure: recorded, and this account mails no more codes.
+   * Presses send (the user's code factor) on a challenge, on process `proc`; the message it sent. A
+   * refusal (429 rate_limited once the account's, the destination's or, for SMS, the calling code's
+   * hour of sends is spent) is an answer the library owes, not a failure: recorded, and this account
+   * sends no more codes.
    */
-  private async sendEmail(challengeId: string, proc: number): Promise<CapturedMail | undefined> {
+  private async sendCode(challengeId: string, proc: number): Promise<CodeMessage | undefined> {
+    const channel = this.channel as Channel;
     const t0 = nowMs();
     const res = await this.main.send(
-      "send-email",
+      `send-${channel}`,
       this.id,
       proc,
       "POST",
       `/stepup/api/challenges/${challengeId}/start`,
-      { factor: "email" },
-      { challenge: challengeId },
+      { factor: channel },
+      { challenge: challengeId, to: this.destination },
     );
     if (res.status === 429) {
-      this.emailLimited = true;
-      this.count("email send: 429 rate_limited");
+      this.codeLimited = true;
+      this.count(`${channel} send: 429 rate_limited`);
     }
     if (res.status !== 200) return undefined;
-    return this.mailSince(t0, `send on process ${proc}`);
+    return this.received(t0);
   }
 
-  private verifyEmail(
-    kind: Kind,
+  /** Sends the code of `message` (sent for `sentFor`) as the answer to `challengeId`, on `proc`. */
+  private verifyCode(
+    action: "verify" | "replay" | "cross",
     proc: number,
     challengeId: string,
-    mail: CapturedMail,
+    message: CodeMessage,
     sentFor: string,
+    txn?: string,
   ): Promise<Answer> {
+    const channel = this.channel as Channel;
     return this.main.send(
-      kind,
+      `${action}-${channel}`,
       this.id,
       proc,
       "POST",
       `/stepup/api/challenges/${challengeId}/verify`,
-      { factor: "email", code: mail.code },
-      { code: mail.code, mail: this.mailId(mail), sentFor, challenge: challengeId },
+      { factor: channel, code: message.code },
+      {
+        code: message.code,
+        message: this.messageId(message),
+        sentFor,
+        challenge: challengeId,
+        ...(txn ? { txn } : {}),
+      },
     );
   }
 
-  /** Whether an email action can run (`attempts` guesses, `sends` codes mailed); moves address if needed. */
-  private canEmail(attempts: number, sends: number): boolean {
-    if (this.emailFactorId === "" || this.emailLimited || this.fails + attempts > 8) return false;
+  /** Whether a code action can run (`attempts` guesses, `sends` codes sent); moves address if needed. */
+  private canSendCode(attempts: number, sends: number): boolean {
+    if (this.codeFactorId === "" || this.codeLimited || this.fails + attempts > 8) return false;
     this.main.moveIfNeeded(attempts, sends);
     return true;
   }
 
-  /** An email step-up: the challenge opened on one process, its code mailed from another, verified on a third. */
-  private async emailStepUp(): Promise<boolean> {
-    if (!this.canEmail(1, 1)) return false;
-    const [a = this.proc(), b = this.proc(), c = this.proc()] = this.procs(3);
-    const opened = await this.open(this.main, a);
-    if (!opened) return false;
-    const mail = await this.sendEmail(opened.id, b);
-    if (!mail) return true;
-    const ok = this.settle(await this.verifyEmail("verify-email", c, opened.id, mail, opened.id), "email");
-    this.count(`email step-up: ${ok ? "accepted" : "refused"}`);
+  /**
+   * A step-up with the user's code factor: the challenge opened on one process (or `challenge`,
+   * opened already), its code sent from another, verified on a third (bound to `txn`, when given).
+   * Undefined when it cannot run; else whether it was accepted.
+   */
+  private async codeStepUp(
+    challenge?: { id: string; recoveryId: string; proc: number },
+    txn?: string,
+  ): Promise<boolean | undefined> {
+    if (!this.canSendCode(1, 1)) return undefined;
+    const procs = this.procs(this.run.origins.length);
+    const [a = this.proc(), b = this.proc(), c = this.proc()] = challenge
+      ? [challenge.proc, ...procs.filter((x) => x !== challenge.proc)]
+      : procs;
+    const opened = challenge ?? (await this.open(this.main, a));
+    if (!opened) return undefined;
+    const message = await this.sendCode(opened.id, b);
+    if (!message) return false;
+    const ok = this.settle(await this.verifyCode("verify", c, opened.id, message, opened.id, txn), "code");
+    const outcome = ok ? "accepted" : "refused";
+    this.count(`${this.channel} step-up: ${outcome}`);
     const where = [a, b, c].map((x) => this.adapter(x));
     this.count(
-      `email step-up opened on ${where[0]}, sent on ${where[1]}, verified on ${where[2]}: ${ok ? "accepted" : "refused"}`,
+      `${this.channel} step-up opened on ${where[0]}, sent on ${where[1]}, verified on ${where[2]}: ${outcome}`,
     );
-    return true;
+    return ok;
   }
 
-  /** One correct email code sent to 2-3 processes at once, on the challenge it was mailed for: one wins. */
-  private async emailReplay(): Promise<boolean> {
+  /** One correct code sent to 2-3 processes at once, on the challenge it was sent for: one wins. */
+  private async codeReplay(): Promise<boolean> {
     const k = Math.min(2 + Math.floor(this.run.random() * 2), this.run.origins.length);
-    if (!this.canEmail(k, 1)) return false;
+    if (!this.canSendCode(k, 1)) return false;
     const p = this.proc();
     const opened = await this.open(this.main, p);
     if (!opened) return false;
-    const mail = await this.sendEmail(opened.id, this.other(p));
-    if (!mail) return true;
+    const message = await this.sendCode(opened.id, this.other(p));
+    if (!message) return true;
     const answers = await Promise.all(
-      this.procs(k).map((q) => this.verifyEmail("replay-email", q, opened.id, mail, opened.id)),
+      this.procs(k).map((q) => this.verifyCode("replay", q, opened.id, message, opened.id)),
     );
     let accepted = 0;
-    for (const a of answers) if (this.settle(a, "email")) accepted++;
+    for (const a of answers) if (this.settle(a, "code")) accepted++;
     if (accepted > 0) this.fails = 0;
-    this.count(`replay-email x${k} (one challenge): ${accepted} accepted`);
+    this.count(`replay-${this.channel} x${k} (one challenge): ${accepted} accepted`);
     return true;
   }
 
   /**
-   * Two challenges, each with its own code mailed: the code of A tried on B (refused), then B's own
+   * Two challenges, each with its own code sent: the code of A tried on B (refused), then B's own
    * code on B (accepted).
    */
-  private async emailCross(): Promise<boolean> {
-    if (!this.canEmail(2, 2)) return false;
+  private async codeCross(): Promise<boolean> {
+    if (!this.canSendCode(2, 2)) return false;
     const p = this.proc();
     const a = await this.open(this.main, p);
     if (!a) return false;
-    const mailA = await this.sendEmail(a.id, this.other(p));
-    if (!mailA) return true;
+    const messageA = await this.sendCode(a.id, this.other(p));
+    if (!messageA) return true;
     const q = this.proc();
     const b = await this.open(this.main, q);
     if (!b) return true;
-    const mailB = await this.sendEmail(b.id, this.other(q));
-    if (!mailB) return true;
+    const messageB = await this.sendCode(b.id, this.other(q));
+    if (!messageB) return true;
     // One time in a million both challenges draw the same code: then A's code is B's, and proves nothing.
-    if (mailA.code !== mailB.code) {
-      const crossed = this.settle(
-        await this.verifyEmail("cross-email", this.proc(), b.id, mailA, a.id),
-        "email",
-      );
-      this.count(`email code of challenge A tried on B: ${crossed ? "ACCEPTED" : "refused"}`);
+    if (messageA.code !== messageB.code) {
+      const crossed = this.settle(await this.verifyCode("cross", this.proc(), b.id, messageA, a.id), "code");
+      this.count(`${this.channel} code of challenge A tried on B: ${crossed ? "ACCEPTED" : "refused"}`);
     }
-    const ok = this.settle(await this.verifyEmail("verify-email", this.proc(), b.id, mailB, b.id), "email");
-    this.count(`email step-up after a crossed code: ${ok ? "accepted" : "refused"}`);
+    const ok = this.settle(await this.verifyCode("verify", this.proc(), b.id, messageB, b.id), "code");
+    this.count(`${this.channel} step-up after a crossed code: ${ok ? "accepted" : "refused"}`);
     return true;
   }
 
@@ -556,9 +614,12 @@ export class VirtualUser {
     return true;
   }
 
-  /** A transfer: refused, stepped up for that transaction, then sent to 2-3 processes at once (pays once). */
-  private async transfer(): Promise<boolean> {
-    if (this.usableStep() === undefined && this.codes.length === 0) return false;
+  /**
+   * A transfer: refused, stepped up for that transaction (TOTP or a recovery code, or with `code`,
+   * the user's email or SMS factor), then sent to 2-3 processes at once (pays once).
+   */
+  private async transfer(code = false): Promise<boolean> {
+    if (!code && this.usableStep() === undefined && this.codes.length === 0) return false;
     const txn = `u${this.id}t${++this.transfers}`;
     const body = { amount: 1 + Math.floor(this.run.random() * 900), to: txn };
     const p = this.proc();
@@ -566,12 +627,19 @@ export class VirtualUser {
     if (first.status !== 401 || first.json.error !== "step_up_required") return true;
     const challenge = this.challengeOf(first);
     if (!challenge) return true;
-    if (!(await this.stepUp(this.main, this.run.random() < 0.5, { ...challenge, proc: p }, txn))) return true;
+    const opened = { ...challenge, proc: p };
+    const stepped = code
+      ? await this.codeStepUp(opened, txn)
+      : await this.stepUp(this.main, this.run.random() < 0.5, opened, txn);
+    if (!stepped) return true;
     const k = 2 + Math.floor(this.run.random() * 2);
     const answers = await Promise.all(
       this.procs(k).map((q) => this.main.send("transfer", this.id, q, "POST", "/transfer", body, { txn })),
     );
-    this.count(`transfer x${k} after one step-up: ${answers.filter((a) => a.status === 200).length} paid`);
+    const how = code ? ` ${this.channel}` : "";
+    this.count(
+      `transfer x${k} after one${how} step-up: ${answers.filter((a) => a.status === 200).length} paid`,
+    );
     return true;
   }
 
@@ -665,12 +733,12 @@ export class VirtualUser {
     }
     const r = this.run.random() * 100;
     let done = true;
-    // The email actions take 18 of the 30 guarded-route points of an email user (a third of the
-    // users): 6% of the whole mix, 18% of what an email user does.
-    if (r < 30 && this.emailUser && r < 18) {
-      if (r < 9) done = await this.emailStepUp();
-      else if (r < 15) done = await this.emailReplay();
-      else done = await this.emailCross();
+    // The code actions take 18 of the 30 guarded-route points of an email or SMS user (a third of
+    // the users each): 6% of the whole mix for each channel, 18% of what such a user does.
+    if (r < 30 && this.channel && r < 18) {
+      if (r < 9) done = (await this.codeStepUp()) !== undefined;
+      else if (r < 15) done = await this.codeReplay();
+      else done = await this.codeCross();
     } else if (r < 30) await this.guard(this.run.random() < 0.85 ? this.main : this.second);
     else if (r < 40) done = await this.stepUp(this.main, true);
     else if (r < 47) done = await this.stepUp(this.run.random() < 0.7 ? this.main : this.second, false);
@@ -692,6 +760,12 @@ export class VirtualUser {
   async live(): Promise<void> {
     let enrolled = false;
     while (this.timeLeft() && !enrolled) enrolled = await this.enrol();
+    // The first thing an email or SMS user does with its new factor (part of its enrolment, even
+    // past the deadline): an email user steps up with it, then calls a guarded route; an SMS user
+    // pays a transfer stepped up with it (the code bound to the transaction). A run that enrols
+    // either also uses it, and pays a transfer, however slow the machine.
+    if (enrolled && this.channel === "email" && (await this.codeStepUp()) !== undefined) await this.guard();
+    if (enrolled && this.channel === "sms") await this.transfer(true);
     while (this.timeLeft()) {
       await this.act();
       await new Promise((r) => setTimeout(r, this.run.random() * 20));

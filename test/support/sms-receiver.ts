@@ -36,8 +36,14 @@ export interface SmsReceiver {
   readonly messages: readonly CapturedSms[];
   /** Messages answered 500 (their codes must never work). */
   readonly failed: readonly CapturedSms[];
-  /** The next accepted message to `to` that no earlier call returned, waiting up to `timeoutMs` (5 s). */
-  waitForSms(to: string, options?: { timeoutMs?: number }): Promise<CapturedSms>;
+  /**
+   * The next accepted message to `to` (that `match` accepts, when given) that no earlier call
+   * returned, waiting up to `timeoutMs` (default 5 s) for it.
+   */
+  waitForSms(
+    to: string,
+    options?: { timeoutMs?: number; match?: (sms: CapturedSms) => boolean },
+  ): Promise<CapturedSms>;
   smsTo(to: string): CapturedSms[];
   close(): Promise<void>;
 }
@@ -109,7 +115,7 @@ export async function startSmsReceiver(options: { mode?: SmsMode } = {}): Promis
     messages,
     failed,
     smsTo,
-    waitForSms(to, { timeoutMs = 5_000 } = {}) {
+    waitForSms(to, { timeoutMs = 5_000, match = () => true } = {}) {
       return new Promise<CapturedSms>((resolve, reject) => {
         const timer = setTimeout(() => {
           finish();
@@ -121,7 +127,7 @@ export async function startSmsReceiver(options: { mode?: SmsMode } = {}): Promis
           waiters.delete(check);
         };
         const check = () => {
-          const sms = smsTo(to).find((m) => !taken.has(m));
+          const sms = smsTo(to).find((m) => !taken.has(m) && match(m));
           if (!sms) return;
           taken.add(sms);
           finish();

@@ -27,15 +27,12 @@ import {
   checkDocumented,
   checkResponse,
   emptyPools,
-  type FuzzResponse,
-  type FuzzTarget,
   fieldValuesOf,
   fuzzParams,
   fuzzTimeout,
   materialize,
   type Operation,
   operationsOf,
-  type RawRequest,
   requestArb,
 } from "./support/fuzz.js";
 import {
@@ -47,6 +44,7 @@ import {
   fuzzWorld,
   type GuardedRoute,
   guardedOperations,
+  nextTarget,
   printStats,
   proofsNeverGrant,
   sendIn,
@@ -97,46 +95,6 @@ const logged: string[] = [];
 /** The headers the guarded Server Action sees (Next's `headers()`), and the cookies it sets. */
 let actionHeaders = new Headers();
 const actionCookies: string[] = [];
-
-/** Next's routing, in short: the catch-all route for /stepup, the app's route handlers (by lower-case method), else 404. */
-function nextTarget(
-  routes: Record<string, Partial<Record<string, (r: Request) => Promise<Response>>>>,
-): FuzzTarget {
-  return {
-    origin: ORIGIN,
-    appCookie: "app_session",
-    raw: false,
-    async send(req: RawRequest): Promise<FuzzResponse> {
-      const headers = new Headers();
-      for (const [k, v] of req.headers) {
-        try {
-          headers.append(k, v);
-        } catch {
-          // A header no HTTP client can send (Next never sees it).
-        }
-      }
-      const body = req.body && req.method !== "GET" && req.method !== "HEAD" ? req.body : undefined;
-      const request = new Request(`${ORIGIN}${req.target}`, {
-        method: req.method,
-        headers,
-        ...(body ? { body: Buffer.from(body) } : {}),
-      });
-      const path = new URL(request.url).pathname;
-      const handler =
-        path === "/stepup" || path.startsWith("/stepup/")
-          ? stepup.handlers[req.method as (typeof METHODS)[number]]
-          : routes[path]?.[req.method.toLowerCase()];
-      let res: Response;
-      try {
-        res = handler ? await handler(request) : new Response("Not Found", { status: 404 });
-      } catch (error) {
-        // Next answers a thrown error with a 500.
-        res = new Response(`thrown: ${(error as Error)?.stack ?? String(error)}`, { status: 500 });
-      }
-      return { status: res.status, headers: res.headers, text: await res.text() };
-    },
-  };
-}
 
 beforeAll(async () => {
   const store = spyStore(memoryStore());
@@ -198,7 +156,7 @@ beforeAll(async () => {
       describe: async (request) => describeTransfer(await readTransfer(request)),
     },
   );
-  const target = nextTarget({
+  const target = nextTarget(ORIGIN, stepup.handlers, {
     "/api/export": { get: (r) => exportRoute(r, {}) },
     "/api/transfer": { post: (r) => transferRoute(r, {}) },
   });

@@ -51,7 +51,8 @@ const WRITES = [
 ];
 
 /** Guess counters, throttles and locks: reset between runs so each run meets the whole surface. */
-const COUNTERS = /^(failures|throttle|locked(:.*)?|attempts(:.*)?|f:[^:]+:(send|sent|rate|limit).*)$/;
+const COUNTERS =
+  /^(failures|throttle|locked(:.*)?|attempts(:.*)?|f:[^:]+:(send|sent|rate|limit|resend|enroll-cool).*)$/;
 
 export function spyStore(store: Store): SpyStore {
   const touched = new Set<string>();
@@ -121,6 +122,54 @@ export function httpTarget(origin: string, appCookie: string): FuzzTarget {
         r.on("error", reject);
         r.end(req.body ? Buffer.from(req.body) : undefined);
       }),
+  };
+}
+
+type RouteHandler = (request: Request) => Promise<Response>;
+
+/**
+ * The Next adapter in process, routed as Next would: the catch-all route's `handlers` for
+ * `/stepup`, the app's route handlers (`routes[path][lower-case method]`), else 404. A thrown error
+ * is Next's 500.
+ */
+export function nextTarget(
+  origin: string,
+  handlers: Partial<Record<string, RouteHandler>>,
+  routes: Record<string, Partial<Record<string, RouteHandler>>>,
+): FuzzTarget {
+  return {
+    origin,
+    appCookie: "app_session",
+    raw: false,
+    async send(req: RawRequest): Promise<FuzzResponse> {
+      const headers = new Headers();
+      for (const [k, v] of req.headers) {
+        try {
+          headers.append(k, v);
+        } catch {
+          // A header no HTTP client can send (Next never sees it).
+        }
+      }
+      const body = req.body && req.method !== "GET" && req.method !== "HEAD" ? req.body : undefined;
+      const request = new Request(`${origin}${req.target}`, {
+        method: req.method,
+        headers,
+        ...(body ? { body: Buffer.from(body) } : {}),
+      });
+      const path = new URL(request.url).pathname;
+      const handler =
+        path === "/stepup" || path.startsWith("/stepup/")
+          ? handlers[req.method]
+          : routes[path]?.[req.method.toLowerCase()];
+      let res: Response;
+      try {
+        res = handler ? await handler(request) : new Response("Not Found", { status: 404 });
+      } catch (error) {
+        // Next answers a thrown error with a 500.
+        res = new Response(`thrown: ${(error as Error)?.stack ?? String(error)}`, { status: 500 });
+      }
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    },
   };
 }
 
@@ -298,10 +347,13 @@ export interface FuzzWorld extends World {
   /** Starts a run: empty jars, the fixture's pools, counters reset. */
   startRun(): Promise<void>;
   /**
-   * After a run: the guarded routes still ask both accounts for a step-up (with every cookie the
-   * run collected), status says not fresh, and `expectNothingGranted`.
+   * After a run: the guarded routes still ask both accounts (or `only` these) for a step-up (with
+   * every cookie the run collected), status says not fresh, and `expectNothingGranted` (unless
+   * `only` is given: the others may have stepped up for real).
    */
-  expectNoGrant(): Promise<void>;
+  expectNoGrant(only?: readonly ("victim" | "attacker")[]): Promise<void>;
+  /** The grant events (those only a verification can cause) emitted since the run started. */
+  grantsSinceStart(): StepUpEvent[];
   /**
    * Since the run started: no grant event was emitted, and the store was given no session with an
    * assurance, no transaction grant and no device (cheap: no request).
@@ -376,8 +428,9 @@ export function fuzzWorld(options: {
       // Only what the run writes can hold a grant: the fixture's own writes are not searched.
       store.touched.clear();
     },
+    grantsSinceStart: () => events.filter((e) => GRANTS.has(e.type)).slice(baseline),
     async expectNothingGranted() {
-      const granted = events.filter((e) => GRANTS.has(e.type)).slice(baseline);
+      const granted = world.grantsSinceStart();
       expect(granted, "no event that only a verification can cause").toEqual([]);
       // A grant is a write (a new session record, a transaction grant, a device): search what the run wrote.
       for (const entry of store.touched) {
@@ -391,10 +444,10 @@ export function fuzzWorld(options: {
         if (key === "devices") expect(await store.hashGetAll(scope, key), `devices of ${scope}`).toEqual({});
       }
     },
-    async expectNoGrant() {
+    async expectNoGrant(only) {
       await resetCounters(store);
-      await world.expectNothingGranted();
-      for (const who of ["victim", "attacker"] as const) {
+      if (!only) await world.expectNothingGranted();
+      for (const who of only ?? (["victim", "attacker"] as const)) {
         const client = new Client(target, accounts[who].session);
         for (const [k, v] of world.jars[who]) client.jar.set(k, v);
         for (const g of options.guarded) {

@@ -21,16 +21,17 @@ import { codeFor, STEP_MS } from "./totp.js";
 // Runs and replay
 
 /**
- * Runs per property: `STEPUP_FUZZ_RUNS` (`npm run fuzz` sets 2000), else `fallback` (the bounded
+ * Runs per property: `STEPUP_FUZZ_RUNS` (`npm run fuzz` sets 2000) times `scale` (a property whose
+ * runs cost many requests, or a mail each, takes a fraction of it), else `fallback` (the bounded
  * default of `npm test`). `STEPUP_FUZZ_SEED` (and `STEPUP_FUZZ_PATH`) replay a failure fast-check
  * reported; the seed is printed with every counterexample.
  */
-export function fuzzParams(fallback: number): fc.Parameters<unknown> {
+export function fuzzParams(fallback: number, scale = 1): fc.Parameters<unknown> {
   const runs = Number(process.env.STEPUP_FUZZ_RUNS);
   const seed = process.env.STEPUP_FUZZ_SEED;
   const path = process.env.STEPUP_FUZZ_PATH;
   return {
-    numRuns: Number.isInteger(runs) && runs > 0 ? runs : fallback,
+    numRuns: Number.isInteger(runs) && runs > 0 ? Math.max(1, Math.round(runs * scale)) : fallback,
     ...(seed ? { seed: Number(seed) } : {}),
     ...(path ? { path, endOnFailure: true } : {}),
     // STEPUP_FUZZ_NO_SHRINK=1: report the first failure as found (shrinking HTTP runs takes a while).
@@ -39,8 +40,8 @@ export function fuzzParams(fallback: number): fc.Parameters<unknown> {
 }
 
 /** A timeout for one property's `it`: generous, scaled to the runs (the long run takes minutes). */
-export const fuzzTimeout = (fallbackRuns: number, msPerRun: number) =>
-  Math.max(60_000, (fuzzParams(fallbackRuns).numRuns ?? fallbackRuns) * msPerRun * 3);
+export const fuzzTimeout = (fallbackRuns: number, msPerRun: number, scale = 1) =>
+  Math.max(60_000, (fuzzParams(fallbackRuns, scale).numRuns ?? fallbackRuns) * msPerRun * 3);
 
 // ---------------------------------------------------------------------------------------------
 // Requests and targets

@@ -9,6 +9,12 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "s
 export interface CapturedMail {
   /** The envelope recipient (RCPT TO), lower-cased. */
   to: string;
+  /** Every envelope recipient (RCPT TO), as given: one, unless a header injection added some. */
+  recipients: string[];
+  /** The To, Cc and Bcc headers as parsed ("" when absent). */
+  toHeader: string;
+  ccHeader: string;
+  bccHeader: string;
   /** The envelope sender (MAIL FROM). */
   from: string;
   /** The From header as sent. */
@@ -82,8 +88,19 @@ export async function startSmtpCapture(options: { mode?: SmtpMode } = {}): Promi
     const text = parsed.text ?? "";
     const rcpt = session.envelope.rcptTo[0]?.address ?? "";
     const mailFrom = session.envelope.mailFrom;
+    const header = (v: typeof parsed.to) =>
+      v === undefined
+        ? ""
+        : [v]
+            .flat()
+            .map((a) => a.text)
+            .join(", ");
     return {
       to: rcpt.toLowerCase(),
+      recipients: session.envelope.rcptTo.map((r) => r.address),
+      toHeader: header(parsed.to),
+      ccHeader: header(parsed.cc),
+      bccHeader: header(parsed.bcc),
       from: mailFrom ? mailFrom.address : "",
       fromHeader: parsed.from?.text ?? "",
       subject: parsed.subject ?? "",

@@ -250,4 +250,49 @@ describe("email send limits (mail bombing)", () => {
     }
     expect(t.mail).toHaveLength(0);
   });
+
+  it("rejects an address no mail server takes, or that a mailer would rewrite, before sending (400, not 503)", async () => {
+    // Found by fuzzing (test/fuzz.ceremonies.test.ts) against a real SMTP server: these passed the
+    // check, then the server refused RCPT TO (501) and the client got 503 delivery_failed ("try
+    // again") for an address that can never work; a NUL was dropped by the mailer, so the code went
+    // to another address than the one enrolled.
+    const t = codeEngine();
+    const bad = [
+      "a@example.com%00",
+      "a@example.com_x",
+      "a@exa_mple.com",
+      "a@b.exa'mple",
+      "a@b.exa!mple",
+      "a@b.exa=mple",
+      "a@b.exa/mple",
+      "a@b.example.",
+      "a@b..example",
+      "a..b@b.example",
+      ".a@b.example",
+      "a.@b.example",
+      "a\u0000@b.example",
+      "a@b.example\u0000",
+      "a\u0007b@b.example",
+      "a\u001b[31m@b.example",
+      "a\u0085@b.example",
+    ];
+    for (const address of bad) {
+      expect(
+        await outcome(t.engine.factors.enrollStart(alice, "email", { email: address }, undefined)),
+        JSON.stringify(address),
+      ).toBe("INVALID_INPUT");
+    }
+    expect(t.mail).toHaveLength(0);
+    // What mail servers take still does, Unicode (SMTPUTF8) included.
+    for (const good of [
+      "a+tag@b.example",
+      "a.b@b.e-xample",
+      "ü@exämple.example",
+      "用户@例子.广告",
+      " a@b.example ",
+    ]) {
+      const started = await t.engine.factors.enrollStart(alice, "email", { email: good }, undefined);
+      expect(started, good).toMatchObject({ factorId: expect.any(String) });
+    }
+  });
 });

@@ -49,9 +49,18 @@ export interface EmailFactor extends FactorPlugin {
   sendNotice(notice: SecurityNotice): Promise<void>;
 }
 
-// A pragmatic address check (one @, a dot in the domain, no spaces or brackets): delivery is
-// what proves an address, and the code confirms it.
-const ADDRESS = /^[^\s@<>()[\]\\,;:"]{1,64}@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]{2,}$/;
+// A pragmatic address check: delivery is what proves an address, and the code confirms it. But
+// what no mail server takes is refused here (400), not sent and failed (503, "try again"): the
+// local part is dot-separated atoms (no spaces, brackets, quotes or control characters), the domain
+// is host name labels (letters, digits, hyphens; Unicode for international names) with a dot
+// before a top-level label of two or more. No control character anywhere: a mailer may drop one
+// and send the code to another address than the one enrolled.
+const ATOM = '[^\\s\\p{Cc}@<>()[\\]\\\\,;:".]+';
+const LABEL = "[\\p{L}\\p{M}\\p{N}](?:[\\p{L}\\p{M}\\p{N}-]{0,61}[\\p{L}\\p{M}\\p{N}])?";
+const ADDRESS = new RegExp(
+  `^(?=[^@]{1,64}@)${ATOM}(?:\\.${ATOM})*@(?:${LABEL}\\.)+[\\p{L}\\p{M}][\\p{L}\\p{M}\\p{N}-]*[\\p{L}\\p{M}\\p{N}]$`,
+  "u",
+);
 
 const UI: FactorUi = Object.freeze<FactorUi>({
   title: "Email",

@@ -50,18 +50,22 @@ const SESSION_SECRET = "bench-session-secret-0123456789abcdef";
 const STEPUP_SECRET = "bench-stepup-secret-0123456789abcdefghij";
 const MFA_MAX_AGE_MS = 900_000;
 
-/** The toy stateless login: `bench_user=<id>` (stands for auth resolved without a store). */
+/**
+ * The toy stateless login: `bench_user=<id>` (stands for auth resolved without a store). As cheap as
+ * a cookie lookup gets (no split, no trim: one or two indexOf): the benchmark measures the guard,
+ * not this stand-in for the app's own login. Cookie headers separate pairs with "; " (RFC 6265).
+ */
+const USER_PREFIX = `${USER_COOKIE}=`;
 export function toyUser(req) {
   const header = req.headers.cookie;
   if (!header) return null;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq !== -1 && part.slice(0, eq).trim() === USER_COOKIE) {
-      const id = part.slice(eq + 1).trim();
-      return id ? { id } : null;
-    }
-  }
-  return null;
+  let at = header.startsWith(USER_PREFIX) ? 0 : header.indexOf(`; ${USER_PREFIX}`);
+  if (at === -1) return null;
+  if (at > 0) at += 2;
+  const start = at + USER_PREFIX.length;
+  const end = header.indexOf(";", start);
+  const id = end === -1 ? header.slice(start) : header.slice(start, end);
+  return id ? { id } : null;
 }
 
 function expressSession(client) {
@@ -176,7 +180,9 @@ export async function createApp(scenario, { client, store } = {}) {
             return void next(error);
           }
         }
-        res.json({ ok: true, user: withSession ? req.session.userId : toyUser(req)?.id });
+        // The one-GET route's body; the session scenario reads its user as the baseline does (the toy
+        // login's user was read once already, by getUser).
+        res.json({ ok: true, user: withSession ? req.session.userId : null });
       },
     );
     app.use(stepup.errorHandler);

@@ -103,7 +103,7 @@ try {
   console.log(
     `CPU per call (${pinned ? "pinned to CPU 1, Redis on CPU 0" : "not pinned"}; ${CONCURRENCY} in flight)\n`,
   );
-  syncPiece("sync: toy getUser (cookie split)", () => toyUser(req));
+  syncPiece("sync: toy getUser (cookie lookup)", () => toyUser(req));
   syncPiece("sync: req.ip (Express getter, proxy-addr)", () => req.ip);
   syncPiece("sync: JSON.parse of the session record", () => JSON.parse(sessionRaw));
   syncPiece("sync: Date.now()", () => Date.now());

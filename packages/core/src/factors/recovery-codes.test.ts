@@ -23,6 +23,13 @@ async function useRecovery(t: ReturnType<typeof testEngine>, code: string, sid =
   );
 }
 
+/** New recovery codes for alice: the codes, or the refusal's code. */
+const regenerated = (t: ReturnType<typeof testEngine>, sid: string) =>
+  t.engine.factors.regenerateRecoveryCodes(alice, sid).then(
+    (r) => done(r).recoveryCodes,
+    (e: unknown) => (e as { code?: string }).code,
+  );
+
 describe("recovery codes", () => {
   it("the first factor comes with 10 distinct codes of 80 random bits, shown once", async () => {
     const t = testEngine();
@@ -97,11 +104,7 @@ describe("recovery codes", () => {
     const t = testEngine();
     await enrollAlice(t);
     const sid = await stepUpAlice(t);
-    const regenerate = () =>
-      t.engine.factors.regenerateRecoveryCodes(alice, sid).then(
-        (r) => done(r).recoveryCodes,
-        (e: unknown) => (e as { code?: string }).code,
-      );
+    const regenerate = () => regenerated(t, sid);
     const answers = await Promise.all([regenerate(), regenerate()]);
     // One is issued; the other is refused (429, try again) rather than leaving its codes alive too
     // (it used to: 20 codes, both sets working, the user holding codes no response showed as theirs).
@@ -125,11 +128,7 @@ describe("recovery codes", () => {
     const t = testEngine({}, gated.store, clock);
     await enrollAlice(t);
     const sid = await stepUpAlice(t);
-    const regenerate = () =>
-      t.engine.factors.regenerateRecoveryCodes(alice, sid).then(
-        (r) => done(r).recoveryCodes,
-        (e: unknown) => (e as { code?: string }).code,
-      );
+    const regenerate = () => regenerated(t, sid);
     const isLock = ([, keyList]: unknown[]) => [keyList].flat().some((k) => String(k).endsWith(":issuing"));
     const releaseA = gated.hold(["delete", "deleteIfEquals"], isLock);
     const a = regenerate();

@@ -12,6 +12,9 @@
 // sent, and the counters dumped: instructions of the server process (every thread: GC included)
 // divided by the requests. Redis and the load generator are other processes, not counted.
 // Instructions are not time (cache misses, syscalls' own cost), so this complements run.mjs.
+// Count `stepup-cached` on a quiet machine: under valgrind's slowdown its cache's one-second
+// liveness ping may time out when other work holds the CPU, which turns the cache off for a while
+// (reads then go to Redis: a count some 7 % higher).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -27,30 +27,26 @@ async function startTotp(t: T, sid?: string) {
 
 const codeFor = (t: T, secret: string) => generate({ secret, epoch: Math.floor(t.clock.now() / 1000) });
 
+type Pending = Awaited<ReturnType<typeof startTotp>>;
+
+/** Confirms a pending TOTP enrollment with its current code (or `code`), in step-up session `sid`. */
+async function confirmTotp(t: T, p: Pending, { code, sid }: { code?: string; sid?: string } = {}) {
+  return t.engine.factors.enrollConfirm(
+    alice,
+    "totp",
+    p.factorId,
+    { code: code ?? (await codeFor(t, p.secret)) },
+    sid,
+  );
+}
+
 describe("enrollment: a pending enrollment cannot become a second factor without a step-up", () => {
   it("the victim's first factor ends the attacker's pending enrollment", async () => {
     const t = testEngine();
     const attacker = await startTotp(t); // started while alice had no factor: no step-up asked
     const victim = await startTotp(t); // the victim enrolls her first factor
-    done(
-      await t.engine.factors.enrollConfirm(
-        alice,
-        "totp",
-        victim.factorId,
-        { code: await codeFor(t, victim.secret) },
-        undefined,
-      ),
-    );
-    const confirm = t.engine.factors.enrollConfirm(
-      alice,
-      "totp",
-      attacker.factorId,
-      {
-        code: await codeFor(t, attacker.secret),
-      },
-      undefined,
-    );
-    expect(await outcome(confirm)).toBe("ENROLLMENT_NOT_FOUND");
+    done(await confirmTotp(t, victim));
+    expect(await outcome(confirmTotp(t, attacker))).toBe("ENROLLMENT_NOT_FOUND");
     expect((await t.engine.factors.list(alice.id)).filter((f) => f.type === "totp")).toHaveLength(1);
   });
 
@@ -59,12 +55,10 @@ describe("enrollment: a pending enrollment cannot become a second factor without
     const pending = [await startTotp(t), await startTotp(t), await startTotp(t)];
     const results = await Promise.all(
       pending.map(async (p) =>
-        t.engine.factors
-          .enrollConfirm(alice, "totp", p.factorId, { code: await codeFor(t, p.secret) }, undefined)
-          .then(
-            (r) => ("stepUpRequired" in r ? "step-up" : "ok"),
-            (e: { code: string }) => e.code,
-          ),
+        confirmTotp(t, p).then(
+          (r) => ("stepUpRequired" in r ? "step-up" : "ok"),
+          (e: { code: string }) => e.code,
+        ),
       ),
     );
     expect(results.filter((r) => r === "ok")).toHaveLength(1);
@@ -80,45 +74,19 @@ describe("enrollment: a pending enrollment cannot become a second factor without
     const sid = await stepUpAlice(t);
     const second = await startTotp(t, sid); // fresh now
     t.clock.advance(301_000); // the step-up is stale by the time the code is typed
-    const stale = await t.engine.factors.enrollConfirm(
-      alice,
-      "totp",
-      second.factorId,
-      {
-        code: await codeFor(t, second.secret),
-      },
-      sid,
-    );
+    const stale = await confirmTotp(t, second, { sid });
     expect(stale).toEqual({ stepUpRequired: t.engine.ownRules["factor.add"] });
     // Stepping up again and retrying the same pending enrollment works (nothing was spent).
     const again = await stepUpAlice(t, sid);
-    const confirmed = done(
-      await t.engine.factors.enrollConfirm(
-        alice,
-        "totp",
-        second.factorId,
-        { code: await codeFor(t, second.secret) },
-        again,
-      ),
-    );
+    const confirmed = done(await confirmTotp(t, second, { sid: again }));
     expect(confirmed.factor.primary).toBe(false);
   });
 
   it("a wrong first code releases the first-factor claim (the user can still enroll)", async () => {
     const t = testEngine();
     const p = await startTotp(t);
-    expect(
-      await outcome(t.engine.factors.enrollConfirm(alice, "totp", p.factorId, { code: "000000" }, undefined)),
-    ).toBe("INVALID_CODE");
-    const ok = done(
-      await t.engine.factors.enrollConfirm(
-        alice,
-        "totp",
-        p.factorId,
-        { code: await codeFor(t, p.secret) },
-        undefined,
-      ),
-    );
+    expect(await outcome(confirmTotp(t, p, { code: "000000" }))).toBe("INVALID_CODE");
+    const ok = done(await confirmTotp(t, p));
     expect(ok.factor.primary).toBe(true);
     expect(ok.recoveryCodes).toHaveLength(10);
   });
@@ -139,14 +107,7 @@ describe("enrollment: a pending enrollment cannot become a second factor without
     });
     const t = testEngine({}, lossy, clock);
     const p = await startTotp(t);
-    const confirm = async () =>
-      t.engine.factors.enrollConfirm(
-        alice,
-        "totp",
-        p.factorId,
-        { code: await codeFor(t, p.secret) },
-        undefined,
-      );
+    const confirm = () => confirmTotp(t, p);
     expect(await outcome(confirm())).toBe("STORE_UNAVAILABLE");
     // The claim stayed: the retry is asked for a step-up the user cannot do (no factor yet).
     expect(await confirm()).toEqual({ stepUpRequired: t.engine.ownRules["factor.add"] });
@@ -166,22 +127,14 @@ describe("enrollment: a pending enrollment cannot become a second factor without
     // A stops at its attempt counter, after claiming; B at its factor write, after claiming and proving.
     const heldA = gated.hold(["increment"], ([, key]) => String(key).includes(a.factorId));
     const heldB = gated.hold(["hashSet"], ([, , field]) => field === b.factorId);
-    const confirm = async (p: { factorId: string; secret: string }, code?: string) =>
-      t.engine.factors.enrollConfirm(
-        alice,
-        "totp",
-        p.factorId,
-        { code: code ?? (await codeFor(t, p.secret)) },
-        undefined,
-      );
-    const confirmA = outcome(confirm(a, "000000"));
+    const confirmA = outcome(confirmTotp(t, a, { code: "000000" }));
     await heldA.reached;
     t.clock.advance(61_000); // A's claim expires while it hangs
-    const confirmB = confirm(b);
+    const confirmB = confirmTotp(t, b);
     await heldB.reached;
     heldA.open();
     expect(await confirmA).toBe("INVALID_CODE"); // A fails and releases its (expired) claim
-    expect(await confirm(c)).toEqual({ stepUpRequired: t.engine.ownRules["factor.add"] });
+    expect(await confirmTotp(t, c)).toEqual({ stepUpRequired: t.engine.ownRules["factor.add"] });
     heldB.open();
     expect(done(await confirmB).factor.primary).toBe(true);
     const totps = (await t.engine.factors.list(alice.id)).filter((f) => f.type === "totp");
@@ -193,16 +146,6 @@ describe("enrollment: a pending enrollment cannot become a second factor without
     const started = [];
     for (let i = 0; i < 12; i++) started.push(await startTotp(t));
     const first = started[0] ?? { factorId: "", secret: "" };
-    expect(
-      await outcome(
-        t.engine.factors.enrollConfirm(
-          alice,
-          "totp",
-          first.factorId,
-          { code: await codeFor(t, first.secret) },
-          undefined,
-        ),
-      ),
-    ).toBe("ENROLLMENT_NOT_FOUND");
+    expect(await outcome(confirmTotp(t, first))).toBe("ENROLLMENT_NOT_FOUND");
   });
 });

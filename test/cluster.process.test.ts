@@ -2,34 +2,13 @@
 // with REDIS_CLUSTER_NODES on one private 3-master cluster must behave as one deployment: a step-up
 // on A passes on B, and a logout or a password change on A ends it on B at once. A user's keys live
 // in one slot, on one master. A bad REDIS_CLUSTER_NODES, or both variables, stop either demo at start-up.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { type RedisCluster, startRedisCluster } from "@stepup/testkit";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterClient, demoUserId, userKeysByMaster } from "./support/cluster.js";
 import { SESSION_SECRET, STEPUP_SECRET } from "./support/demo.js";
 import { challengeOf, stepUpAt, userWithTotp } from "./support/policy.js";
-import { DEMO_SERVER, type DemoProcess, spawnDemo, supervise } from "./support/process.js";
-
-const NEXT_START = fileURLToPath(new URL("../examples/next/scripts/start.mjs", import.meta.url));
-
-/** Runs a start command with `env` and waits for it to exit; its code and output. */
-async function startFails(
-  command: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [command], {
-    env: { ...process.env, NODE_ENV: "test", PORT: "0", SESSION_SECRET, STEPUP_SECRET, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const supervised = supervise(child);
-  const timer = setTimeout(() => void supervised.stop(), 10_000);
-  const [code] = (await once(child, "exit")) as [number | null];
-  clearTimeout(timer);
-  return { code, output: supervised.output() };
-}
+import { DEMO_SERVER, type DemoProcess, NEXT_START, spawnDemo, startFails } from "./support/process.js";
 
 describe("REDIS_CLUSTER_NODES is checked at start-up", () => {
   it("REDIS_URL and REDIS_CLUSTER_NODES both set stop the Express demo, naming both", async () => {

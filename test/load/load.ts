@@ -125,21 +125,6 @@ async function attachInspector(d: LoadDemo, proc: number): Promise<DevTools> {
   throw new Error(`process ${proc}: no inspector of pid ${d.serverPid} among ${urls.join(", ") || "none"}`);
 }
 
-/**
- * Starts a demo process, again (twice at most) when its port was taken meanwhile: the port is found
- * free, then bound by the demo a moment later, and in between the processes starting alongside bind
- * ephemeral ports for their inspectors (one took a demo's port once: "port ... is already in use").
- */
-async function startRetrying<T>(start: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await start();
-    } catch (error) {
-      if (attempt >= 3 || !/already in use|EADDRINUSE/.test(String(error))) throw error;
-    }
-  }
-}
-
 /** A small seeded PRNG (mulberry32). */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -211,15 +196,16 @@ export async function runLoad(input: LoadOptions): Promise<LoadReport> {
     const started = await Promise.allSettled(
       Array.from({ length: options.processes }, async (_, i): Promise<LoadDemo> => {
         if (i < nextFrom) {
-          const d = await startRetrying(() => spawnDemo({ ...env, ...inspect }, 30_000));
+          const d = await spawnDemo({ ...env, ...inspect }, 30_000);
           return { adapter: "express", ...d, serverPid: d.child.pid, output: d.output, stop: d.stop };
         }
         // A heap budget, as a container would give it: without one, next-server's V8 heap grows
         // towards its default limit for the whole minute before it collects (100 to 265 MB, not
         // a leak: capped at 96 MB the same run stayed at 135-162 MB), and no memory check means
         // anything. With it the Next process is held to the same checks as the Express ones.
-        const d = await startRetrying(() =>
-          startNextDemo({ ...env, NODE_OPTIONS: `--max-old-space-size=128 ${INSPECT}` }, 60_000),
+        const d = await startNextDemo(
+          { ...env, NODE_OPTIONS: `--max-old-space-size=128 ${INSPECT}` },
+          60_000,
         );
         return { adapter: "next", ...d, serverPid: childPid(d.child.pid), output: d.output, stop: d.stop };
       }),

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SESSION_SECRET, STEPUP_SECRET, STEPUP_TOKEN_KEY } from "./demo.js";
-import { freePort, supervise } from "./process.js";
+import { freePort, startRetrying, supervise } from "./process.js";
 
 const APP = fileURLToPath(new URL("../../examples/next/", import.meta.url));
 const START = `${APP}scripts/start.mjs`;
@@ -18,11 +18,17 @@ export interface NextDemo {
   stop(): Promise<void>;
 }
 
-/** Starts the built Next demo on a free port and waits until it answers. */
-export async function startNextDemo(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<NextDemo> {
+/**
+ * Starts the built Next demo on a free port and waits until it answers (again on another port when
+ * the one found free was taken before Next bound it: see `startRetrying`).
+ */
+export function startNextDemo(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<NextDemo> {
   if (!existsSync(MANIFEST))
     throw new Error("examples/next is not built: pnpm turbo run build --filter @stepup/example-next...");
-  const port = await freePort();
+  return startRetrying(async () => startNextOn(await freePort(), env, timeoutMs));
+}
+
+async function startNextOn(port: number, env: Record<string, string>, timeoutMs: number): Promise<NextDemo> {
   const child = spawn(process.execPath, [START], {
     cwd: APP,
     env: {
@@ -47,10 +53,13 @@ export async function startNextDemo(env: Record<string, string> = {}, timeoutMs 
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`next demo exited with ${child.exitCode}:\n${supervised.output()}`);
-    const up = await fetch(`${origin}/`, { signal: AbortSignal.timeout(2_000) }).then(
-      (r) => r.status === 200,
-      () => false,
-    );
+    // Next's own "Ready" line first: a 200 alone could come from whoever took the port.
+    const up =
+      /\bReady\b/.test(supervised.output()) &&
+      (await fetch(`${origin}/`, { signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      ));
     if (up) break;
     if (Date.now() > deadline) {
       await stop();

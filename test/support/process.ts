@@ -69,14 +69,37 @@ export interface DemoProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a server on a port found free, again (three tries in all) when the port was taken before
+ * the server bound it: `freePort` closes its probe, and in that moment another process starting
+ * alongside (a test file in parallel, an inspector's ephemeral port) can take it. Only that
+ * failure (`EADDRINUSE`, the demos' "already in use") is retried.
+ */
+export async function startRetrying<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !/already in use|EADDRINUSE/.test(String(error))) throw error;
+    }
+  }
+}
+
 /** Starts `node examples/express/dist/server.js` on a free port and waits until it listens. */
-export async function spawnDemo(env: Record<string, string>, timeoutMs = 15_000): Promise<DemoProcess> {
+export function spawnDemo(env: Record<string, string>, timeoutMs = 15_000): Promise<DemoProcess> {
   if (!existsSync(DEMO_SERVER)) {
     throw new Error(
       `${DEMO_SERVER} is missing: build first (pnpm turbo run build --filter @stepup/example-express...)`,
     );
   }
-  const port = await freePort();
+  return startRetrying(async () => spawnDemoOn(await freePort(), env, timeoutMs));
+}
+
+async function spawnDemoOn(
+  port: number,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<DemoProcess> {
   const child = spawn(process.execPath, [DEMO_SERVER], {
     env: { ...process.env, NODE_ENV: "test", PORT: String(port), ...env },
     stdio: ["ignore", "pipe", "pipe"],

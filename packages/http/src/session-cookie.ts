@@ -46,10 +46,14 @@ export interface SessionCookie {
   issue(session: CookieSession, url: URL): Promise<string>;
   /** A Set-Cookie header deleting the cookie of the name in use for `url`. */
   clear(url: URL): string;
+  /** Seals the unseal cache holds now (its bound's tests read it). */
+  cacheSize(): number;
 }
 
 /** Entries of the unseal cache: each holds a copy of one seal (~300 bytes) and its contents. */
 export const UNSEAL_CACHE_LIMIT = 10_000;
+/** Oldest unseal-cache entries looked at on each insert, to drop those whose seal has expired. */
+const EXPIRED_SWEEP = 2;
 /** The seal's last characters the cache is keyed by (they hold its 43-character HMAC). */
 const CACHE_KEY_CHARS = 48;
 
@@ -86,7 +90,15 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
     return hit !== undefined && hit.sealed === sealed && hit.expiresAtMs > nowMs ? hit.value : undefined;
   };
 
-  function remember(sealed: string, value: CookieSession, expiresAtMs: number): void {
+  function remember(sealed: string, value: CookieSession, expiresAtMs: number, nowMs: number): void {
+    // Expired seals leave as new ones come, not only by the size cap (a busy process would hold
+    // a full cache of dead seals): seals are mostly first seen in the order they were issued, with
+    // one lifetime, so the oldest entries are the first to expire. A few are looked at per insert.
+    for (let i = 0; i < EXPIRED_SWEEP; i++) {
+      const first = cache.entries().next().value;
+      if (first === undefined || first[1].expiresAtMs > nowMs) break;
+      cache.delete(first[0]);
+    }
     if (cache.size >= UNSEAL_CACHE_LIMIT) {
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
@@ -128,7 +140,7 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
       }
       if (typeof data.sid !== "string" || typeof data.uid !== "string") return undefined;
       const value = { sid: data.sid, uid: data.uid };
-      remember(sealed, value, expiresAtMs);
+      remember(sealed, value, expiresAtMs, nowMs);
       return value;
     },
 
@@ -141,5 +153,7 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
     clear(url) {
       return setCookieHeader(cookieToSet(url, "", 0));
     },
+
+    cacheSize: () => cache.size,
   };
 }

@@ -321,28 +321,6 @@ const jsonBody = (value: unknown) => ({ text: JSON.stringify(value) ?? "null", t
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-/**
- * The (r, s) of a DER ECDSA signature as a lenient reader takes them: the SEQUENCE header skipped
- * whatever its length says, two INTEGERs (leading zero bytes dropped), anything after ignored.
- */
-function ecdsaPair(sig: Buffer): string | undefined {
-  if (sig[0] !== 0x30 || sig.length < 2) return undefined;
-  const first = sig[1] ?? 0;
-  let at = first & 0x80 ? 2 + (first & 0x7f) : 2;
-  const ints: string[] = [];
-  for (let k = 0; k < 2; k++) {
-    const len = sig[at + 1] ?? 0;
-    if (sig[at] !== 0x02 || len & 0x80 || at + 2 + len > sig.length) return undefined;
-    ints.push(
-      sig
-        .subarray(at + 2, at + 2 + len)
-        .toString("hex")
-        .replace(/^(00)+/, ""),
-    );
-    at += 2 + len;
-  }
-  return ints.join(":");
-}
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
 const unb64 = (s: string) => Buffer.from(s, "base64url");
 const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest();
@@ -688,14 +666,12 @@ function mutateAssertion(
       const bent = bend(before, m.bits);
       inner[m.field] = bent;
       // Another spelling of the same bytes proves the same (base64url decoding is lenient); an
-      // empty userHandle means "not returned".
+      // empty userHandle means "not returned". Not so for other bytes: a signature that is not
+      // byte for byte the authenticator's (the same r and s in DER written twice, with bytes after
+      // it, its length changed) never proves, though the library's lenient DER reader would take it.
       const same =
         (bent !== "" && unb64(bent).equals(unb64(before))) || (m.field === "userHandle" && bent === "");
-      // The library reads a DER signature leniently (the sequence's length unchecked, bytes after
-      // it ignored): the same r and s still prove. (Malleable, not forgeable: the challenge is single use.)
-      const tail =
-        m.field === "signature" && bent !== "" && ecdsaPair(unb64(bent)) === ecdsaPair(unb64(before));
-      if (tail || same) return text("may", origCounter);
+      if (same) return text("may", origCounter);
       if (m.field === "userHandle") return text("never", origCounter);
       // Signed bytes changed (or the signature): the content is for the server to judge once re-signed.
       return text("may", origCounter, "breaks");
@@ -1176,9 +1152,13 @@ export async function webauthnRegistrationProperty(f: CeremonyFixture, runs: num
         } else if (m.field === "attestationObject") {
           // With attestation "none" nothing in it is signed: most of its bytes (AAGUID, counter, the
           // public key) are the authenticator's to choose; what is checked (RP ID hash, flags, the
-          // credential id) is bent by the tampers above.
+          // credential id) is bent by the tampers above. But the real object with bytes after it
+          // (doubled, grown) never registers: the server wants exactly one CBOR item.
+          const before = unb64(String(inner[m.field]));
           inner[m.field] = bend(String(inner[m.field]), m.bits);
-          verdict = inner[m.field] === "" ? "never" : "may";
+          const after = unb64(String(inner[m.field]));
+          const extended = after.length > before.length && after.subarray(0, before.length).equals(before);
+          verdict = inner[m.field] === "" || extended ? "never" : "may";
         } else {
           const before = unb64(String(inner[m.field]));
           inner[m.field] = bend(String(inner[m.field]), m.bits);

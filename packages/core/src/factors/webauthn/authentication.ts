@@ -1,6 +1,7 @@
 import type { Challenge, FactorRecord } from "../../types.js";
 import type { FactorContext, VerifyOutcome } from "../factor.js";
 import { credentialOf, credentialsOf, sameBytes, WEBAUTHN } from "./credential.js";
+import { signatureWellFormed } from "./encoding.js";
 import { isCrossOrigin, readAuthenticationResponse, readClientData } from "./input.js";
 import { webauthnHelpers, webauthnServer } from "./library.js";
 import type { ResolvedWebAuthnOptions } from "./options.js";
@@ -77,7 +78,8 @@ export async function startAssertion(
  * allowCredentials, `userHandle` (when sent) is the user's, the ceremony was not framed, origin and
  * RP ID are exact, user presence always and user verification when the rule requires it, and the
  * signature counter never goes back (a regression suggests a cloned authenticator: refused and
- * reported as `webauthn.counter_regressed`).
+ * reported as `webauthn.counter_regressed`). The signature must be canonically encoded (one spelling
+ * per proof: see encoding.ts).
  */
 export async function verifyAssertion(
   opts: ResolvedWebAuthnOptions,
@@ -115,6 +117,15 @@ export async function verifyAssertion(
   const requireUserVerification = challenge.userVerification === "required";
   if (requireUserVerification && !flags.uv) return REFUSED;
 
+  // The library reads signatures leniently (see encoding.ts): one spelling per proof is checked
+  // here, after the challenge is taken, so a malformed attempt burns it too.
+  const publicKey = new Uint8Array(Buffer.from(credential.publicKey, "base64url"));
+  const signature = new Uint8Array(Buffer.from(response.response.signature, "base64url"));
+  if (!(await signatureWellFormed(publicKey, signature))) {
+    ctx.logger.warn("webauthn: assertion refused", { reason: "signature is not canonically encoded" });
+    return REFUSED;
+  }
+
   let verification: Awaited<ReturnType<typeof import("@simplewebauthn/server").verifyAuthenticationResponse>>;
   try {
     verification = await (await webauthnServer()).verifyAuthenticationResponse({
@@ -127,7 +138,7 @@ export async function verifyAssertion(
       // so a forged low counter cannot raise a false clone alarm.
       credential: {
         id: credential.credentialId,
-        publicKey: new Uint8Array(Buffer.from(credential.publicKey, "base64url")),
+        publicKey,
         counter: 0,
         transports: credential.transports,
       },

@@ -4,6 +4,7 @@
  */
 let server: Promise<typeof import("@simplewebauthn/server")> | undefined;
 let helpers: Promise<typeof import("@simplewebauthn/server/helpers")> | undefined;
+let cbor: Promise<typeof import("@levischuck/tiny-cbor")> | undefined;
 
 export function webauthnServer(): Promise<typeof import("@simplewebauthn/server")> {
   server ??= import("@simplewebauthn/server");
@@ -13,4 +14,10 @@ export function webauthnServer(): Promise<typeof import("@simplewebauthn/server"
 export function webauthnHelpers(): Promise<typeof import("@simplewebauthn/server/helpers")> {
   helpers ??= import("@simplewebauthn/server/helpers");
   return helpers;
+}
+
+/** The CBOR decoder @simplewebauthn/server itself uses (so what it measures is what the library reads). */
+export function webauthnCbor(): Promise<typeof import("@levischuck/tiny-cbor")> {
+  cbor ??= import("@levischuck/tiny-cbor");
+  return cbor;
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EnrollmentResult, EnrollmentStart, FactorContext } from "../factor.js";
 import { credentialsOf, sameBytes, userHandleFor, type WebAuthnCredentialData } from "./credential.js";
+import { singleCborItem } from "./encoding.js";
 import { isCrossOrigin, readClientData, readRegistrationResponse, readRegistrationStart } from "./input.js";
 import { webauthnServer } from "./library.js";
 import type { ResolvedWebAuthnOptions } from "./options.js";
@@ -79,8 +80,9 @@ export async function startRegistration(
 /**
  * Verifies the attestation (`RegistrationResponseJSON`) against the pending challenge, which the
  * first attempt uses up. `null` when the proof is wrong: a used or bad challenge, origin or RP ID, a
- * framed ceremony, no user presence, or a credential the user already has (re-registering a known
- * credential is refused, so its counter and name cannot be reset by registering it again). Library
+ * framed ceremony, no user presence, bytes after the attestation object's one CBOR item, or a
+ * credential the user already has (re-registering a known credential is refused, so its counter and
+ * name cannot be reset by registering it again). Library
  * errors are not passed on: their messages quote expected values and are not for clients.
  * @throws StepUpError INVALID_INPUT when the response is not shaped like a registration response
  */
@@ -99,6 +101,14 @@ export async function confirmRegistration(
   const first = await ctx.store.setIfAbsent(registrationUsedKey(factorId), "1", PENDING_TTL_SECONDS);
   if (!first) return null;
   if (isCrossOrigin(readClientData(response.response.clientDataJSON, "response"))) return null;
+  // The library decodes only the first CBOR item and ignores bytes after it: refused here, so one
+  // registration has one spelling. (Leftover bytes inside authData the library refuses itself.)
+  if (!(await singleCborItem(Buffer.from(response.response.attestationObject, "base64url")))) {
+    ctx.logger.warn("webauthn: registration refused", {
+      reason: "attestationObject is not exactly one CBOR item",
+    });
+    return null;
+  }
 
   let verification: Awaited<ReturnType<typeof import("@simplewebauthn/server").verifyRegistrationResponse>>;
   try {

@@ -1,0 +1,108 @@
+import { webauthnCbor, webauthnHelpers } from "./library.js";
+
+// Strict readers for bytes @simplewebauthn/server reads leniently. It takes a DER ECDSA signature's
+// two INTEGERs whatever the SEQUENCE's length says and ignores bytes after them, and decodes only
+// the first CBOR item of an attestation object: one valid proof then has many spellings that all
+// verify (malleability, not forgery: the challenge is single use). A security review wants one
+// spelling per proof, so no parser differential with another verifier and no trailing data.
+
+/** Bytes of the field of each EC2 curve (COSE crv): P-256, P-384, P-521, secp256k1. */
+const EC2_FIELD_BYTES = new Map([
+  [1, 32],
+  [2, 48],
+  [3, 66],
+  [8, 32],
+]);
+
+/** Signature length of each OKP curve (COSE crv): Ed25519, Ed448. */
+const OKP_SIGNATURE_BYTES = new Map([
+  [6, 64],
+  [7, 114],
+]);
+
+/** COSE key labels (RFC 9052/9053): kty, crv for EC2/OKP, n for RSA (the same label as crv). */
+const KTY = 1;
+const CRV = -1;
+const RSA_N = -1;
+
+/**
+ * Whether `signature` is encoded exactly as the stored credential's algorithm says, and nothing
+ * else: strict DER for EC2 keys, the fixed length for EdDSA, the modulus's length for RSA. Any other
+ * key type, or a key that does not decode, is false. It does not verify the signature.
+ */
+export async function signatureWellFormed(
+  cosePublicKey: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  let key: Map<unknown, unknown>;
+  try {
+    const decoded: unknown = (await webauthnHelpers()).decodeCredentialPublicKey(
+      new Uint8Array(cosePublicKey),
+    );
+    if (!(decoded instanceof Map)) return false;
+    key = decoded;
+  } catch {
+    return false;
+  }
+  const kty = key.get(KTY);
+  if (kty === 2) {
+    const field = EC2_FIELD_BYTES.get(key.get(CRV) as number);
+    return field !== undefined && strictEcdsaDer(signature, field + 1);
+  }
+  if (kty === 1) return signature.length === OKP_SIGNATURE_BYTES.get(key.get(CRV) as number);
+  if (kty === 3) {
+    const n = key.get(RSA_N);
+    if (!(n instanceof Uint8Array)) return false;
+    const leadingZeros = n.findIndex((b) => b !== 0);
+    return leadingZeros >= 0 && signature.length === n.length - leadingZeros;
+  }
+  return false;
+}
+
+/**
+ * ECDSA-Sig-Value (RFC 3279) in DER: SEQUENCE { INTEGER r, INTEGER s } with minimal lengths,
+ * positive minimal non-zero INTEGERs of at most `maxIntBytes`, and nothing after the SEQUENCE.
+ * High-S signatures pass: authenticators produce them and WebAuthn does not ask for low S, so
+ * refusing them would lock out real keys.
+ */
+function strictEcdsaDer(sig: Uint8Array, maxIntBytes: number): boolean {
+  if (sig[0] !== 0x30) return false;
+  let length = sig[1];
+  let at = 2;
+  if (length === 0x81) {
+    // Long form only where short form cannot say it (P-521 signatures are over 127 bytes).
+    length = sig[2];
+    at = 3;
+    if (length === undefined || length < 0x80) return false;
+  } else if (length === undefined || length >= 0x80) return false;
+  if (at + length !== sig.length) return false;
+  for (let k = 0; k < 2; k++) {
+    const size = sig[at + 1];
+    if (sig[at] !== 0x02 || size === undefined || size === 0 || size > maxIntBytes) return false;
+    const first = sig[at + 2];
+    if (first === undefined || at + 2 + size > sig.length) return false;
+    if (first & 0x80) return false; // negative
+    // A leading zero only to keep the next byte's top bit from reading as a sign (which also
+    // refuses zero itself: a lone 00).
+    if (first === 0 && (size === 1 || !((sig[at + 3] ?? 0) & 0x80))) return false;
+    at += 2 + size;
+  }
+  return at === sig.length;
+}
+
+/**
+ * Whether `bytes` is exactly one CBOR data item, nothing after it. Measured with the decoder the
+ * library uses, not by re-encoding: a valid but non-canonical item (which an authenticator may send)
+ * would not re-encode to the same bytes.
+ */
+export async function singleCborItem(bytes: Uint8Array): Promise<boolean> {
+  try {
+    // A copy: tiny-cbor reads a Uint8Array's whole buffer from 0 (byteOffset ignored), and a Buffer
+    // from base64 is often a slice of Node's shared pool.
+    const own = new Uint8Array(bytes);
+    const [, length] = (await webauthnCbor()).decodePartialCBOR(own, 0);
+    return length === own.length;
+  } catch {
+    return false;
+  }
+}

@@ -62,6 +62,10 @@ export interface SoftAuthenticatorOptions {
   transports?: string[];
   /** The credential id to create (an attacker's authenticator can choose any). @default 32 random bytes */
   credentialId?: Uint8Array;
+  /** Its key's curve: P-256 (ES256) or P-384 (ES384, which stepup does not offer). @default "P-256" */
+  curve?: "P-256" | "P-384";
+  /** The COSE algorithm its key claims at registration, whatever the key is (a crafted response). */
+  claimAlg?: number;
 }
 
 export interface SoftAuthenticator {
@@ -73,7 +77,7 @@ export interface SoftAuthenticator {
   readonly userHandle: string | undefined;
   register(options: PublicKeyCredentialCreationOptionsJSON, tamper?: Tamper): RegistrationResponseJSON;
   authenticate(options: PublicKeyCredentialRequestOptionsJSON, tamper?: Tamper): AuthenticationResponseJSON;
-  /** ECDSA P-256 SHA-256, DER-encoded (what WebAuthn's ES256 signatures are). */
+  /** ECDSA P-256 SHA-256 (P-384 SHA-384 for a P-384 key), DER-encoded (what WebAuthn's ES256 signatures are). */
   sign(data: Uint8Array): Buffer;
 }
 
@@ -86,16 +90,16 @@ function uint32(n: number): Buffer {
   return b;
 }
 
-/** The COSE_Key (RFC 9053) of a P-256 public key: {1: EC2, 3: ES256, -1: P-256, -2: x, -3: y}. */
-function coseKey(publicKey: KeyObject): Uint8Array {
+/** The COSE_Key (RFC 9053) of a P-256 public key: {1: EC2, 3: ES256, -1: P-256, -2: x, -3: y} (P-384: ES384, crv 2). */
+function coseKey(publicKey: KeyObject, p384 = false, claimAlg?: number): Uint8Array {
   const jwk = publicKey.export({ format: "jwk" });
   const x = Buffer.from(jwk.x ?? "", "base64url");
   const y = Buffer.from(jwk.y ?? "", "base64url");
   return isoCBOR.encode(
     new Map<number, number | Uint8Array>([
       [1, 2],
-      [3, -7],
-      [-1, 1],
+      [3, claimAlg ?? (p384 ? -35 : -7)],
+      [-1, p384 ? 2 : 1],
       [-2, new Uint8Array(x)],
       [-3, new Uint8Array(y)],
     ]),
@@ -107,7 +111,8 @@ export function softAuthenticator(init: SoftAuthenticatorOptions = {}): SoftAuth
   const rpID = init.rpID ?? "localhost";
   const origin = init.origin ?? "http://localhost:3000";
   const counterStep = init.counterStep ?? 1;
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const p384 = init.curve === "P-384";
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: p384 ? "P-384" : "P-256" });
   const credentialId = init.credentialId ?? randomBytes(32);
   const id = b64url(credentialId);
   let signCount = 0;
@@ -132,7 +137,7 @@ export function softAuthenticator(init: SoftAuthenticatorOptions = {}): SoftAuth
     get userHandle() {
       return userHandle;
     },
-    sign: (data) => sign("sha256", data, { key: privateKey, dsaEncoding: "der" }),
+    sign: (data) => sign(p384 ? "sha384" : "sha256", data, { key: privateKey, dsaEncoding: "der" }),
 
     register(options, t = {}) {
       if (options.rp.id !== rpID)
@@ -145,7 +150,7 @@ export function softAuthenticator(init: SoftAuthenticatorOptions = {}): SoftAuth
         Buffer.alloc(16), // AAGUID: zero, as "none" attestation reports
         Buffer.from([credentialId.length >> 8, credentialId.length & 0xff]),
         credentialId,
-        coseKey(publicKey),
+        coseKey(publicKey, p384, init.claimAlg),
       ]);
       const authData = Buffer.concat([
         sha256(t.rpID ?? rpID),

@@ -39,6 +39,14 @@ function readPending(pending: Record<string, unknown>): PendingRegistration | un
 }
 
 /**
+ * The COSE algorithms offered and accepted: EdDSA (-8), ES256 (-7), RS256 (-257), which every
+ * authenticator in use supports. Pinned, not the library's default: on a runtime with post-quantum
+ * support it offers ML-DSA-44 first, whose 2,420-byte signatures neither fit the assertion's size
+ * limit nor have a strict encoding check here, so such a key would register and never step up.
+ */
+export const SUPPORTED_ALGORITHMS: readonly number[] = Object.freeze([-8, -7, -257]);
+
+/**
  * Registration options for the browser (`navigator.credentials.create`), excluding credentials the
  * user already has so one authenticator is not registered twice.
  * @throws StepUpError INVALID_INPUT for a malformed `name` or `authenticatorAttachment`
@@ -61,6 +69,7 @@ export async function startRegistration(
     challenge: new Uint8Array(ctx.randomBytes(CHALLENGE_BYTES)),
     timeout: opts.timeoutMs,
     attestationType: "none",
+    supportedAlgorithmIDs: [...SUPPORTED_ALGORITHMS],
     excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
     // A fresh object per call: the library writes `requireResidentKey` into it.
     authenticatorSelection: {
@@ -118,6 +127,9 @@ export async function confirmRegistration(
       expectedOrigin: [...opts.origins],
       expectedRPID: opts.rpID,
       requireUserPresence: true,
+      // Only a key of an algorithm we offered (an authenticator picks from the offer; a crafted
+      // response could carry any key the library knows).
+      supportedAlgorithmIDs: [...SUPPORTED_ALGORITHMS],
       // UV is a property of each step-up (the rule's `userVerification`), checked at authentication.
       requireUserVerification: false,
     });

@@ -1,3 +1,4 @@
+import { createPublicKey, type JsonWebKey } from "node:crypto";
 import { webauthnCbor, webauthnHelpers } from "./library.js";
 
 // Strict readers for bytes @simplewebauthn/server reads leniently. It takes a DER ECDSA signature's
@@ -102,6 +103,77 @@ export async function singleCborItem(bytes: Uint8Array): Promise<boolean> {
     const own = new Uint8Array(bytes);
     const [, length] = (await webauthnCbor()).decodePartialCBOR(own, 0);
     return length === own.length;
+  } catch {
+    return false;
+  }
+}
+
+/** COSE key labels of the algorithm and the key's parts (RFC 9053): EC2 x, y; OKP x; RSA n, e. */
+const ALG = 3;
+const EC2_X = -2;
+const EC2_Y = -3;
+const OKP_X = -2;
+const RSA_E = -2;
+
+const bytesOf = (v: unknown, length?: number): string | undefined =>
+  v instanceof Uint8Array && v.length > 0 && (length === undefined || v.length === length)
+    ? Buffer.from(v).toString("base64url")
+    : undefined;
+
+/**
+ * Whether a registration's COSE public key is one its assertions can verify with: the algorithm
+ * is one offered (SUPPORTED_ALGORITHMS) and the key is of the type and curve it requires, every
+ * part present at its exact size and a valid key (an EC point on its curve). The library checks
+ * only the algorithm's number, so a key claiming ES256 on another curve, with a coordinate cut,
+ * off the curve or missing, or an EC2 key claiming EdDSA, would register and never step up (a
+ * lockout). ES256 is P-256 with uncompressed coordinates of 32 bytes (WebAuthn section 5.8.5);
+ * EdDSA here is Ed25519 (crv 6, x of 32 bytes); RS256 an RSA key (n, e).
+ */
+export async function credentialKeyUsable(cosePublicKey: Uint8Array): Promise<boolean> {
+  let key: Map<unknown, unknown>;
+  try {
+    const decoded: unknown = (await webauthnHelpers()).decodeCredentialPublicKey(
+      new Uint8Array(cosePublicKey),
+    );
+    if (!(decoded instanceof Map)) return false;
+    key = decoded;
+  } catch {
+    return false;
+  }
+  let jwk: JsonWebKey | undefined;
+  const alg = key.get(ALG);
+  const kty = key.get(KTY);
+  if (alg === -7 && kty === 2 && key.get(CRV) === 1) {
+    const x = bytesOf(key.get(EC2_X), 32);
+    const y = bytesOf(key.get(EC2_Y), 32);
+    if (x && y) jwk = { kty: "EC", crv: "P-256", x, y };
+  } else if (alg === -8 && kty === 1 && key.get(CRV) === 6) {
+    const x = bytesOf(key.get(OKP_X), 32);
+    if (x) jwk = { kty: "OKP", crv: "Ed25519", x };
+  } else if (alg === -257 && kty === 3) {
+    const n = bytesOf(key.get(RSA_N));
+    const e = bytesOf(key.get(RSA_E));
+    if (n && e) jwk = { kty: "RSA", n, e };
+  }
+  if (!jwk) return false;
+  try {
+    // Node refuses an EC point that is not on its curve, and a malformed RSA key.
+    createPublicKey({ key: jwk, format: "jwk" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a (single-item) attestation object's statement is a map, as WebAuthn section 6.5 has
+ * it. The library reads "none"'s statement as empty when it has no `size`, so an empty text, array
+ * or byte string, or a number, would pass for the empty map: other spellings of one registration.
+ */
+export async function attestationStatementIsMap(attestationObject: Uint8Array): Promise<boolean> {
+  try {
+    const [decoded] = (await webauthnCbor()).decodePartialCBOR(new Uint8Array(attestationObject), 0);
+    return decoded instanceof Map && decoded.get("attStmt") instanceof Map;
   } catch {
     return false;
   }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EnrollmentResult, EnrollmentStart, FactorContext } from "../factor.js";
 import { credentialsOf, sameBytes, userHandleFor, type WebAuthnCredentialData } from "./credential.js";
-import { singleCborItem } from "./encoding.js";
+import { attestationStatementIsMap, credentialKeyUsable, singleCborItem } from "./encoding.js";
 import { isCrossOrigin, readClientData, readRegistrationResponse, readRegistrationStart } from "./input.js";
 import { webauthnServer } from "./library.js";
 import type { ResolvedWebAuthnOptions } from "./options.js";
@@ -89,7 +89,9 @@ export async function startRegistration(
 /**
  * Verifies the attestation (`RegistrationResponseJSON`) against the pending challenge, which the
  * first attempt uses up. `null` when the proof is wrong: a used or bad challenge, origin or RP ID, a
- * framed ceremony, no user presence, bytes after the attestation object's one CBOR item, or a
+ * framed ceremony, no user presence, bytes after the attestation object's one CBOR item, an
+ * attestation statement that is not a map, a public key its assertions could never verify with
+ * (not of its algorithm's type and curve, a part missing or of the wrong size, off the curve), or a
  * credential the user already has (re-registering a known credential is refused, so its counter and
  * name cannot be reset by registering it again). Library
  * errors are not passed on: their messages quote expected values and are not for clients.
@@ -118,6 +120,10 @@ export async function confirmRegistration(
     });
     return null;
   }
+  if (!(await attestationStatementIsMap(Buffer.from(response.response.attestationObject, "base64url")))) {
+    ctx.logger.warn("webauthn: registration refused", { reason: "attStmt is not a map" });
+    return null;
+  }
 
   let verification: Awaited<ReturnType<typeof import("@simplewebauthn/server").verifyRegistrationResponse>>;
   try {
@@ -142,6 +148,13 @@ export async function confirmRegistration(
   const info = verification.registrationInfo;
   if (!verification.verified || !info) return null;
   const { credential } = info;
+  // A key its assertions could never verify with registers a factor that locks its user out.
+  if (!(await credentialKeyUsable(credential.publicKey))) {
+    ctx.logger.warn("webauthn: registration refused", {
+      reason: "credential public key is not a valid key of its algorithm",
+    });
+    return null;
+  }
   // The library takes the id from authenticator data; the one the browser reports is what later
   // assertions carry, so both must agree.
   if (!sameBytes(credential.id, response.id)) return null;

@@ -48,7 +48,14 @@ const LOCKOUTS: [string, string, (top: Top, key: CoseKey) => void][] = [
     "key",
     (_, k) => k.set(-3, new Uint8Array(coordinate(k, -3).map((b, i) => (i === 31 ? b ^ 1 : b)))),
   ],
-  ["x and y all zero", "key", (_, k) => (k.set(-2, new Uint8Array(32)), k.set(-3, new Uint8Array(32)))],
+  [
+    "x and y all zero",
+    "key",
+    (_, k) => {
+      k.set(-2, new Uint8Array(32));
+      k.set(-3, new Uint8Array(32));
+    },
+  ],
   ["x cut to 31 bytes", "key", (_, k) => k.set(-2, new Uint8Array(coordinate(k, -2).subarray(1)))],
   [
     "y grown to 33 bytes (a leading zero)",

@@ -6,7 +6,11 @@
 //   field (garbage of every type, base64url bent, fields dropped or duplicated, client data and
 //   authenticator data changed and re-signed with the real key: wrong type, challenge, origin,
 //   RP ID hash, flags, counter), another key's, a stale one, or fully random;
-// - WebAuthn registration of a newcomer's first factor, bent the same way;
+// - WebAuthn registration of a newcomer's first factor, bent the same way and at the CBOR level (one
+//   thing in the attestation object changed: format, statement, entries, and in the authenticator
+//   data the RP ID hash, flags, counter, AAGUID, credential id and its length, the COSE key's every
+//   label), and of a second factor with and without the step-up adding one asks for; a key that
+//   registered then steps up (no lockout);
 // - email and SMS codes on a challenge: sends and resends naming the factor every way (API and the
 //   page's form), verifications with the code that was sent in every spelling, another user's
 //   code, or anything;
@@ -39,12 +43,14 @@ import {
   codeFactorsProperty,
   webauthnAssertionsProperty,
   webauthnRegistrationProperty,
+  webauthnSecondRegistrationProperty,
 } from "./support/fuzz-ceremonies.js";
 import { Client, httpTarget, nextTarget, spyStore } from "./support/fuzz-fixture.js";
 
 /** Runs per property in `npm test`, and the share of STEPUP_FUZZ_RUNS they get in `npm run fuzz`. */
 const ASSERTION_RUNS = 30;
 const REGISTRATION_RUNS = 20;
+const SECOND_REGISTRATION_RUNS = 16;
 const CODE_RUNS = 16;
 const ENROL_RUNS = 12;
 const SCALE = 0.1;
@@ -61,9 +67,14 @@ function properties(fixture: () => CeremonyFixture) {
     fuzzTimeout(ASSERTION_RUNS, 200, SCALE),
   );
   it(
-    "WebAuthn registrations of a first factor, bent: enrolled only when nothing checked was changed",
+    "WebAuthn registrations of a first factor, bent: enrolled only when nothing checked was changed, and it steps up",
     () => webauthnRegistrationProperty(fixture(), REGISTRATION_RUNS, SCALE),
     fuzzTimeout(REGISTRATION_RUNS, 200, SCALE),
+  );
+  it(
+    "WebAuthn registrations of a second factor, bent: never without the step-up, with it as a first",
+    () => webauthnSecondRegistrationProperty(fixture(), SECOND_REGISTRATION_RUNS, SCALE),
+    fuzzTimeout(SECOND_REGISTRATION_RUNS, 300, SCALE),
   );
   it(
     "email and SMS codes on a challenge: a grant only with the code that was sent, for that factor",

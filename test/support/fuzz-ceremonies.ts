@@ -9,7 +9,9 @@ import { createHash } from "node:crypto";
 import type { StepUpEvent } from "@stepup/core";
 import fc from "fast-check";
 import { expect } from "vitest";
+import { isoCBOR } from "../../packages/core/test/cbor.js";
 import { type SoftAuthenticator, softAuthenticator } from "../../packages/core/test/soft-authenticator.js";
+import { type AttestationEdit, attestationEditArb, editAttestation } from "./attestation-edits.js";
 import type { Channels } from "./codes.js";
 import {
   type CheckContext,
@@ -999,7 +1001,8 @@ type RegistrationMutation =
   | { kind: "clientData"; change: ClientDataChange }
   | { kind: "takenId" }
   | { kind: "twice" }
-  | { kind: "otherEnrollment" };
+  | { kind: "otherEnrollment" }
+  | { kind: "cbor"; edit: AttestationEdit };
 
 const REGISTRATION_FIELDS = [
   ["response"],
@@ -1059,172 +1062,262 @@ const registrationMutationArb: fc.Arbitrary<RegistrationMutation> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: "takenId" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "twice" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "otherEnrollment" as const }) },
+  { weight: 8, arbitrary: attestationEditArb.map((edit) => ({ kind: "cbor" as const, edit })) },
 );
+
+/** A registration start's body: usually empty, sometimes a name and an attachment, or anything. */
+const registrationStartArb = fc.oneof(
+  { weight: 4, arbitrary: fc.constant<unknown>({}) },
+  {
+    weight: 2,
+    arbitrary: fc.record(
+      {
+        name: fc.oneof(fuzzString, garbage),
+        authenticatorAttachment: fc.oneof(
+          fc.constantFrom<unknown>("platform", "cross-platform", "PLATFORM"),
+          garbage,
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { weight: 1, arbitrary: garbage },
+);
+
+type Post = (
+  path: string,
+  value: unknown,
+  verdict: Verdict,
+  text?: string,
+) => Promise<{ res: FuzzResponse; json: Json; granted: StepUpEvent[] }>;
+
+/** A client's POSTs as steps (checked, cookies kept in its jar). */
+const poster =
+  (f: CeremonyFixture, c: Client): Post =>
+  (path, value, verdict, text = JSON.stringify(value) ?? "null") =>
+    step(
+      f,
+      "newcomer",
+      c,
+      browserRequest(f, "newcomer", c, "POST", path, { text, type: "application/json" }),
+      verdict,
+      () => `${path} ${text.slice(0, 600)}`,
+    );
+
+/**
+ * A real registration of `options` by a new software authenticator, bent by `m`: the body, where
+ * to confirm it, the verdict on its content (`may` when nothing checked was changed), and the
+ * authenticator. `post` is the starting browser's (another enrollment is started there).
+ */
+async function bentRegistration(
+  f: CeremonyFixture,
+  m: RegistrationMutation,
+  factorId: string,
+  options: Parameters<SoftAuthenticator["register"]>[0],
+  post: Post,
+): Promise<{ body: Json; path: string; verdict: Verdict; key: SoftAuthenticator }> {
+  const key = softAuthenticator({
+    rpID: f.rpID,
+    origin: f.webauthnOrigin,
+    ...(m.kind === "takenId" ? { credentialId: unb64(f.accounts.victim.key.credentialId) } : {}),
+  });
+  const tampers = {
+    origin: { origin: "http://evil.example" },
+    rpID: { rpID: "evil.example" },
+    challenge: { challenge: b64(sha256("another")) },
+    up: { up: false },
+    uv: { uv: false },
+    crossOrigin: { crossOrigin: true },
+  } as const;
+  const real = key.register(options, m.kind === "tamper" ? tampers[m.tamper] : {});
+  const body: Json = { response: real };
+  const inner = real.response as unknown as Json;
+  let verdict: Verdict = "may";
+  let path = `/stepup/api/factors/webauthn/${factorId}/confirm`;
+  if (m.kind === "tamper") verdict = m.tamper === "uv" ? "may" : "never";
+  else if (m.kind === "replace") {
+    const name = m.path.join(".");
+    const before = getPath(body, m.path);
+    setPath(body, m.path, m.value);
+    const harmless =
+      REGISTRATION_HINTS.has(name) ||
+      sameJson(before, m.value) ||
+      // A name is the user's to choose (refused when malformed); transports are filtered hints.
+      name === "name" ||
+      (name === "response.response.transports" && Array.isArray(m.value));
+    verdict = harmless ? "may" : "never";
+  } else if (m.kind === "drop") {
+    const name = m.path.join(".");
+    setPath(body, m.path, undefined, true);
+    verdict =
+      REGISTRATION_HINTS.has(name) || name === "name" || name === "response.response.transports"
+        ? "may"
+        : "never";
+  } else if (m.kind === "bits") {
+    const cred = body.response as Json;
+    if (m.field === "id") {
+      cred.id = bend(String(cred.id), m.bits);
+      cred.rawId = cred.id;
+      verdict = unb64(String(cred.id)).equals(unb64(real.id)) && cred.id !== "" ? "may" : "never";
+    } else if (m.field === "attestationObject") {
+      // With attestation "none" nothing in it is signed: most of its bytes (AAGUID, counter, the
+      // public key) are the authenticator's to choose; what is checked (RP ID hash, flags, the
+      // credential id) is bent by the tampers above. But the real object with bytes after it
+      // (doubled, grown) never registers: the server wants exactly one CBOR item.
+      const before = unb64(String(inner[m.field]));
+      inner[m.field] = bend(String(inner[m.field]), m.bits);
+      const after = unb64(String(inner[m.field]));
+      const extended = after.length > before.length && after.subarray(0, before.length).equals(before);
+      verdict = inner[m.field] === "" || extended ? "never" : "may";
+    } else {
+      const before = unb64(String(inner[m.field]));
+      inner[m.field] = bend(String(inner[m.field]), m.bits);
+      // Nothing signs a registration's client data ("none"): bent bytes prove what they still
+      // say, judged as the server reads them (the same type, challenge and origin, not framed).
+      const read = (bytes: Buffer): Json | undefined => {
+        try {
+          const v = JSON.parse(bytes.toString("utf8")) as unknown;
+          return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const was = read(before);
+      const now = read(unb64(String(inner[m.field])));
+      const same =
+        now !== undefined &&
+        was !== undefined &&
+        BASE64URL.test(String(inner[m.field])) &&
+        ["type", "challenge", "origin"].every((k) => sameJson(now[k], was[k])) &&
+        now.crossOrigin !== true &&
+        now.topOrigin === undefined;
+      verdict = same ? "may" : "never";
+    }
+  } else if (m.kind === "clientData") {
+    const ch = m.change;
+    const data = JSON.parse(unb64(String(inner.clientDataJSON)).toString("utf8")) as Json;
+    if (ch.field === "bytes") {
+      inner.clientDataJSON = b64(Buffer.from(ch.text, "utf8"));
+      verdict = "never";
+    } else if (ch.field === "extra") {
+      // A key the server reads, given a new value, is a change (the same value is none).
+      const known =
+        ["type", "challenge", "origin", "crossOrigin", "topOrigin"].includes(ch.name) &&
+        !sameJson(data[ch.name], ch.value);
+      Object.defineProperty(data, ch.name, {
+        value: ch.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      inner.clientDataJSON = b64(Buffer.from(JSON.stringify(data)));
+      verdict = known ? "never" : "may";
+    } else if (ch.field === "drop") {
+      delete data[ch.name];
+      inner.clientDataJSON = b64(Buffer.from(JSON.stringify(data)));
+      verdict = ch.name === "crossOrigin" ? "may" : "never";
+    } else if (ch.field === "duplicate") {
+      const rest = JSON.stringify(data).slice(1, -1);
+      const wrong = `${JSON.stringify(ch.name)}:${JSON.stringify(ch.wrong)}`;
+      inner.clientDataJSON = b64(Buffer.from(ch.rightLast ? `{${wrong},${rest}}` : `{${rest},${wrong}}`));
+      // (The "wrong" value may be the right one here: "webauthn.create" is a registration's type.)
+      verdict = ch.rightLast || sameJson(data[ch.name], ch.wrong) ? "may" : "never";
+    } else {
+      const v = ch.value === "$origin" ? f.webauthnOrigin : ch.value;
+      verdict = sameJson(data[ch.field], v) ? "may" : "never";
+      data[ch.field] = v;
+      inner.clientDataJSON = b64(Buffer.from(JSON.stringify(data)));
+    }
+  } else if (m.kind === "takenId") verdict = "never";
+  else if (m.kind === "otherEnrollment") {
+    // Another pending enrollment of the newcomer's (its challenge is not this one's).
+    const other = await post("/stepup/api/factors/webauthn", {}, "never");
+    path = `/stepup/api/factors/webauthn/${String(other.json.factorId)}/confirm`;
+    verdict = "never";
+  } else if (m.kind === "cbor") {
+    // One thing in the attestation object changed at the CBOR level (see attestation-edits.ts for
+    // the verdict on each edit and why); a changed credential id is reported as the browser would.
+    const e = editAttestation(unb64(String(inner.attestationObject)), m.edit, {
+      rpID: f.rpID,
+      clientDataHash: sha256(unb64(String(inner.clientDataJSON))),
+      sign: (data) => key.sign(data),
+    });
+    inner.attestationObject = b64(e.attestationObject);
+    if (e.reportId !== undefined) {
+      const cred = body.response as Json;
+      cred.id = e.reportId;
+      cred.rawId = e.reportId;
+    }
+    verdict = e.verdict;
+  }
+  return { body, path, verdict, key };
+}
+
+/**
+ * A key that registered steps up (else the registration locked its user out): a challenge, a start
+ * naming the new factor, and the authenticator's assertion, under the credential id and past the
+ * counter the registration's authenticator data gave the server, verifies.
+ */
+async function expectStepsUp(
+  c: Client,
+  factorId: string,
+  key: SoftAuthenticator,
+  sent: Json,
+  label: string,
+): Promise<void> {
+  const object = isoCBOR.decodeFirst<Map<string, unknown>>(
+    new Uint8Array(unb64(String(getPath(sent, ["response", "response", "attestationObject"])))),
+  );
+  const authData = Buffer.from(object.get("authData") as Uint8Array);
+  const counter = authData.readUInt32BE(33);
+  const id = b64(authData.subarray(55, 55 + authData.readUInt16BE(53)));
+  const opened = await c.call("POST", "/stepup/api/challenges", {
+    json: { resource: "data", action: "export" },
+  });
+  const challengeId = String(opened.json.challengeId);
+  const started = await c.call("POST", `/stepup/api/challenges/${challengeId}/start`, {
+    json: { factor: "webauthn", factorId },
+  });
+  expect(started.status, started.text).toBe(200);
+  const response = key.authenticate(
+    started.json.options as Parameters<SoftAuthenticator["authenticate"]>[0],
+    {
+      ignoreLists: true,
+      ...(id === key.credentialId ? {} : { reportId: id }),
+      ...(counter > 0 ? { signCount: counter + 1 } : {}),
+    },
+  );
+  const verified = await c.call("POST", `/stepup/api/challenges/${challengeId}/verify`, {
+    json: { factor: "webauthn", factorId, response },
+  });
+  expect(
+    verified.status,
+    `registered, and its key does not step up (a lockout): ${label}\n${verified.text}`,
+  ).toBe(200);
+}
 
 /**
  * A newcomer registers a security key: the start with a generated body, then a real registration
- * of its options bent by a mutation. `factor.enrolled` only for a registration the model says
- * proves (with attestation "none" nothing is signed: the client data and authenticator data are
- * what the server checks).
+ * of its options bent by a mutation (JSON, bytes, or one CBOR-level edit of the attestation
+ * object). `factor.enrolled` only for a registration the model says proves (with attestation
+ * "none" nothing is signed: the client data and authenticator data are what the server checks),
+ * and a key that registered then steps up.
  */
 export async function webauthnRegistrationProperty(f: CeremonyFixture, runs: number, scale: number) {
   let newcomer = await f.newcomer();
   let enrolled = 0;
-  const startBody = fc.oneof(
-    { weight: 4, arbitrary: fc.constant<unknown>({}) },
-    {
-      weight: 2,
-      arbitrary: fc.record(
-        {
-          name: fc.oneof(fuzzString, garbage),
-          authenticatorAttachment: fc.oneof(
-            fc.constantFrom<unknown>("platform", "cross-platform", "PLATFORM"),
-            garbage,
-          ),
-        },
-        { requiredKeys: [] },
-      ),
-    },
-    { weight: 1, arbitrary: garbage },
-  );
   await fc.assert(
-    fc.asyncProperty(startBody, registrationMutationArb, async (start, m) => {
+    fc.asyncProperty(registrationStartArb, registrationMutationArb, async (start, m) => {
       await f.world.startRun();
       newcomer = await unenrolled(f, newcomer);
       const c = newcomer.client;
-      const post = (path: string, value: unknown, verdict: Verdict, text = JSON.stringify(value) ?? "null") =>
-        step(
-          f,
-          "newcomer",
-          c,
-          browserRequest(f, "newcomer", c, "POST", path, { text, type: "application/json" }),
-          verdict,
-          () => `${path} ${text.slice(0, 600)}`,
-        );
+      const post = poster(f, c);
       let started = await post("/stepup/api/factors/webauthn", start, "never");
       if (started.res.status !== 201) started = await post("/stepup/api/factors/webauthn", {}, "never");
       expect(started.res.status, started.res.text).toBe(201);
       const factorId = String(started.json.factorId);
       const options = started.json.options as Parameters<SoftAuthenticator["register"]>[0];
-      const key = softAuthenticator({
-        rpID: f.rpID,
-        origin: f.webauthnOrigin,
-        ...(m.kind === "takenId" ? { credentialId: unb64(f.accounts.victim.key.credentialId) } : {}),
-      });
-      const tampers = {
-        origin: { origin: "http://evil.example" },
-        rpID: { rpID: "evil.example" },
-        challenge: { challenge: b64(sha256("another")) },
-        up: { up: false },
-        uv: { uv: false },
-        crossOrigin: { crossOrigin: true },
-      } as const;
-      const real = key.register(options, m.kind === "tamper" ? tampers[m.tamper] : {});
-      const body: Json = { response: real };
-      const inner = real.response as unknown as Json;
-      let verdict: Verdict = "may";
-      let path = `/stepup/api/factors/webauthn/${factorId}/confirm`;
-      if (m.kind === "tamper") verdict = m.tamper === "uv" ? "may" : "never";
-      else if (m.kind === "replace") {
-        const name = m.path.join(".");
-        const before = getPath(body, m.path);
-        setPath(body, m.path, m.value);
-        const harmless =
-          REGISTRATION_HINTS.has(name) ||
-          sameJson(before, m.value) ||
-          // A name is the user's to choose (refused when malformed); transports are filtered hints.
-          name === "name" ||
-          (name === "response.response.transports" && Array.isArray(m.value));
-        verdict = harmless ? "may" : "never";
-      } else if (m.kind === "drop") {
-        const name = m.path.join(".");
-        setPath(body, m.path, undefined, true);
-        verdict =
-          REGISTRATION_HINTS.has(name) || name === "name" || name === "response.response.transports"
-            ? "may"
-            : "never";
-      } else if (m.kind === "bits") {
-        const cred = body.response as Json;
-        if (m.field === "id") {
-          cred.id = bend(String(cred.id), m.bits);
-          cred.rawId = cred.id;
-          verdict = unb64(String(cred.id)).equals(unb64(real.id)) && cred.id !== "" ? "may" : "never";
-        } else if (m.field === "attestationObject") {
-          // With attestation "none" nothing in it is signed: most of its bytes (AAGUID, counter, the
-          // public key) are the authenticator's to choose; what is checked (RP ID hash, flags, the
-          // credential id) is bent by the tampers above. But the real object with bytes after it
-          // (doubled, grown) never registers: the server wants exactly one CBOR item.
-          const before = unb64(String(inner[m.field]));
-          inner[m.field] = bend(String(inner[m.field]), m.bits);
-          const after = unb64(String(inner[m.field]));
-          const extended = after.length > before.length && after.subarray(0, before.length).equals(before);
-          verdict = inner[m.field] === "" || extended ? "never" : "may";
-        } else {
-          const before = unb64(String(inner[m.field]));
-          inner[m.field] = bend(String(inner[m.field]), m.bits);
-          // Nothing signs a registration's client data ("none"): bent bytes prove what they still
-          // say, judged as the server reads them (the same type, challenge and origin, not framed).
-          const read = (bytes: Buffer): Json | undefined => {
-            try {
-              const v = JSON.parse(bytes.toString("utf8")) as unknown;
-              return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-            } catch {
-              return undefined;
-            }
-          };
-          const was = read(before);
-          const now = read(unb64(String(inner[m.field])));
-          const same =
-            now !== undefined &&
-            was !== undefined &&
-            BASE64URL.test(String(inner[m.field])) &&
-            ["type", "challenge", "origin"].every((k) => sameJson(now[k], was[k])) &&
-            now.crossOrigin !== true &&
-            now.topOrigin === undefined;
-          verdict = same ? "may" : "never";
-        }
-      } else if (m.kind === "clientData") {
-        const ch = m.change;
-        const data = JSON.parse(unb64(String(inner.clientDataJSON)).toString("utf8")) as Json;
-        if (ch.field === "bytes") {
-          inner.clientDataJSON = b64(Buffer.from(ch.text, "utf8"));
-          verdict = "never";
-        } else if (ch.field === "extra") {
-          // A key the server reads, given a new value, is a change (the same value is none).
-          const known =
-            ["type", "challenge", "origin", "crossOrigin", "topOrigin"].includes(ch.name) &&
-            !sameJson(data[ch.name], ch.value);
-          Object.defineProperty(data, ch.name, {
-            value: ch.value,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-          inner.clientDataJSON = b64(Buffer.from(JSON.stringify(data)));
-          verdict = known ? "never" : "may";
-        } else if (ch.field === "drop") {
-          delete data[ch.name];
-          inner.clientDataJSON = b64(Buffer.from(JSON.stringify(data)));
-          verdict = ch.name === "crossOrigin" ? "may" : "never";
-        } else if (ch.field === "duplicate") {
-          const rest = JSON.stringify(data).slice(1, -1);
-          const wrong = `${JSON.stringify(ch.name)}:${JSON.stringify(ch.wrong)}`;
-          inner.clientDataJSON = b64(Buffer.from(ch.rightLast ? `{${wrong},${rest}}` : `{${rest},${wrong}}`));
-          // (The "wrong" value may be the right one here: "webauthn.create" is a registration's type.)
-          verdict = ch.rightLast || sameJson(data[ch.name], ch.wrong) ? "may" : "never";
-        } else {
-          const v = ch.value === "$origin" ? f.webauthnOrigin : ch.value;
-          verdict = sameJson(data[ch.field], v) ? "may" : "never";
-          data[ch.field] = v;
-          inner.clientDataJSON = b64(Buffer.from(JSON.stringify(data)));
-        }
-      } else if (m.kind === "takenId") verdict = "never";
-      else if (m.kind === "otherEnrollment") {
-        // Another pending enrollment of the newcomer's (its challenge is not this one's).
-        const other = await post("/stepup/api/factors/webauthn", {}, "never");
-        path = `/stepup/api/factors/webauthn/${String(other.json.factorId)}/confirm`;
-        verdict = "never";
-      }
+      const { body, path, verdict, key } = await bentRegistration(f, m, factorId, options, post);
       const first = await post(path, body, verdict);
       let granted = first.granted.length > 0;
       if (m.kind === "twice") {
@@ -1232,6 +1325,7 @@ export async function webauthnRegistrationProperty(f: CeremonyFixture, runs: num
         const again = await post(path, body, "never");
         granted ||= again.granted.length > 0;
       }
+      if (first.res.status === 200) await expectStepsUp(c, factorId, key, body, JSON.stringify(m));
       await endRun(f, new Set(), granted);
       if (granted) enrolled++;
     }),
@@ -1241,6 +1335,105 @@ export async function webauthnRegistrationProperty(f: CeremonyFixture, runs: num
     enrolled,
     "no real registration ever enrolled: the harness does not reach the checks",
   ).toBeGreaterThan(0);
+}
+
+/**
+ * A user who has a factor (a security key) registers another: that needs a fresh step-up
+ * (`stepup:factor.add`), proved with the first key. With it, the registration is fuzzed as a
+ * newcomer's (and a key that registered steps up); without it (a browser of the same user that did
+ * not step up confirming an enrollment another one started, its own start refused) nothing ever
+ * registers.
+ */
+export async function webauthnSecondRegistrationProperty(f: CeremonyFixture, runs: number, scale: number) {
+  const user = await f.newcomer();
+  const firstKey = softAuthenticator({ rpID: f.rpID, origin: f.webauthnOrigin });
+  const began = await expectStatus(
+    user.client.call("POST", "/stepup/api/factors/webauthn", { json: {} }),
+    201,
+  );
+  const firstId = String(began.factorId);
+  await expectStatus(
+    user.client.call("POST", `/stepup/api/factors/webauthn/${firstId}/confirm`, {
+      json: { response: firstKey.register(began.options as Parameters<SoftAuthenticator["register"]>[0]) },
+    }),
+    200,
+  );
+  /** A new browser of the user's: signed in, no step-up yet. */
+  const browser = () => new Client(f.world.target, user.client.appSession);
+  /** The step-up adding a factor asks for, proved with the first key. */
+  const stepUp = async (c: Client) => {
+    const asked = await c.call("POST", "/stepup/api/factors/webauthn", { json: {} });
+    expect({ status: asked.status, error: asked.json.error }, asked.text).toEqual({
+      status: 401,
+      error: "step_up_required",
+    });
+    const challenge = `/stepup/api/challenges/${String(asked.json.challengeId)}`;
+    const started = await expectStatus(
+      c.call("POST", `${challenge}/start`, { json: { factor: "webauthn", factorId: firstId } }),
+      200,
+    );
+    const response = firstKey.authenticate(
+      started.options as Parameters<SoftAuthenticator["authenticate"]>[0],
+    );
+    await expectStatus(
+      c.call("POST", `${challenge}/verify`, { json: { factor: "webauthn", factorId: firstId, response } }),
+      200,
+    );
+  };
+  let enrolled = 0;
+  let refused = 0;
+  const steppedUpArb = fc.oneof(
+    { weight: 3, arbitrary: fc.constant(true) },
+    { weight: 1, arbitrary: fc.constant(false) },
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      steppedUpArb,
+      registrationStartArb,
+      registrationMutationArb,
+      async (steppedUp, start, m) => {
+        await f.world.startRun();
+        const c = browser();
+        // Without a step-up: this browser's own start is refused, and it confirms an enrollment a
+        // stepped-up browser of the same user started (a pending enrollment is no step-up).
+        const starter = steppedUp ? c : browser();
+        if (steppedUp) await stepUp(c);
+        else {
+          const own = await poster(f, c)("/stepup/api/factors/webauthn", start, "never");
+          expect(own.res.status, own.res.text).not.toBe(201);
+          await stepUp(starter);
+        }
+        const startPost = poster(f, starter);
+        let started = await startPost("/stepup/api/factors/webauthn", start, "never");
+        if (started.res.status !== 201)
+          started = await startPost("/stepup/api/factors/webauthn", {}, "never");
+        expect(started.res.status, started.res.text).toBe(201);
+        const factorId = String(started.json.factorId);
+        const options = started.json.options as Parameters<SoftAuthenticator["register"]>[0];
+        const bent = await bentRegistration(f, m, factorId, options, startPost);
+        const verdict = steppedUp ? bent.verdict : "never";
+        const post = poster(f, c);
+        const first = await post(bent.path, bent.body, verdict);
+        if (m.kind === "twice") await post(bent.path, bent.body, "never");
+        if (!steppedUp) {
+          expect(first.res.status, first.res.text).not.toBe(200);
+          refused++;
+        }
+        if (first.res.status === 200) {
+          enrolled++;
+          await expectStepsUp(c, factorId, bent.key, bent.body, JSON.stringify(m));
+        }
+        // (The step-up itself was a verification: only the fixture's two users must have none.)
+        await endRun(f, new Set(), true);
+      },
+    ),
+    fuzzParams(runs, scale),
+  );
+  expect(
+    enrolled,
+    "no stepped-up registration ever enrolled: the harness does not reach the checks",
+  ).toBeGreaterThan(0);
+  expect(refused, "no registration was tried without the step-up").toBeGreaterThan(0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -321,6 +321,19 @@ const jsonBody = (value: unknown) => ({ text: JSON.stringify(value) ?? "null", t
 // ---------------------------------------------------------------------------------------------
 // WebAuthn: mutations of a real response
 
+/**
+ * Sets `name` in parsed client data (even `__proto__`, as an own key) and says whether the change
+ * may still prove: a key the server reads, given a new value, is a change; the same value, or a key
+ * it ignores, is none.
+ */
+function setClientDataKey(data: Json, name: string, value: unknown): Verdict {
+  const known =
+    ["type", "challenge", "origin", "crossOrigin", "topOrigin"].includes(name) &&
+    !sameJson(data[name], value);
+  Object.defineProperty(data, name, { value, enumerable: true, writable: true, configurable: true });
+  return known ? "never" : "may";
+}
+
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
@@ -705,17 +718,7 @@ function mutateAssertion(
           delete data[c.name];
           verdict = c.name === "crossOrigin" ? "may" : "never";
         } else if (c.field === "extra") {
-          // A key the server reads, given a new value, is a change (the same value is none).
-          const known =
-            ["type", "challenge", "origin", "crossOrigin", "topOrigin"].includes(c.name) &&
-            !sameJson(data[c.name], c.value);
-          Object.defineProperty(data, c.name, {
-            value: c.value,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-          verdict = known ? "never" : "may";
+          verdict = setClientDataKey(data, c.name, c.value);
         } else {
           const v = value(c.value);
           verdict = sameJson(data[c.field], v) ? "may" : "never";
@@ -1200,18 +1203,8 @@ async function bentRegistration(
       inner.clientDataJSON = b64(Buffer.from(ch.text, "utf8"));
       verdict = "never";
     } else if (ch.field === "extra") {
-      // A key the server reads, given a new value, is a change (the same value is none).
-      const known =
-        ["type", "challenge", "origin", "crossOrigin", "topOrigin"].includes(ch.name) &&
-        !sameJson(data[ch.name], ch.value);
-      Object.defineProperty(data, ch.name, {
-        value: ch.value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      verdict = setClientDataKey(data, ch.name, ch.value);
       inner.clientDataJSON = b64(Buffer.from(JSON.stringify(data)));
-      verdict = known ? "never" : "may";
     } else if (ch.field === "drop") {
       delete data[ch.name];
       inner.clientDataJSON = b64(Buffer.from(JSON.stringify(data)));

@@ -325,6 +325,24 @@ export function verifyAssertion(
 }
 
 /**
+ * After a refused attempt: a new start of the same step-up challenge gives a new WebAuthn challenge,
+ * and `authenticator`'s untouched assertion for it proves ("ok", or the StepUpError code).
+ */
+export async function retryWithNewStart(
+  t: TestEngine,
+  user: StepUpUser,
+  sid: string,
+  challengeId: string,
+  authenticator: SoftAuthenticator,
+  factorId: string,
+): Promise<string> {
+  const fresh = await startAssertion(t, user, sid, challengeId);
+  return outcome(
+    verifyAssertion(t, user, sid, challengeId, authenticator.authenticate(fresh.options), factorId),
+  );
+}
+
+/**
  * One whole step-up with WebAuthn: open a challenge, start, let `authenticator` answer (bent by
  * `tamper`), verify with the factor id the start step mapped its credential to. Resolves to "ok" or
  * the StepUpError code.

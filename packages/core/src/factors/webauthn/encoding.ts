@@ -26,6 +26,18 @@ const KTY = 1;
 const CRV = -1;
 const RSA_N = -1;
 
+/** A COSE public key's labels and values, or undefined when it does not decode to a map. */
+async function coseKeyOf(cosePublicKey: Uint8Array): Promise<Map<unknown, unknown> | undefined> {
+  try {
+    const decoded: unknown = (await webauthnHelpers()).decodeCredentialPublicKey(
+      new Uint8Array(cosePublicKey),
+    );
+    return decoded instanceof Map ? decoded : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether `signature` is encoded exactly as the stored credential's algorithm says, and nothing
  * else: strict DER for EC2 keys, the fixed length for EdDSA, the modulus's length for RSA. Any other
@@ -35,16 +47,8 @@ export async function signatureWellFormed(
   cosePublicKey: Uint8Array,
   signature: Uint8Array,
 ): Promise<boolean> {
-  let key: Map<unknown, unknown>;
-  try {
-    const decoded: unknown = (await webauthnHelpers()).decodeCredentialPublicKey(
-      new Uint8Array(cosePublicKey),
-    );
-    if (!(decoded instanceof Map)) return false;
-    key = decoded;
-  } catch {
-    return false;
-  }
+  const key = await coseKeyOf(cosePublicKey);
+  if (key === undefined) return false;
   const kty = key.get(KTY);
   if (kty === 2) {
     const field = EC2_FIELD_BYTES.get(key.get(CRV) as number);
@@ -130,16 +134,8 @@ const bytesOf = (v: unknown, length?: number): string | undefined =>
  * EdDSA here is Ed25519 (crv 6, x of 32 bytes); RS256 an RSA key (n, e).
  */
 export async function credentialKeyUsable(cosePublicKey: Uint8Array): Promise<boolean> {
-  let key: Map<unknown, unknown>;
-  try {
-    const decoded: unknown = (await webauthnHelpers()).decodeCredentialPublicKey(
-      new Uint8Array(cosePublicKey),
-    );
-    if (!(decoded instanceof Map)) return false;
-    key = decoded;
-  } catch {
-    return false;
-  }
+  const key = await coseKeyOf(cosePublicKey);
+  if (key === undefined) return false;
   let jwk: JsonWebKey | undefined;
   const alg = key.get(ALG);
   const kty = key.get(KTY);

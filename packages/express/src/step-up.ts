@@ -209,18 +209,24 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
           else next(error);
           return;
         }
+        // A throw here (the handler's `next()` does not throw; `setHeader` could) reaches `next`.
         const finish = (outcome: GuardOutcome): void => {
-          if (outcome.kind === "pass") {
-            req.stepUp = outcome.stepUp;
-            // Within a REQUIRED policy's grace period: tell the client the deadline to enrol by.
-            if (outcome.stepUp.enrollBy !== null) res.setHeader(ENROLL_BY_HEADER, outcome.stepUp.enrollBy);
-            next();
-            return;
+          try {
+            if (outcome.kind === "pass") {
+              req.stepUp = outcome.stepUp;
+              // Within a REQUIRED policy's grace period: tell the client the deadline to enrol by.
+              if (outcome.stepUp.enrollBy !== null) res.setHeader(ENROLL_BY_HEADER, outcome.stepUp.enrollBy);
+              next();
+              return;
+            }
+            sendResponse(res, http.render(view, outcome)).catch(next);
+          } catch (error) {
+            next(error);
           }
-          sendResponse(res, http.render(view, outcome)).catch(next);
         };
         const outcome = guard(view, new ExpressRequestContext(req, user), input);
-        if (outcome instanceof Promise) outcome.then(finish).catch(next);
+        // One promise step: the guard's promise never rejects (failures are outcomes), `next` if it did.
+        if (outcome instanceof Promise) outcome.then(finish, next);
         else finish(outcome);
       };
       const requireStepUp = (req: Request, res: Response, next: NextFunction): void => {

@@ -115,6 +115,25 @@ describe("a hung store fails closed within storeTimeoutMs", () => {
     expectTimedOut(await hung);
   });
 
+  it("a store call that throws or rejects (a client that refuses a command at once) is STORE_UNAVAILABLE, never a value", async () => {
+    const broken = new Error("Connection is closed.");
+    for (const failure of ["throws", "rejects"] as const) {
+      const store = interceptStore(memoryStore(), () => {
+        if (failure === "throws") throw broken;
+        return Promise.reject(broken);
+      });
+      const guarded = guardedStore(store, 1_000);
+      for (const call of [() => guarded.getMany("u", ["k"]), () => guarded.take("u", "k")]) {
+        const error = await call().then(
+          (value) => ({ value }),
+          (e: unknown) => e,
+        );
+        expect(error, failure).toBeInstanceOf(StepUpError);
+        expect(error, failure).toMatchObject({ code: "STORE_UNAVAILABLE", cause: broken });
+      }
+    }
+  });
+
   it("a slow store that answers within the deadline is not failed", async () => {
     const s = controlledStore();
     const t = testEngine({ storeTimeoutMs: 1_000 }, s.store);

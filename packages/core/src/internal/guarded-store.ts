@@ -14,30 +14,43 @@ export function guardedStore(store: Store, timeoutMs: number): Store {
   const deadlines = deadlineBatches(timeoutMs);
   // Not an async wrapper (each layer adds promises, and the guard's hot path goes through here):
   // one plain promise per call, and a place in the current batch of deadlines (no timer of its own).
+  // The batch holds each call's `reject` itself: no closure of its own per call.
+  const within = <R>(call: Promise<R>): Promise<R> =>
+    new Promise<R>((resolve, reject) => {
+      const batch = deadlines.join(reject);
+      call.then(
+        (value) => {
+          batch.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          batch.delete(reject);
+          reject(storeUnavailable(error));
+        },
+      );
+    });
   const wrap =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      new Promise<R>((resolve, reject) => {
-        const expire = (): void => reject(storeUnavailable(timedOut(timeoutMs)));
-        const batch = deadlines.join(expire);
-        try {
-          fn(...args).then(
-            (value) => {
-              batch.delete(expire);
-              resolve(value);
-            },
-            (error: unknown) => {
-              batch.delete(expire);
-              reject(storeUnavailable(error));
-            },
-          );
-        } catch (error) {
-          batch.delete(expire);
-          reject(storeUnavailable(error));
-        }
-      });
+    (...args: A): Promise<R> => {
+      let call: Promise<R>;
+      try {
+        call = fn(...args);
+      } catch (error) {
+        return Promise.reject(storeUnavailable(error));
+      }
+      return within(call);
+    };
   return {
-    getMany: wrap(store.getMany.bind(store)),
+    // The guard's read, on every guarded request: no rest array, no spread, no bound function.
+    getMany(scope, keys, options) {
+      let call: Promise<(string | null)[]>;
+      try {
+        call = store.getMany(scope, keys, options);
+      } catch (error) {
+        return Promise.reject(storeUnavailable(error));
+      }
+      return within(call);
+    },
     // Synchronous and in memory: nothing to wait for, nothing to time out.
     ...(store.peek ? { peek: store.peek.bind(store) } : {}),
     set: wrap(store.set.bind(store)),
@@ -71,21 +84,23 @@ function timedOut(timeoutMs: number): DOMException {
  * insert and a removal: more than the rest of this wrapper on the guard's hot path). A call's
  * deadline is thus between `timeoutMs` and `timeoutMs` plus a slice after it started.
  */
-function deadlineBatches(timeoutMs: number): { join(expire: () => void): Set<() => void> } {
+function deadlineBatches(timeoutMs: number): {
+  join(reject: (error: unknown) => void): Set<(error: unknown) => void>;
+} {
   const sliceMs = Math.max(1, Math.min(100, Math.ceil(timeoutMs / 20)));
-  let current: Set<() => void> | undefined;
+  let current: Set<(error: unknown) => void> | undefined;
   return {
-    join(expire) {
+    join(reject) {
       let batch = current;
       if (batch === undefined) {
-        const opened = new Set<() => void>();
+        const opened = new Set<(error: unknown) => void>();
         batch = current = opened;
         // No clock read: the batch takes calls until its slice timer fires, and expires them
         // `timeoutMs` after that (so every call it took gets at least `timeoutMs`).
         const close = setTimeout(() => {
           if (current === opened) current = undefined;
           const expiry = setTimeout(() => {
-            for (const fail of opened) fail();
+            for (const fail of opened) fail(storeUnavailable(timedOut(timeoutMs)));
             opened.clear();
           }, timeoutMs);
           expiry.unref();
@@ -93,7 +108,7 @@ function deadlineBatches(timeoutMs: number): { join(expire: () => void): Set<() 
         // A deadline alone must not keep the process alive (a graceful shutdown would wait on it).
         close.unref();
       }
-      batch.add(expire);
+      batch.add(reject);
       return batch;
     },
   };

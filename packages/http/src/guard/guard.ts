@@ -317,10 +317,12 @@ function settle(
   decision: StepUpDecision | Promise<StepUpDecision>,
 ): GuardOutcome | Promise<GuardOutcome> {
   if (!(decision instanceof Promise)) return outcomeOf(call, sid, decision);
-  return decision.then(
-    (d) => outcomeOf(call, sid, d),
-    (error: unknown): GuardOutcome => ({ kind: "error", error }),
-  );
+  return decision.then((d) => outcomeOf(call, sid, d), errorOutcome);
+}
+
+/** A failure as an outcome (one function for every request, not a closure each). */
+function errorOutcome(error: unknown): GuardOutcome {
+  return { kind: "error", error };
 }
 
 /**
@@ -354,9 +356,7 @@ function outcomeOf(
     case "locked":
       return { kind: "locked", rule, userLocked: decision.userLocked, retryAfter: decision.retryAfter };
     case "challenge":
-      return openFor(call, sid, decision.offer).catch(
-        (error: unknown): GuardOutcome => ({ kind: "error", error }),
-      );
+      return openFor(call, sid, decision.offer).catch(errorOutcome);
   }
 }
 

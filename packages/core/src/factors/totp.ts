@@ -1,7 +1,12 @@
 import { generateURI, ScureBase32Plugin, verify } from "otplib";
-import QRCode from "qrcode";
 import { StepUpError } from "../errors.js";
 import type { FactorContext, FactorPlugin, FactorUi } from "./factor.js";
+
+/**
+ * qrcode, loaded on first use: only an enrolment draws a QR code, and a process that serves
+ * step-ups only never needs it (~1 MB of heap, and its start-up).
+ */
+let qrcode: Promise<typeof import("qrcode")> | undefined;
 
 /** Options of the TOTP factor (RFC 6238). */
 export interface TotpOptions {
@@ -99,7 +104,12 @@ export function totp(options: TotpOptions = {}): FactorPlugin {
     const issuer = options.issuer ?? ctx.appName;
     const label = ctx.user.email ?? ctx.user.name ?? ctx.user.id;
     const otpauthUri = generateURI({ issuer, label, secret });
-    const qrCode = await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: "M", margin: 1, width: 240 });
+    qrcode ??= import("qrcode");
+    const qrCode = await (await qrcode).toDataURL(otpauthUri, {
+      errorCorrectionLevel: "M",
+      margin: 1,
+      width: 240,
+    });
     return { secret, otpauthUri, qrCode };
   }
 

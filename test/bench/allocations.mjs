@@ -14,30 +14,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRedisServer } from "@stepup/testkit";
-import autocannon from "autocannon";
-import { SCENARIOS as ALL, here, prepare, startServer, stopAllServers } from "./lib.mjs";
+import { SCENARIOS as ALL, here, load, prepare, startServer, stopAllServers } from "./lib.mjs";
 
 const SCENARIOS = (process.env.STEPUP_BENCH_SCENARIOS ?? "redis-get,stepup").split(",").map((s) => s.trim());
 for (const s of SCENARIOS) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}`);
 const WARMUP = Number(process.env.STEPUP_ALLOC_WARMUP ?? 20_000);
 const REQUESTS = Number(process.env.STEPUP_ALLOC_REQUESTS ?? 20_000);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function load(origin, cookie, amount) {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      { url: `${origin}/r`, connections: 32, amount, headers: cookie ? { cookie } : {} },
-      (error, result) => {
-        if (error) return reject(error);
-        if (result.non2xx || result.errors || result.timeouts)
-          return reject(
-            new Error(`non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`),
-          );
-        resolve(result);
-      },
-    );
-  });
-}
 
 /** Bytes by function (name, file and line) of a sampling heap profile. */
 function byFunction(profile) {
@@ -64,10 +47,10 @@ async function measure(scenario, dir) {
       nodeArgs: ["--require", join(here, "alloc-preload.cjs")],
     });
     const { cookie } = await prepare(scenario, server.origin);
-    await load(server.origin, cookie, WARMUP);
+    await load(server.origin, cookie, WARMUP, 32);
     process.kill(server.pid, "SIGUSR1");
     await sleep(500);
-    await load(server.origin, cookie, REQUESTS);
+    await load(server.origin, cookie, REQUESTS, 32);
     process.kill(server.pid, "SIGUSR2");
     for (let i = 0; i < 100; i++) {
       await sleep(100);

@@ -21,8 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { startRedisServer } from "@stepup/testkit";
-import autocannon from "autocannon";
-import { SCENARIOS as ALL, here, prepare } from "./lib.mjs";
+import { SCENARIOS as ALL, here, load, prepare } from "./lib.mjs";
 
 const SCENARIOS = (process.env.STEPUP_BENCH_SCENARIOS ?? "redis-get,stepup,stepup-cached")
   .split(",")
@@ -34,22 +33,6 @@ const REQUESTS = Number(process.env.STEPUP_INSN_REQUESTS ?? 4000);
 if (spawnSync("valgrind", ["--version"]).status !== 0) {
   console.error("bench/instructions: valgrind is not installed (apt-get install valgrind)");
   process.exit(2);
-}
-
-function load(origin, cookie, amount) {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      { url: `${origin}/r`, connections: 8, amount, headers: cookie ? { cookie } : {}, timeout: 60 },
-      (error, result) => {
-        if (error) return reject(error);
-        if (result.non2xx || result.errors || result.timeouts)
-          return reject(
-            new Error(`non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`),
-          );
-        resolve(result);
-      },
-    );
-  });
 }
 
 function control(flag, pid) {
@@ -90,9 +73,9 @@ async function count(scenario, redisUrl) {
     });
     const origin = `http://127.0.0.1:${port}`;
     const { cookie } = await prepare(scenario, origin);
-    await load(origin, cookie, WARMUP);
+    await load(origin, cookie, WARMUP, 8);
     control("-z", child.pid);
-    const done = await load(origin, cookie, REQUESTS);
+    const done = await load(origin, cookie, REQUESTS, 8);
     control("-d", child.pid);
     const dumps = readdirSync(dir).filter((f) => /^cg\.\d+\.\d+$/.test(f));
     if (dumps.length !== 1) throw new Error(`${scenario}: expected one dump, found ${dumps.join(", ")}`);

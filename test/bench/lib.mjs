@@ -176,6 +176,26 @@ function cpuSeconds(pid) {
 }
 
 /**
+ * `amount` requests of GET /r (with `cookie`) over `connections` connections; rejects on any non-2xx
+ * answer, error or timeout (a count over failed requests would measure the failure path).
+ */
+export function load(origin, cookie, amount, connections) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url: `${origin}/r`, connections, amount, headers: cookie ? { cookie } : {}, timeout: 60 },
+      (error, result) => {
+        if (error) return reject(error);
+        if (result.non2xx || result.errors || result.timeouts)
+          return reject(
+            new Error(`non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`),
+          );
+        resolve(result);
+      },
+    );
+  });
+}
+
+/**
  * Warm-up, then one measured autocannon run against GET /r. Besides req/s and latency it reports
  * the server's CPU time per answered request: a noisy neighbour on the server's CPU lowers req/s,
  * changes what each request costs much less (it still varies by some 10-20 % on a shared VM).

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 import { isoCBOR } from "@simplewebauthn/server/helpers";
 import { describe, expect, it } from "vitest";
-import { signatureWellFormed, singleCborItem } from "./encoding.js";
+import { attestationObjectRefusal, signatureWellFormed } from "./encoding.js";
 
 // Attack: a valid assertion re-spelled (its DER signature written twice, bytes appended, lengths
 // changed) still verifies with @simplewebauthn/server's lenient reader. The server accepts one
@@ -228,7 +228,7 @@ describe("webauthn signature encoding: other key types", () => {
   });
 });
 
-describe("webauthn attestation object: exactly one CBOR item", () => {
+describe("webauthn attestation object: exactly one CBOR item, its statement a map", () => {
   const object = isoCBOR.encode(
     new Map<string, unknown>([
       ["fmt", "none"],
@@ -236,14 +236,20 @@ describe("webauthn attestation object: exactly one CBOR item", () => {
       ["authData", new Uint8Array(37).fill(7)],
     ]) as never,
   );
+  const ONE_ITEM = "attestationObject is not exactly one CBOR item";
   it("one item passes, also when read from inside a larger buffer (tiny-cbor ignores byteOffset)", async () => {
-    expect(await singleCborItem(object)).toBe(true);
+    expect(await attestationObjectRefusal(object)).toBeUndefined();
     const inside = Buffer.concat([Buffer.from([0xff, 0xff, 0xff]), object]).subarray(3);
-    expect(await singleCborItem(inside)).toBe(true);
+    expect(await attestationObjectRefusal(inside)).toBeUndefined();
   });
   it("valid non-canonical CBOR passes (it is measured, not re-encoded)", async () => {
-    // {1: 1.0} with 1.0 as a float32: re-encoding writes {1: 1} (a10101), 4 bytes shorter
-    expect(await singleCborItem(new Uint8Array([0xa1, 0x01, 0xfa, 0x3f, 0x80, 0, 0]))).toBe(true);
+    // {"attStmt": {}, "x": 1.0} with 1.0 as a float32: re-encoding writes 1.0 as 0x01, 4 bytes shorter
+    const nonCanonical = Buffer.concat([
+      Buffer.from([0xa2, 0x67]),
+      Buffer.from("attStmt"),
+      Buffer.from([0xa0, 0x61, 0x78, 0xfa, 0x3f, 0x80, 0, 0]),
+    ]);
+    expect(await attestationObjectRefusal(nonCanonical)).toBeUndefined();
   });
   it.each([
     ["a byte appended", Buffer.concat([object, Buffer.from([0])])],
@@ -251,6 +257,19 @@ describe("webauthn attestation object: exactly one CBOR item", () => {
     ["cut short", object.subarray(0, object.length - 1)],
     ["empty", new Uint8Array(0)],
   ])("refused: %s", async (_, malformed) => {
-    expect(await singleCborItem(malformed)).toBe(false);
+    expect(await attestationObjectRefusal(malformed)).toBe(ONE_ITEM);
+  });
+  it.each([
+    ["an empty text", ""],
+    ["an empty array", []],
+    ["the number 0", 0],
+  ])("refused: a statement that is %s, not a map", async (_, attStmt) => {
+    const bent = isoCBOR.encode(
+      new Map<string, unknown>([
+        ["fmt", "none"],
+        ["attStmt", attStmt],
+      ]) as never,
+    );
+    expect(await attestationObjectRefusal(bent)).toBe("attStmt is not a map");
   });
 });

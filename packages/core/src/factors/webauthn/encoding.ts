@@ -96,20 +96,27 @@ function strictEcdsaDer(sig: Uint8Array, maxIntBytes: number): boolean {
 }
 
 /**
- * Whether `bytes` is exactly one CBOR data item, nothing after it. Measured with the decoder the
- * library uses, not by re-encoding: a valid but non-canonical item (which an authenticator may send)
- * would not re-encode to the same bytes.
+ * Why a registration's attestation object is refused before the library reads it, or undefined.
+ * It must be exactly one CBOR data item (the library decodes the first and ignores what follows),
+ * measured with the decoder the library uses, not by re-encoding: a valid but non-canonical item
+ * (which an authenticator may send) would not re-encode to the same bytes. Its statement must be a
+ * map (WebAuthn section 6.5): the library reads "none"'s statement as empty when it has no `size`,
+ * so an empty text, array or byte string, or a number, would pass for the empty map.
  */
-export async function singleCborItem(bytes: Uint8Array): Promise<boolean> {
+export async function attestationObjectRefusal(bytes: Uint8Array): Promise<string | undefined> {
+  // A copy: tiny-cbor reads a Uint8Array's whole buffer from 0 (byteOffset ignored), and a Buffer
+  // from base64 is often a slice of Node's shared pool.
+  const own = new Uint8Array(bytes);
+  let decoded: unknown;
+  let length: number;
   try {
-    // A copy: tiny-cbor reads a Uint8Array's whole buffer from 0 (byteOffset ignored), and a Buffer
-    // from base64 is often a slice of Node's shared pool.
-    const own = new Uint8Array(bytes);
-    const [, length] = (await webauthnCbor()).decodePartialCBOR(own, 0);
-    return length === own.length;
+    [decoded, length] = (await webauthnCbor()).decodePartialCBOR(own, 0);
   } catch {
-    return false;
+    return "attestationObject is not exactly one CBOR item";
   }
+  if (length !== own.length) return "attestationObject is not exactly one CBOR item";
+  if (!(decoded instanceof Map && decoded.get("attStmt") instanceof Map)) return "attStmt is not a map";
+  return undefined;
 }
 
 /** COSE key labels of the algorithm and the key's parts (RFC 9053): EC2 x, y; OKP x; RSA n, e. */
@@ -156,20 +163,6 @@ export async function credentialKeyUsable(cosePublicKey: Uint8Array): Promise<bo
     // Node refuses an EC point that is not on its curve, and a malformed RSA key.
     createPublicKey({ key: jwk, format: "jwk" });
     return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether a (single-item) attestation object's statement is a map, as WebAuthn section 6.5 has
- * it. The library reads "none"'s statement as empty when it has no `size`, so an empty text, array
- * or byte string, or a number, would pass for the empty map: other spellings of one registration.
- */
-export async function attestationStatementIsMap(attestationObject: Uint8Array): Promise<boolean> {
-  try {
-    const [decoded] = (await webauthnCbor()).decodePartialCBOR(new Uint8Array(attestationObject), 0);
-    return decoded instanceof Map && decoded.get("attStmt") instanceof Map;
   } catch {
     return false;
   }

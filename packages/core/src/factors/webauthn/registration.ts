@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EnrollmentResult, EnrollmentStart, FactorContext } from "../factor.js";
 import { credentialsOf, sameBytes, userHandleFor, type WebAuthnCredentialData } from "./credential.js";
-import { attestationStatementIsMap, credentialKeyUsable, singleCborItem } from "./encoding.js";
+import { attestationObjectRefusal, credentialKeyUsable } from "./encoding.js";
 import { isCrossOrigin, readClientData, readRegistrationResponse, readRegistrationStart } from "./input.js";
 import { webauthnServer } from "./library.js";
 import type { ResolvedWebAuthnOptions } from "./options.js";
@@ -112,16 +112,13 @@ export async function confirmRegistration(
   const first = await ctx.store.setIfAbsent(registrationUsedKey(factorId), "1", PENDING_TTL_SECONDS);
   if (!first) return null;
   if (isCrossOrigin(readClientData(response.response.clientDataJSON, "response"))) return null;
-  // The library decodes only the first CBOR item and ignores bytes after it: refused here, so one
-  // registration has one spelling. (Leftover bytes inside authData the library refuses itself.)
-  if (!(await singleCborItem(Buffer.from(response.response.attestationObject, "base64url")))) {
-    ctx.logger.warn("webauthn: registration refused", {
-      reason: "attestationObject is not exactly one CBOR item",
-    });
-    return null;
-  }
-  if (!(await attestationStatementIsMap(Buffer.from(response.response.attestationObject, "base64url")))) {
-    ctx.logger.warn("webauthn: registration refused", { reason: "attStmt is not a map" });
+  // One registration, one spelling: nothing after the attestation object, a statement that is a
+  // map (see encoding.ts). Leftover bytes inside authData the library refuses itself.
+  const refusal = await attestationObjectRefusal(
+    Buffer.from(response.response.attestationObject, "base64url"),
+  );
+  if (refusal !== undefined) {
+    ctx.logger.warn("webauthn: registration refused", { reason: refusal });
     return null;
   }
 

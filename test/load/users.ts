@@ -766,6 +766,10 @@ export class VirtualUser {
     // either also uses it, and pays a transfer, however slow the machine.
     if (enrolled && this.channel === "email" && (await this.codeStepUp()) !== undefined) await this.guard();
     if (enrolled && this.channel === "sms") await this.transfer(true);
+    // And every other TOTP-only user sends one of its new recovery codes to 2-4 processes at once
+    // first: on a slow machine the mix alone may reach no concurrent replay in a short run (a
+    // fresh-clone CI run on a contended host had none in 12 s), and the run must show one refused.
+    if (enrolled && this.channel === undefined && this.id % 6 === 2) await this.replay("recovery");
     while (this.timeLeft()) {
       await this.act();
       await new Promise((r) => setTimeout(r, this.run.random() * 20));

@@ -4,6 +4,10 @@
 //
 //   bare              GET /r -> json. The ceiling: Express and HTTP alone.
 //   redis-get         one Redis GET of a fixed key per request, then json.
+//   get-middleware    the same GET in a middleware before the route, as a guard would do it: it
+//                     sets `req.stepUp` and calls next(). What any guard middleware pays in Express
+//                     beyond the one-GET route (the layer, a property added to the request, a
+//                     promise step); informational: stepup's own cost is `stepup` against this.
 //   session-baseline  express-session + connect-redis on the same Redis, and the sudo check users
 //                     write by hand: `req.session.mfaVerifiedAt` recent enough, else 401.
 //   stepup            requireStepUp({ resource: "admin", action: "read", maxAge: 900 }) on a Redis
@@ -31,6 +35,7 @@ import session from "express-session";
 export const SCENARIOS = [
   "bare",
   "redis-get",
+  "get-middleware",
   "session-baseline",
   "stepup",
   "stepup-session",
@@ -100,6 +105,20 @@ export async function createApp(scenario, { client, store } = {}) {
     app.get("/r", async (_req, res) => {
       const value = await client.get("bench:key");
       if (value === null) return void res.status(500).json({ error: "missing key" });
+      res.json({ ok: true, user: null });
+    });
+  } else if (scenario === "get-middleware") {
+    await client.set("bench:key", JSON.stringify({ uid: "alice", verifiedAt: Date.now() }));
+    const guard = (req, res, next) => {
+      client.get("bench:key").then((value) => {
+        if (value === null) return void res.status(401).json({ error: "missing key" });
+        req.stepUp = value;
+        next();
+      }, next);
+    };
+    // The handler of the stepup scenarios.
+    app.get("/r", guard, async (req, res) => {
+      if (!req.stepUp) return void res.status(500).json({ error: "no stepUp" });
       res.json({ ok: true, user: null });
     });
   } else if (scenario === "session-baseline") {

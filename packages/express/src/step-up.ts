@@ -30,11 +30,16 @@ import {
   Router,
 } from "express";
 import { ExpressGuardRequest, formFields, guardView, sendResponse, toFetchRequest } from "./fetch-bridge.js";
+import { setStepUp } from "./request-info.js";
 
 declare global {
   namespace Express {
     interface Request {
-      /** What was verified, set by `requireStepUp` before the handler runs. Frozen (shared by the requests of a session). */
+      /**
+       * What was verified, set by `requireStepUp` before the handler runs. Frozen (shared by the
+       * requests of a session). An accessor on Express's request prototype, as `req.query` is: not an
+       * own property of `req` (a property added per request costs V8 a new hidden class each time).
+       */
       stepUp?: StepUpInfo;
     }
   }
@@ -213,7 +218,7 @@ export function stepUp(options: ExpressStepUpOptions): ExpressStepUp {
         const finish = (outcome: GuardOutcome): void => {
           try {
             if (outcome.kind === "pass") {
-              req.stepUp = outcome.stepUp;
+              setStepUp(req, outcome.stepUp);
               // Within a REQUIRED policy's grace period: tell the client the deadline to enrol by.
               if (outcome.stepUp.enrollBy !== null) res.setHeader(ENROLL_BY_HEADER, outcome.stepUp.enrollBy);
               next();

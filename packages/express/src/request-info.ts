@@ -8,9 +8,10 @@ import type { StepUpInfo } from "@stepup/http";
  * each request a hidden class (V8 map) of its own: a property added to `req` after that makes V8
  * build a new map and copy the object's descriptors, on every request. Measured on the guard's hot
  * path: ~34,000 instructions per request, about 5 % of the whole server's work, more than the rest
- * of stepup's code on that path. So `stepUp` is an accessor on Express's request prototype, as
- * Express's own `req.query` and `req.ip` are, over a WeakMap keyed by the request: `req.stepUp`
- * reads and assigns as before, but it is not an own property (`Object.keys(req)` does not list it).
+ * of stepup's code on that path. So `stepUp` is an accessor on Express's request prototype (the
+ * extension point Express documents as `express.request`), as Express's own `req.query` and `req.ip`
+ * are, over a WeakMap keyed by the request: `req.stepUp` reads and assigns as before, but it is not
+ * an own property (`Object.keys(req)` does not list it).
  *
  * The accessor goes on the prototype that every app of an Express copy shares (the one just above
  * `http.IncomingMessage.prototype`), so a handler in a mounted sub-app, whose requests have that

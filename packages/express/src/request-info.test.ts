@@ -4,6 +4,8 @@
 // reads what the guard let this request through with, in a mounted sub-app too, under concurrent
 // requests, and app code can still assign it.
 import { IncomingMessage } from "node:http";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { memoryStore, totp } from "@stepup/core";
 import type { StepUpInfo } from "@stepup/http";
 import express, { type RequestHandler } from "express";
@@ -153,5 +155,26 @@ describe("setStepUp where the accessor cannot be used", () => {
     expect(theirs.get(req)?.resource).toBe("through");
     expect(req.stepUp?.resource).toBe("through");
     expect(Object.hasOwn(req, "stepUp")).toBe(false);
+  });
+});
+
+describe("memory", () => {
+  it("a pass does not outlive its request (bounded memory: an entry goes with its request)", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const base = Object.create(IncomingMessage.prototype); // stands for Express's request prototype
+    // In a function of its own: the async test's frame, kept across the await, holds no request.
+    const passes = (): WeakRef<object>[] =>
+      Array.from({ length: 100 }, (_, i) => {
+        const req = Object.create(Object.create(base)) as { stepUp?: StepUpInfo };
+        setStepUp(req, info(`r${i}`));
+        expect(Object.hasOwn(req, "stepUp")).toBe(false); // through the accessor, not a property
+        expect(req.stepUp?.resource).toBe(`r${i}`);
+        return new WeakRef(req);
+      });
+    const refs = passes();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // WeakRef targets are kept to the end of the job
+    gc();
+    expect(refs.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
   });
 });

@@ -65,8 +65,15 @@ export async function startServer(scenario, redisUrl, { pinned, nodeArgs = [], c
   };
 }
 
+/** SIGTERM to every server; resolves once all have exited (stop Redis after: a server still answering would hit a closed socket). */
 export function stopAllServers() {
+  const exited = [...children].map((child) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? undefined
+      : new Promise((resolve) => child.once("exit", resolve)),
+  );
   for (const child of children) child.kill("SIGTERM");
+  return Promise.all(exited);
 }
 process.once("exit", stopAllServers);
 

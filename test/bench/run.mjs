@@ -197,7 +197,7 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
-    stopAllServers();
+    await stopAllServers();
     await redis.stop();
     receiver.close();
   }
